@@ -1,0 +1,119 @@
+"""The map the app draws itself: no online basemap, its own streets, lanes and community outlines.
+
+Pure builders: each takes a GeoDataFrame and returns a folium layer; each reprojects to EPSG:4326
+itself and names its tooltip fields explicitly (STYLE.md §11).
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement, Template
+
+from gis.crs import DISPLAY_CRS
+from layers.offline import use_local_assets
+
+STREET_COLOUR = "#8c8c8c"
+LANE_COLOUR = "#c8c8c8"
+COMMUNITY_COLOUR = "#303030"
+
+
+def base_map(
+    bounds_gdf: gpd.GeoDataFrame, *, tiles: str | None = None, attribution: str = ""
+) -> folium.Map:
+    """An empty map fitted to ``bounds_gdf``, with a scale bar and no external tiles by default.
+
+    ``tiles`` may be a URL template of an intranet tile server (e.g. 天地图 with a key).
+    """
+    use_local_assets()
+    minx, miny, maxx, maxy = bounds_gdf.to_crs(DISPLAY_CRS).total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=15,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        attribution_control=bool(tiles),
+    )
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr=attribution or "basemap").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(
+        folium.Element("<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>")
+    )
+    return m
+
+
+def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街巷") -> folium.FeatureGroup:
+    """Streets and roads in grey, lanes in light grey and thinner; tooltip = the name."""
+    group = folium.FeatureGroup(name=name, control=True)
+    data = streets.to_crs(DISPLAY_CRS)[["name", "kind", "geometry"]]
+    for kind, colour, weight in (
+        ("lane", LANE_COLOUR, 2),
+        ("street", STREET_COLOUR, 4),
+        ("road", STREET_COLOUR, 5),
+    ):
+        part = data[data["kind"] == kind]
+        if part.empty:
+            continue
+        folium.GeoJson(
+            part,
+            style_function=lambda _f, c=colour, w=weight: {"color": c, "weight": w, "opacity": 0.9},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["街巷"]),
+            smooth_factor=1.5,
+        ).add_to(group)
+    return group
+
+
+def communities_layer(
+    communities: gpd.GeoDataFrame, *, name: str = "社区边界"
+) -> folium.FeatureGroup:
+    """Community outlines: dark, dashed, no fill (UI.md)."""
+    group = folium.FeatureGroup(name=name, control=True)
+    data = communities.to_crs(DISPLAY_CRS)[["name", "geometry"]]
+    folium.GeoJson(
+        data,
+        style_function=lambda _f: {
+            "color": COMMUNITY_COLOUR,
+            "weight": 2.5,
+            "dashArray": "8 6",
+            "fill": False,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["社区"]),
+    ).add_to(group)
+    return group
+
+
+def add_legend(
+    m: folium.Map,
+    title: str,
+    entries: list[tuple[str, str]],
+    *,
+    lines: list[tuple[str, str, str]] = (),
+) -> None:
+    """A legend box (bottom right): colour swatches with labels, plus line styles.
+
+    Built from plain HTML rather than a branca colormap, which would pull d3 from a CDN.
+    """
+    swatches = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
+        f'border:1px solid #666;margin-right:6px;vertical-align:middle"></span>{label}</div>'
+        for c, label in entries
+    )
+    line_rows = "".join(
+        f'<div><span style="display:inline-block;width:24px;border-top:3px {style} {c};'
+        f'margin-right:6px;vertical-align:middle"></span>{label}</div>'
+        for c, style, label in lines
+    )
+    html = f"""
+    {{% macro html(this, kwargs) %}}
+    <div class="lianxin-legend" style="position:absolute;bottom:28px;right:10px;z-index:9999;
+        background:rgba(255,255,255,.93);padding:8px 10px;border:1px solid #999;border-radius:4px;
+        font-size:14px;line-height:1.6">
+      <div style="font-weight:bold;margin-bottom:2px">{title}</div>{swatches}{line_rows}
+    </div>
+    {{% endmacro %}}
+    """
+    legend = MacroElement()
+    legend._template = Template(html)
+    m.get_root().add_child(legend)

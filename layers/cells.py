@@ -1,0 +1,77 @@
+"""Grid cells coloured by a number (households, open cases …) with Chinese tooltips."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from gis.crs import DISPLAY_CRS
+
+# A sequential palette (ColorBrewer YlOrRd, 5 classes): light = few, dark = many.
+SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def class_breaks(values: np.ndarray, *, n_classes: int = 5) -> list[float]:
+    """Quantile class breaks (upper bounds) for a choropleth; unique and increasing."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return [0.0]
+    qs = np.quantile(values, np.linspace(0, 1, n_classes + 1)[1:])
+    return sorted(set(float(q) for q in qs))
+
+
+def colour_for(value: float, breaks: list[float]) -> str:
+    """Colour of the class ``value`` falls in, spread over the palette when classes are few."""
+    last = max(len(breaks) - 1, 1)
+    for i, upper in enumerate(breaks):
+        if value <= upper:
+            return SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / last)]
+    return SEQUENTIAL[-1]
+
+
+def legend_entries(breaks: list[float], *, unit: str = "") -> list[tuple[str, str]]:
+    entries = []
+    lower = None
+    for upper in breaks:
+        colour = colour_for(upper, breaks)
+        label = f"≤ {upper:,.0f}{unit}" if lower is None else f"{lower:,.0f}–{upper:,.0f}{unit}"
+        entries.append((colour, label))
+        lower = upper
+    return entries
+
+
+def cells_layer(
+    cells: gpd.GeoDataFrame,
+    *,
+    value_field: str,
+    tooltip_fields: dict[str, str],
+    breaks: list[float] | None = None,
+    selected_code: str | None = None,
+    name: str = "网格",
+) -> tuple[folium.FeatureGroup, list[float]]:
+    """Cells filled by ``value_field``; thin outlines, the selected cell thick.
+
+    ``tooltip_fields`` maps column → Chinese alias, in display order.
+    """
+    data = cells.to_crs(DISPLAY_CRS)
+    breaks = breaks or class_breaks(data[value_field].to_numpy())
+    data = data.assign(_fill=[colour_for(float(v), breaks) for v in data[value_field]])
+    cols = list(tooltip_fields) + ["_fill", "cell_code", "geometry"]
+    data = data[list(dict.fromkeys(cols))]
+    group = folium.FeatureGroup(name=name, control=True)
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "fillOpacity": 0.55,
+            "color": "#444" if f["properties"]["cell_code"] != selected_code else "#000",
+            "weight": 1 if f["properties"]["cell_code"] != selected_code else 4,
+        },
+        highlight_function=lambda _f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(tooltip_fields), aliases=list(tooltip_fields.values()), localize=True
+        ),
+    ).add_to(group)
+    return group, breaks

@@ -1,0 +1,73 @@
+"""Make every folium map load its JavaScript and CSS from the app itself.
+
+folium points Leaflet and its plugins at public CDNs; on a government intranet those never load
+and the map is blank. ``use_local_assets()`` rewrites the class-level asset lists of every
+folium element the project uses to files under ``/app/static/vendor`` (installed from the npm
+registry at set-up, see package.json and scripts/vendor_assets.py). Assets the project does not
+need (Bootstrap, jQuery, Font Awesome) are dropped rather than fetched.
+
+streamlit-folium collects the same ``default_js``/``default_css`` lists, so this covers both the
+component and a map saved as HTML. ``remote_urls(html)`` lists what would still go to the
+internet — the tests assert it is empty.
+"""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import folium.plugins
+
+STATIC_PREFIX = "/app/static/vendor"
+
+_MAP_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet/leaflet.js")]
+_MAP_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet/leaflet.css")]
+_PLUGINS: dict[type, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    folium.plugins.HeatMap: (
+        [("leaflet-heat.js", f"{STATIC_PREFIX}/leaflet-heat/leaflet-heat.js")],
+        [],
+    ),
+    folium.plugins.Draw: (
+        [("leaflet_draw_js", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.js")],
+        [("leaflet_draw_css", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.css")],
+    ),
+}
+
+_applied = False
+
+
+def use_local_assets() -> None:
+    """Point folium at the app's own copies of Leaflet and its plugins (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    folium.Map.default_js = list(_MAP_JS)
+    folium.Map.default_css = list(_MAP_CSS)
+    for cls, (js, css) in _PLUGINS.items():
+        cls.default_js = list(js)
+        cls.default_css = list(css)
+    _applied = True
+
+
+_URL = re.compile(r"""(?:src|href)\s*=\s*["'](https?:)?//[^"']+["']""", re.IGNORECASE)
+
+
+def remote_urls(html: str) -> list[str]:
+    """Script/stylesheet URLs in ``html`` that point off this server."""
+    return [m.group(0) for m in _URL.finditer(html)]
+
+
+def asset_urls(m: folium.Map) -> list[str]:
+    """Every JS/CSS URL the map and its children ask for (what streamlit-folium loads)."""
+    urls: list[str] = []
+
+    def walk(element: object) -> None:
+        for _, url in getattr(element, "default_js", []) or []:
+            urls.append(url)
+        for _, url in getattr(element, "default_css", []) or []:
+            urls.append(url)
+        for child in getattr(element, "_children", {}).values():
+            walk(child)
+
+    walk(m)
+    return list(dict.fromkeys(urls))

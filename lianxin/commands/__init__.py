@@ -1,0 +1,1 @@
+"""Sub-command modules of ``lianxin``; each defines ``register(subparsers)``."""

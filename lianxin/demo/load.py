@@ -1,0 +1,419 @@
+"""Load the committed demo town (data/boundaries, data/demo) into the database.
+
+Households go through the real roster import (services.households.import_roster): the demo
+roster is geocoded by the offline gazetteer exactly as an office's roster would be, so what
+the map shows is what the import path produces, not the generator's truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely import force_2d
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db import repositories
+from db.engine import session_scope
+from lianxin.errors import InvalidInputError
+from lianxin.settings import ROOT
+
+DISTRICT_CODE = "610902"
+TABLES_IN_DELETE_ORDER = (
+    "callbacks",
+    "visits",
+    "case_events",
+    "cases",
+    "household_changes",
+    "residents",
+    "households",
+    "import_batches",
+    "users",
+    "grid_cells",
+    "blocks",
+    "staff",
+    "grid_plans",
+    "compounds",
+    "address_points",
+    "streets",
+    "communities",
+    "subdistricts",
+    "districts",
+)
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise InvalidInputError(f"缺少示例数据文件 {path}：请运行 lianxin demo generate")
+    gdf = gpd.read_file(path)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4490)
+    return gdf.to_crs(4490)
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InvalidInputError(f"缺少示例数据文件 {path}：请运行 lianxin demo generate")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _ewkt(geom: Any, *, multi: bool = False) -> str:
+    geom = force_2d(geom)
+    wkt = geom.wkt
+    if multi and geom.geom_type in ("Polygon", "LineString"):
+        wkt = f"MULTI{geom.geom_type.upper()}({wkt[wkt.index('(') :]})"
+    return f"SRID=4490;{wkt}"
+
+
+def _none(value: str) -> str | None:
+    return value if value not in ("", "nan", "None") else None
+
+
+def _ts(value: str) -> dt.datetime | None:
+    if not _none(value):
+        return None
+    stamp = dt.datetime.fromisoformat(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Beijing time
+    return stamp
+
+
+def _truthy(value: str) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "是")
+
+
+def is_loaded(session: Session) -> bool:
+    return bool(session.execute(text("SELECT EXISTS (SELECT 1 FROM households)")).scalar())
+
+
+def clear(session: Session) -> None:
+    session.execute(text(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE"))
+
+
+def load_demo(
+    *, url: str | None = None, root: Path = ROOT, replace: bool = False, progress: Any = print
+) -> dict[str, int]:
+    """Load the demo in one transaction; return the table counts afterwards."""
+    with session_scope(url) as session:
+        if is_loaded(session):
+            if not replace:
+                progress("示例数据已在数据库中（用 --replace 重新载入）")
+                return repositories.table_counts(session)
+            clear(session)
+        load_into(session, root=root, progress=progress)
+        return repositories.table_counts(session)
+
+
+def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> None:
+    b = root / "data" / "boundaries"
+    d = root / "data" / "demo"
+    exec_many = session.execute
+
+    district = _read(b / "hanbin_district.geojson")
+    exec_many(
+        text("INSERT INTO districts (code, name, geom) VALUES (:code, :name, ST_GeomFromEWKT(:g))"),
+        [{"code": DISTRICT_CODE, "name": "汉滨区", "g": _ewkt(district.union_all(), multi=True)}],
+    )
+    sub = _read(b / "laocheng_subdistrict.geojson").iloc[0]
+    exec_many(
+        text(
+            "INSERT INTO subdistricts (code, district_code, name, geom) "
+            "VALUES (:code, :d, :name, ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "code": sub["code"],
+                "d": DISTRICT_CODE,
+                "name": sub["name"],
+                "g": _ewkt(sub.geometry, multi=True),
+            }
+        ],
+    )
+    comms = _read(b / "laocheng_communities.geojson")
+    exec_many(
+        text(
+            "INSERT INTO communities (code, district_code, subdistrict_code, name, has_station, geom)"
+            " VALUES (:code, :d, :sd, :name, :st, ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "code": r.code,
+                "d": DISTRICT_CODE,
+                "sd": r.subdistrict_code,
+                "name": r.name,
+                "st": bool(r.has_station),
+                "g": _ewkt(r.geometry, multi=True),
+            }
+            for r in comms.itertuples()
+        ],
+    )
+    progress(f"社区 {len(comms)} 个")
+
+    streets = _read(d / "streets.geojson")
+    exec_many(
+        text(
+            "INSERT INTO streets (district_code, subdistrict_code, name, kind, aliases, geom) "
+            "VALUES (:d, :sd, :name, :kind, :aliases, ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "sd": sub["code"],
+                "name": r.name,
+                "kind": r.kind,
+                "aliases": [a for a in str(r.aliases or "").split("|") if a],
+                "g": _ewkt(r.geometry, multi=True),
+            }
+            for r in streets.itertuples()
+        ],
+    )
+    plates = _read(d / "door_plates.geojson")
+    exec_many(
+        text(
+            "INSERT INTO address_points (district_code, street_id, street_name, house_number, "
+            "community_code, geom) VALUES (:d, (SELECT min(id) FROM streets WHERE name = :s), "
+            ":s, :n, :c, ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "s": r.street_name,
+                "n": str(r.house_number),
+                "c": r.community_code,
+                "g": _ewkt(r.geometry),
+            }
+            for r in plates.itertuples()
+        ],
+    )
+    compounds_path = d / "compounds.geojson"
+    if compounds_path.exists():
+        comp = _read(compounds_path)
+        exec_many(
+            text(
+                "INSERT INTO compounds (district_code, name, street_name, house_number, "
+                "community_code, geom) VALUES (:d, :name, :s, :n, :c, ST_GeomFromEWKT(:g))"
+            ),
+            [
+                {
+                    "d": DISTRICT_CODE,
+                    "name": r.name,
+                    "s": r.street_name,
+                    "n": str(r.house_number),
+                    "c": r.community_code,
+                    "g": _ewkt(r.geometry),
+                }
+                for r in comp.itertuples()
+            ],
+        )
+    progress(f"街巷 {len(streets)} 条，门牌 {len(plates):,} 个")
+
+    staff = _csv(d / "staff.csv")
+    exec_many(
+        text(
+            "INSERT INTO staff (district_code, staff_no, name, phone, role, community_code, "
+            "cell_code, streets) VALUES (:d, :no, :name, :phone, :role, :c, :cell, :streets)"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "no": r.staff_id,
+                "name": r.name,
+                "phone": _none(r.phone),
+                "role": r.role,
+                "c": _none(r.community_code),
+                "cell": _none(r.cell_code),
+                "streets": [s for s in r.streets.split("|") if s],
+            }
+            for r in staff.itertuples()
+        ],
+    )
+    staff_ids = dict(session.execute(text("SELECT staff_no, id FROM staff")).tuples().all())
+
+    plan_id = session.execute(
+        text(
+            "INSERT INTO grid_plans (district_code, subdistrict_code, name, version_no, state, "
+            "valid_from, note, created_by) VALUES (:d, :sd, :name, 1, 'published', :vf, :note, "
+            "'demo') RETURNING id"
+        ),
+        {
+            "d": DISTRICT_CODE,
+            "sd": sub["code"],
+            "name": "老城街道网格方案（示例）第1版",
+            "vf": dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            "note": "示例数据：按街巷定界，300–500户一格",
+        },
+    ).scalar_one()
+    cells = _read(d / "grid_cells.geojson")
+    exec_many(
+        text(
+            "INSERT INTO grid_cells (district_code, plan_id, community_code, cell_code, name, "
+            "leader_staff_id, geom) VALUES (:d, :p, :c, :code, :name, :leader, "
+            "ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "p": plan_id,
+                "c": r.community_code,
+                "code": r.cell_code,
+                "name": r.name,
+                "leader": staff_ids.get(str(r.leader_staff_id)),
+                "g": _ewkt(r.geometry, multi=True),
+            }
+            for r in cells.itertuples()
+        ],
+    )
+    blocks = _read(d / "blocks.geojson")
+    exec_many(
+        text(
+            "INSERT INTO blocks (district_code, plan_id, block_key, community_code, cell_code, "
+            "geom) VALUES (:d, :p, :k, :c, :cell, ST_GeomFromEWKT(:g))"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "p": plan_id,
+                "k": str(r.block_id),
+                "c": r.community_code,
+                "cell": r.cell_code,
+                "g": _ewkt(r.geometry),
+            }
+            for r in blocks.itertuples()
+        ],
+    )
+    progress(
+        f"网格 {len(cells)} 个（已发布第1版方案），街区 {len(blocks)} 个，工作人员 {len(staff)} 人"
+    )
+
+    session.flush()
+    from services.households import import_roster
+
+    report = import_roster(d / "roster_laocheng.xlsx", session=session, imported_by="demo")
+    progress("花名册：" + report.summary())
+
+    _load_cases(session, d, staff_ids, plan_id)
+    progress("事件、走访、回访已载入")
+
+
+def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: int) -> None:
+    row_to_household = dict(
+        session.execute(
+            text("SELECT source_row - 2, id FROM households WHERE source_row IS NOT NULL")
+        )
+        .tuples()
+        .all()
+    )  # excel row 3 holds 序号 1 (title row, header row)
+    cases = _csv(d / "cases.csv")
+    session.execute(
+        text(
+            """
+            INSERT INTO cases (district_code, case_no, kind, category, channel, state, description,
+                household_id, community_code, geom, received_at, due_at, closed_at,
+                handler_staff_id, department, escalation_level, rework_count, satisfaction,
+                called_back)
+            VALUES (:d, :no, :kind, :cat, :ch, :state, :desc, :hh, :c,
+                CASE WHEN :lon IS NULL THEN NULL ELSE
+                ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4490) END,
+                :rec, :due, :closed, :handler, :dept, :esc, :rework, :sat, :cb)
+            """
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "no": r.case_no,
+                "kind": r.kind,
+                "cat": r.category,
+                "ch": r.channel,
+                "state": r.state,
+                "desc": r.description,
+                "hh": row_to_household.get(int(r.household_row_no))
+                if _none(r.household_row_no)
+                else None,
+                "c": _none(r.community_code),
+                "lon": float(r.lon) if _none(r.lon) else None,
+                "lat": float(r.lat) if _none(r.lat) else None,
+                "rec": _ts(r.received_at),
+                "due": _ts(r.due_at),
+                "closed": _ts(r.closed_at),
+                "handler": staff_ids.get(r.handler_staff_id),
+                "dept": _none(r.department),
+                "esc": _none(r.escalation_level),
+                "rework": int(r.rework_count or 0),
+                "sat": _none(r.satisfaction),
+                "cb": _truthy(r.called_back),
+            }
+            for r in cases.itertuples()
+        ],
+    )
+    repositories.assign_cells(session, plan_id=plan_id, table="cases")
+    case_ids = dict(session.execute(text("SELECT case_no, id FROM cases")).tuples().all())
+    events = _csv(d / "case_events.csv")
+    session.execute(
+        text(
+            "INSERT INTO case_events (district_code, case_id, seq, at, actor, action, from_state, "
+            "to_state, note) VALUES (:d, :case, :seq, :at, :actor, :action, :f, :t, :note)"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "case": case_ids[r.case_no],
+                "seq": int(r.seq),
+                "at": _ts(r.at),
+                "actor": _none(r.actor_staff_id),
+                "action": r.action,
+                "f": _none(r.from_state),
+                "t": r.to_state,
+                "note": _none(r.note),
+            }
+            for r in events.itertuples()
+        ],
+    )
+    visits = _csv(d / "visits.csv")
+    session.execute(
+        text(
+            "INSERT INTO visits (district_code, visit_date, staff_id, household_id, outcome, note,"
+            " case_id) VALUES (:d, :date, :staff, :hh, :outcome, :note, :case)"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "date": dt.date.fromisoformat(r.visit_date),
+                "staff": staff_ids[r.staff_id],
+                "hh": row_to_household.get(int(r.household_row_no))
+                if _none(r.household_row_no)
+                else None,
+                "outcome": r.outcome,
+                "note": _none(r.note),
+                "case": case_ids.get(r.case_no) if _none(r.case_no) else None,
+            }
+            for r in visits.itertuples()
+        ],
+    )
+    callbacks = _csv(d / "callbacks.csv")
+    session.execute(
+        text(
+            "INSERT INTO callbacks (district_code, case_id, called_at, staff_id, reached, "
+            "satisfaction, comment) VALUES (:d, :case, :at, :staff, :reached, :sat, :comment)"
+        ),
+        [
+            {
+                "d": DISTRICT_CODE,
+                "case": case_ids[r.case_no],
+                "at": _ts(r.called_at),
+                "staff": staff_ids.get(r.staff_id),
+                "reached": _truthy(r.reached),
+                "sat": _none(r.satisfaction),
+                "comment": _none(r.comment),
+            }
+            for r in callbacks.itertuples()
+        ],
+    )
+
+
+def manifest(root: Path = ROOT) -> dict[str, Any]:
+    return json.loads((root / "data" / "demo" / "manifest.json").read_text(encoding="utf-8"))

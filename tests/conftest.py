@@ -1,0 +1,24 @@
+"""Shared set-up: every test that touches a database uses the *test* database.
+
+TEST_DATABASE_URL wins; otherwise the project's own cluster's ``lianxin_test`` database
+(``scripts/test.sh`` starts it). DATABASE_URL is pointed at the same place before any project
+module reads its settings, so pages under AppTest and the app under Chromium use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+_port = os.environ.get("LIANXIN_PG_PORT", "54329")
+TEST_URL = os.environ.get("TEST_DATABASE_URL") or (
+    f"postgresql+psycopg://lianxin@127.0.0.1:{_port}/lianxin_test"
+)
+os.environ["TEST_DATABASE_URL"] = TEST_URL
+os.environ["DATABASE_URL"] = TEST_URL
