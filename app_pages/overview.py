@@ -28,7 +28,7 @@ def _overview():  # type: ignore[no-untyped-def]
 st.title(labels.PAGE_OVERVIEW)
 data = run_service(_overview)
 if data is not None:
-    st.caption(f"{data.plan_name} · 第{data.plan_version}版 · {labels.DEMO_BADGE}")
+    st.caption(f"已发布方案：{data.plan_name} · {labels.DEMO_BADGE}")
     t = data.totals
     cols = st.columns(5)
     cols[0].metric(labels.METRIC_COMMUNITIES, labels.fmt_int(t["communities"]))

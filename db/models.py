@@ -27,7 +27,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -68,7 +70,7 @@ class Community(Base):
     district_code: Mapped[str] = mapped_column(String(6), index=True)
     subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistricts.code"))
     name: Mapped[str] = mapped_column(String(50))
-    has_station: Mapped[bool] = mapped_column(Boolean, default=True)
+    has_station: Mapped[bool] = mapped_column(Boolean, server_default=true())
     geom: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
 
 
@@ -81,7 +83,7 @@ class Street(Base):
     subdistrict_code: Mapped[str | None] = mapped_column(String(9))
     name: Mapped[str] = mapped_column(String(50), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    aliases: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default="{}")
     geom: Mapped[Any] = mapped_column(_geom("MULTILINESTRING"))
     __table_args__ = (CheckConstraint("kind IN ('street','road','lane')", name="street_kind"),)
 
@@ -124,13 +126,13 @@ class GridPlan(Base):
     subdistrict_code: Mapped[str] = mapped_column(String(9))
     name: Mapped[str] = mapped_column(String(100))
     version_no: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(12), default="draft")
+    state: Mapped[str] = mapped_column(String(12), server_default="draft")
     valid_from: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = _now()
-    lock_version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
+    lock_version: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic concurrency
     __table_args__ = (
         CheckConstraint(
             "state IN ('draft','validated','published','retired')", name="grid_plan_state"
@@ -170,8 +172,8 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(20))
     community_code: Mapped[str | None] = mapped_column(String(12))
     cell_code: Mapped[str | None] = mapped_column(String(15))  # grid leader's / worker's cell
-    streets: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)  # 包联街巷
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    streets: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default="{}")  # 包联街巷
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     __table_args__ = (
         CheckConstraint(
             "role IN ('grid_leader','grid_worker','liaison_cadre','clerk','leader','planner')",
@@ -190,7 +192,7 @@ class GridCell(Base):
     community_code: Mapped[str] = mapped_column(ForeignKey("communities.code"))
     cell_code: Mapped[str] = mapped_column(String(15))
     name: Mapped[str] = mapped_column(String(50))
-    kind: Mapped[str] = mapped_column(String(12), default="general")  # general / dedicated
+    kind: Mapped[str] = mapped_column(String(12), server_default="general")  # general / dedicated
     leader_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     geom: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
     __table_args__ = (
@@ -207,7 +209,7 @@ class ImportBatch(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     imported_by: Mapped[str | None] = mapped_column(String(50))
     imported_at: Mapped[dt.datetime] = _now()
-    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
 class Household(Base):
@@ -221,7 +223,7 @@ class Household(Base):
     sex: Mapped[str | None] = mapped_column(String(2))
     id_number: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(20))
-    size: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(Integer, server_default="1")
     address: Mapped[str] = mapped_column(Text)
     community_code: Mapped[str | None] = mapped_column(String(12), index=True)
     cell_code: Mapped[str | None] = mapped_column(String(15), index=True)
@@ -229,9 +231,9 @@ class Household(Base):
     match_type: Mapped[str | None] = mapped_column(String(15))
     geocode_score: Mapped[float | None] = mapped_column(Float)
     matched_text: Mapped[str | None] = mapped_column(Text)
-    categories: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list)
-    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list)
-    status: Mapped[str] = mapped_column(String(10), default="active")  # active / review
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default="{}")
+    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default="{}")
+    status: Mapped[str] = mapped_column(String(10), server_default="active")  # active / review
     review_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
@@ -265,7 +267,7 @@ class HouseholdChange(Base):
     at: Mapped[dt.datetime] = _now()
     actor: Mapped[str | None] = mapped_column(String(50))
     change: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
 class Case(Base):
@@ -293,10 +295,15 @@ class Case(Base):
     handler_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     department: Mapped[str | None] = mapped_column(String(50))
     escalation_level: Mapped[str | None] = mapped_column(String(12))
-    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, server_default="0")
     satisfaction: Mapped[str | None] = mapped_column(String(20))
-    called_back: Mapped[bool] = mapped_column(Boolean, default=False)
-    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
+    called_back: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic concurrency
+    # --- added by migration 0004 (cases) ---
+    external_ref: Mapped[str | None] = mapped_column(String(40))  # 12345 工单编号
+    received_by: Mapped[str | None] = mapped_column(String(50))
+    service_item: Mapped[str | None] = mapped_column(String(30))
+    check_note: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         CheckConstraint("kind IN ('immediate','promised','joint','reply')", name="case_kind"),
         CheckConstraint(
@@ -321,7 +328,7 @@ class CaseEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(12))
     to_state: Mapped[str] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_seq"),)
 
 
@@ -362,9 +369,9 @@ class User(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     community_code: Mapped[str | None] = mapped_column(String(12))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -378,5 +385,5 @@ class AuditLog(Base):
     username: Mapped[str | None] = mapped_column(String(50), index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str | None] = mapped_column(String(100))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     client: Mapped[str | None] = mapped_column(String(100))

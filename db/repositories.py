@@ -16,9 +16,10 @@ SRID = 4490
 
 
 def _gdf(session: Session, sql: str, params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
-    return gpd.read_postgis(
+    gdf = gpd.read_postgis(
         text(sql), session.connection(), geom_col="geom", params=params or {}, crs=SRID
     )
+    return gdf.rename_geometry("geometry")  # geopandas' convention, so layers and gis agree
 
 
 def _df(session: Session, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -31,7 +32,7 @@ def published_plan(session: Session, *, subdistrict_code: str | None = None) -> 
         session.execute(
             text(
                 "SELECT id, name, version_no, valid_from, subdistrict_code FROM grid_plans "
-                "WHERE state = 'published' AND (:sd IS NULL OR subdistrict_code = :sd) "
+                "WHERE state = 'published' AND (CAST(:sd AS text) IS NULL OR subdistrict_code = :sd) "
                 "ORDER BY valid_from DESC LIMIT 1"
             ),
             {"sd": subdistrict_code},
@@ -151,5 +152,5 @@ def table_counts(session: Session) -> dict[str, int]:
         "visits",
         "callbacks",
     )
-    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in tables)
-    return {row.t: int(row.n) for row in session.execute(text(sql))}
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS tbl, count(*) AS n FROM {t}" for t in tables)
+    return {row.tbl: int(row.n) for row in session.execute(text(sql))}

@@ -24,6 +24,8 @@ def base_map(
     """An empty map fitted to ``bounds_gdf``, with a scale bar and no external tiles by default.
 
     ``tiles`` may be a URL template of an intranet tile server (e.g. 天地图 with a key).
+    SVG rendering by default (each cell is a DOM path a test or screen reader can find);
+    ``prefer_canvas=True`` for thousands of features.
     """
     use_local_assets()
     minx, miny, maxx, maxy = bounds_gdf.to_crs(DISPLAY_CRS).total_bounds
@@ -32,7 +34,7 @@ def base_map(
         zoom_start=15,
         tiles=None,
         control_scale=True,
-        prefer_canvas=True,
+        prefer_canvas=prefer_canvas,
         attribution_control=bool(tiles),
     )
     if tiles:

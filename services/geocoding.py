@@ -14,12 +14,11 @@ def gazetteer_from_session(session: Session) -> Any:
     from gis.gazetteer import Gazetteer
 
     streets = repositories.streets(session)
-    streets["aliases"] = streets["aliases"].apply(lambda a: "|".join(a or []))
-    communities = repositories.communities(session)
+    streets["aliases"] = ["|".join(a) if a is not None else "" for a in streets["aliases"]]
     return Gazetteer.from_frames(
         streets=streets,
         door_plates=repositories.door_plates(session),
-        communities=communities,
+        communities=repositories.communities(session),
         compounds=repositories.compounds(session),
     )
 

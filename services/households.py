@@ -103,11 +103,6 @@ def import_roster(
     rows = [_row_params(r, batch_id) for r in good.itertuples(index=False)]
     if rows:
         session.execute(_UPSERT, rows)
-    is_existing = good["household_key"].isin(existing)
-    report.inserted = int((placed & ~is_existing).sum())
-    report.updated = int((placed & is_existing).sum())
-    report.review = int((~placed).sum())
-    report.rejected = len(rejected)
     if plan is not None:
         repositories.assign_cells(
             session,
@@ -115,6 +110,25 @@ def import_roster(
             table="households",
             where=f"x.import_batch_id = {int(batch_id)} AND x.status = 'active'",
         )
+        # A point that falls in no cell of the plan is not "on the map in its cell": a person
+        # decides (an address beyond the known door plates is extrapolated past the street end).
+        outside = session.execute(
+            text(
+                "UPDATE households SET status = 'review', review_reason = :reason "
+                "WHERE import_batch_id = :b AND status = 'active' AND cell_code IS NULL "
+                "RETURNING household_key"
+            ),
+            {"b": batch_id, "reason": "定位点不在任何网格内"},
+        ).scalars()
+        moved = good["household_key"].isin(set(outside))
+        good.loc[moved, "status"] = "review"
+        good.loc[moved, "review_reason"] = "定位点不在任何网格内"
+        placed = placed & ~moved
+    is_existing = good["household_key"].isin(existing)
+    report.inserted = int((placed & ~is_existing).sum())
+    report.updated = int((placed & is_existing).sum())
+    report.review = int((~placed).sum())
+    report.rejected = len(rejected)
     session.execute(
         text("UPDATE import_batches SET counts = CAST(:c AS jsonb) WHERE id = :id"),
         {
@@ -145,7 +159,7 @@ _UPSERT = text(
         categories, status, review_reason, note, import_batch_id, source_row)
     VALUES (:district_code, :household_key, :head_name, :sex, :id_number, :phone, :size,
         :address, NULL,
-        CASE WHEN :lon IS NULL THEN NULL
+        CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
              ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4490) END,
         :match_type, :score, :matched, :special_groups, '{}', :status, :review_reason, :note,
         :batch_id, :source_row)

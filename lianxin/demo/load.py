@@ -317,7 +317,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
                 handler_staff_id, department, escalation_level, rework_count, satisfaction,
                 called_back)
             VALUES (:d, :no, :kind, :cat, :ch, :state, :desc, :hh, :c,
-                CASE WHEN :lon IS NULL THEN NULL ELSE
+                CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE
                 ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4490) END,
                 :rec, :due, :closed, :handler, :dept, :esc, :rework, :sat, :cb)
             """

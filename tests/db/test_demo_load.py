@@ -20,15 +20,17 @@ def test_counts_match_the_generator(demo_session):
     from db.repositories import table_counts
 
     counts = table_counts(demo_session)
-    m = _manifest()["counts"]
+    manifest = _manifest()
+    files, stats = manifest["counts"], manifest["stats"]
     assert counts["communities"] == 9
-    assert counts["grid_cells"] == m["grid_cells"]
+    assert counts["grid_cells"] == files["demo/grid_cells.geojson"]
     assert 35 <= counts["grid_cells"] <= 45
-    assert counts["cases"] == m["cases"]
+    assert counts["cases"] == files["demo/cases.csv"]
     assert 2_500 <= counts["cases"] <= 3_500
-    assert counts["streets"] == m["streets"]
+    assert counts["streets"] == files["demo/streets.geojson"]
     # Every roster row that is not deliberately bad is in the database (placed or in review).
-    assert counts["households"] == m["households_valid"]
+    bad_rows = sum(stats["row_problems"].values())
+    assert counts["households"] == stats["roster_rows"] - bad_rows
     assert 14_000 <= counts["households"] <= 16_000
 
 

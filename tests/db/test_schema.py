@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 pytestmark = pytest.mark.db
 
+POLY = "SRID=4490;MULTIPOLYGON(((109 32,109.01 32,109.01 32.01,109 32)))"
 BIG_TABLES = (
     "households",
     "cases",
@@ -34,7 +35,9 @@ def test_every_geometry_is_cgcs2000(session):
 def test_every_geometry_column_has_a_gist_index(session):
     cols = session.execute(
         text(
-            "SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE f_table_schema='public'"
+            "SELECT g.f_table_name, g.f_geometry_column FROM geometry_columns g "
+            "JOIN pg_class c ON c.relname = g.f_table_name AND c.relkind = 'r' "
+            "WHERE g.f_table_schema = 'public'"
         )
     ).all()
     for table, column in cols:
@@ -59,16 +62,23 @@ def test_big_tables_carry_the_district_code(session):
 
 
 def test_cell_code_must_have_15_digits(session):
-    session.execute(text("INSERT INTO districts (code, name) VALUES ('999999', 't')"))
     session.execute(
         text(
-            "INSERT INTO subdistricts (code, district_code, name) VALUES ('999999001', '999999', 't')"
-        )
+            "INSERT INTO districts (code, name, geom) VALUES ('999999', 't', ST_GeomFromEWKT(:g))"
+        ),
+        {"g": POLY},
     )
     session.execute(
         text(
-            "INSERT INTO communities (code, district_code, subdistrict_code, name) VALUES ('999999001001', '999999', '999999001', 't')"
-        )
+            "INSERT INTO subdistricts (code, district_code, name, geom) VALUES ('999999001', '999999', 't', ST_GeomFromEWKT(:g))"
+        ),
+        {"g": POLY},
+    )
+    session.execute(
+        text(
+            "INSERT INTO communities (code, district_code, subdistrict_code, name, geom) VALUES ('999999001001', '999999', '999999001', 't', ST_GeomFromEWKT(:g))"
+        ),
+        {"g": POLY},
     )
     plan = session.execute(
         text(
@@ -86,11 +96,17 @@ def test_cell_code_must_have_15_digits(session):
 
 
 def test_only_one_published_plan_per_subdistrict(session):
-    session.execute(text("INSERT INTO districts (code, name) VALUES ('999998', 't')"))
     session.execute(
         text(
-            "INSERT INTO subdistricts (code, district_code, name) VALUES ('999998001', '999998', 't')"
-        )
+            "INSERT INTO districts (code, name, geom) VALUES ('999998', 't', ST_GeomFromEWKT(:g))"
+        ),
+        {"g": POLY},
+    )
+    session.execute(
+        text(
+            "INSERT INTO subdistricts (code, district_code, name, geom) VALUES ('999998001', '999998', 't', ST_GeomFromEWKT(:g))"
+        ),
+        {"g": POLY},
     )
     session.execute(
         text(

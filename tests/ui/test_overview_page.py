@@ -29,8 +29,11 @@ def test_overview_shows_the_demo_totals(demo_db):
 
 
 def test_overview_says_how_to_start_the_database_when_it_is_down(monkeypatch):
+    import streamlit as st
+
     import db.engine as engine
 
+    st.cache_data.clear()  # the previous test's result must not hide the outage
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     real = engine.check_database
 
