@@ -19,7 +19,11 @@ COMMUNITY_COLOUR = "#303030"
 
 
 def base_map(
-    bounds_gdf: gpd.GeoDataFrame, *, tiles: str | None = None, attribution: str = ""
+    bounds_gdf: gpd.GeoDataFrame,
+    *,
+    tiles: str | None = None,
+    attribution: str = "",
+    prefer_canvas: bool = False,
 ) -> folium.Map:
     """An empty map fitted to ``bounds_gdf``, with a scale bar and no external tiles by default.
 

@@ -1,0 +1,656 @@
+"""Coverage checks for a grid plan: does every square metre belong to exactly one cell?
+
+:func:`check_coverage` returns *evidence*, not a boolean: one row per problem with the cells
+involved, the size, a Chinese message a planner can act on and the geometry to show on a map.
+
+Speed comes from screening with GEOS's coverage validator (``shapely.coverage_invalid_edges``),
+which in one linear pass marks the edges of cells that overlap a neighbour, do not match it
+exactly or border a narrow gap. Only marked cells take part in the pairwise overlay that
+measures overlaps, so a clean plan of 10,000 cells costs little more than the validator alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from gis.blocks import working_crs
+from lianxin.errors import InvalidInputError
+
+__all__ = [
+    "BLOCKING_KINDS",
+    "WARNING_KINDS",
+    "KIND_LABELS",
+    "PROBLEM_COLUMNS",
+    "check_coverage",
+]
+
+#: Problems that must be fixed before a plan can be published.
+BLOCKING_KINDS = frozenset(
+    {"gap", "overlap", "invalid", "outside", "multipart", "unassigned_household", "duplicate_code"}
+)
+#: Problems a planner should look at but may accept.
+WARNING_KINDS = frozenset({"sliver", "households_out_of_range", "no_leader"})
+#: Chinese names of the kinds, for reports.
+KIND_LABELS = {
+    "gap": "覆盖缺口",
+    "overlap": "重叠",
+    "invalid": "几何无效",
+    "outside": "越界",
+    "multipart": "网格不连续",
+    "unassigned_household": "住户未入格",
+    "duplicate_code": "编码重复",
+    "sliver": "狭长碎片",
+    "households_out_of_range": "户数超出范围",
+    "no_leader": "未配网格长",
+}
+PROBLEM_COLUMNS = ["kind", "cell_ids", "area_m2", "width_m", "message", "severity"]
+_KIND_ORDER = {k: n for n, k in enumerate(KIND_LABELS)}
+
+_POLY_TYPES = (3, 6)
+_OPEN_M = 1e-3
+_REASONS = {
+    "Ring Self-intersection": "边界环自相交",
+    "Self-intersection": "自相交",
+    "Too few points": "点数太少",
+    "Hole lies outside shell": "洞在外环之外",
+    "Nested holes": "洞相互嵌套",
+    "Interior is disconnected": "内部被洞分割为不连通的几块",
+    "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "重复的环",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+}
+_LOCATION = re.compile(r"\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)")
+
+
+def check_coverage(
+    cells: gpd.GeoDataFrame,
+    *,
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
+    households: gpd.GeoDataFrame | None = None,
+    id_field: str | None = "cell_id",
+    community_field: str | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    code_field: str | None = None,
+    leader_field: str | None = None,
+    min_households: int = 300,
+    max_households: int = 500,
+    gap_width_m: float = 1.0,
+    sliver_width_m: float = 5.0,
+    area_tolerance_m2: float = 0.01,
+) -> gpd.GeoDataFrame:
+    """Check that grid cells cover the territory once, and report every problem found.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        The cells (Polygon/MultiPolygon), with a CRS.
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The territory the cells must cover exactly. A bare geometry is in the cells' CRS.
+        Without it, gaps are holes between cells and notches narrower than ``gap_width_m``.
+    households : GeoDataFrame, optional
+        Household points; counted per cell (point in polygon). A ``household_id`` column
+        names them in messages, else the index.
+    id_field : str or None, default "cell_id"
+        Column naming cells in messages; ``None`` uses the index.
+    community_field : str, optional
+        Column of the cells (and of ``communities``) holding the community code.
+    communities : GeoDataFrame, optional
+        Community polygons; each cell must lie inside its own community (by
+        ``community_field``, or the community it overlaps most when the cells lack it).
+    code_field : str, optional
+        Column holding the cell code, which must be unique.
+    leader_field : str, optional
+        Column naming the grid leader, which must not be empty.
+    min_households, max_households : int, default 300, 500
+        Allowed households per cell.
+    gap_width_m : float, default 1.0
+        Gaps and notches narrower than this are found even where they are not enclosed.
+    sliver_width_m : float, default 5.0
+        A cell, or a part of one, narrower than this (diameter of the largest inscribed
+        circle) is a sliver.
+    area_tolerance_m2 : float, default 0.01
+        Overlaps, gaps and overhangs smaller than this are rounding noise and ignored.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per problem with columns ``kind``, ``cell_ids`` (list of str), ``area_m2``,
+        ``width_m`` (NaN where it does not apply), ``message`` (Chinese), ``severity``
+        (``"blocking"`` or ``"warning"``) and ``geometry`` in the cells' CRS. Empty when the
+        plan is clean. Kinds are listed in :data:`BLOCKING_KINDS` and :data:`WARNING_KINDS`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> boxes = [shapely.box(x, y, x + 100, y + 100) for x in (0, 100) for y in (0, 100)]
+    >>> cells = gpd.GeoDataFrame({"cell_id": list("ABCD")}, geometry=boxes, crs="EPSG:4545")
+    >>> len(check_coverage(cells))
+    0
+    """
+    if not isinstance(cells, gpd.GeoDataFrame):
+        raise InvalidInputError("cells 必须是 GeoDataFrame")
+    if cells.crs is None:
+        raise InvalidInputError("网格图层没有坐标系，无法按米检查")
+    if min_households > max_households:
+        raise InvalidInputError(f"户数下限 {min_households} 大于上限 {max_households}，请检查参数")
+    for name in (community_field, code_field, leader_field):
+        if name is not None and name not in cells.columns and name != community_field:
+            raise InvalidInputError(
+                f"网格图层没有字段 {name}，可用字段：{', '.join(map(str, cells.columns))}"
+            )
+    ids = _cell_ids(cells, id_field)
+    raw = np.asarray(cells.geometry.array)
+    present = ~(pd.isna(raw) | shapely.is_empty(raw))
+    work = working_crs(cells.crs, shapely.total_bounds(raw[present]) if present.any() else None)
+    geoms = raw.copy()
+    if work != pyproj.CRS.from_user_input(cells.crs) and present.any():
+        geoms[present] = np.asarray(gpd.GeoSeries(raw[present], crs=cells.crs).to_crs(work).array)
+    ctx = _Context(ids=ids, crs=cells.crs, work=work, tol=area_tolerance_m2)
+
+    # --- validity -------------------------------------------------------------------------
+    ptype = np.isin(shapely.get_type_id(geoms), _POLY_TYPES)
+    valid = np.zeros(len(geoms), dtype=bool)
+    valid[present] = shapely.is_valid(geoms[present])
+    usable = present & ptype
+    fixed = geoms.copy()
+    fixed[~usable] = None
+    for n in np.flatnonzero(~present):
+        ctx.add("invalid", [n], message=f"网格 {ids[n]} 没有几何图形")
+    for n in np.flatnonzero(present & ~ptype):
+        ctx.add(
+            "invalid",
+            [n],
+            geometry=geoms[n],
+            message=f"网格 {ids[n]} 不是面，而是{shapely.get_type_id(geoms[n]) in (0, 4) and '点' or '线'}",
+        )
+    bad = np.flatnonzero(usable & ~valid)
+    if len(bad):
+        reasons = shapely.is_valid_reason(geoms[bad])
+        repaired = shapely.make_valid(geoms[bad])
+        for n, reason, rep in zip(bad, reasons, repaired, strict=True):
+            fixed[n] = _polygonal(rep)
+            where = _LOCATION.search(reason)
+            loc = None
+            if where:
+                loc = shapely.Point(float(where.group(1)), float(where.group(2)))
+            label = next((v for k, v in _REASONS.items() if reason.startswith(k)), reason)
+            at = f"，位置 {ctx.format_point(loc)}" if loc is not None else ""
+            ctx.add(
+                "invalid",
+                [n],
+                geometry=loc if loc is not None else geoms[n],
+                message=f"网格 {ids[n]} 的几何无效：{label}{at}",
+            )
+    ok = np.flatnonzero(usable)  # cells with a (repaired) polygonal geometry
+    checkable = usable & valid  # cells not already reported invalid
+
+    # --- multipart ------------------------------------------------------------------------
+    nparts = np.zeros(len(geoms), dtype=int)
+    nparts[ok] = shapely.get_num_geometries(fixed[ok])
+    for n in np.flatnonzero(checkable & (nparts > 1)):
+        areas = shapely.area(shapely.get_parts(fixed[n]))
+        sizes = "、".join(_num(a) for a in sorted(areas, reverse=True)[:5])
+        ctx.add(
+            "multipart",
+            [n],
+            geometry=fixed[n],
+            area=float(areas.sum()),
+            message=f"网格 {ids[n]} 由 {nparts[n]} 块互不相连的部分组成（面积 {sizes} 平方米）",
+        )
+
+    # --- overlaps (screened by the coverage validator) -------------------------------------
+    sub = fixed[ok]
+    flagged = np.zeros(len(geoms), dtype=bool)
+    if len(ok):
+        edges = shapely.coverage_invalid_edges(sub, gap_width=gap_width_m)
+        flagged[ok] = ~shapely.is_empty(edges)
+    tree = shapely.STRtree(sub)
+    sus = np.flatnonzero(flagged[ok])
+    if len(sus):
+        k, j = tree.query(sub[sus], predicate="intersects")
+        a, b = ok[sus[k]], ok[j]
+        pairs = np.unique(np.sort(np.c_[a, b], axis=1), axis=0)
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        if len(pairs):
+            inter = shapely.intersection(fixed[pairs[:, 0]], fixed[pairs[:, 1]])
+            inter = np.asarray([_polygonal(g) for g in inter], dtype=object)
+            area = shapely.area(inter)
+            hit = area > area_tolerance_m2
+            widths = _widths(inter[hit])
+            for (p, q), g, ar, w in zip(pairs[hit], inter[hit], area[hit], widths, strict=True):
+                ctx.add(
+                    "overlap",
+                    [p, q],
+                    geometry=g,
+                    area=ar,
+                    width=w,
+                    message=f"网格 {ids[p]} 与 {ids[q]} 重叠，面积 {_num(ar)} 平方米，宽 {_num(w)} 米",
+                )
+
+    # --- gaps -----------------------------------------------------------------------------
+    region = _polygon_in(boundary, cells.crs, work, what="边界")
+    clean = ok[~flagged[ok]]
+    dirty = ok[flagged[ok]]
+    union = shapely.coverage_union_all(fixed[clean]) if len(clean) else shapely.Polygon()
+    if len(dirty):
+        union = shapely.union(union, shapely.union_all(fixed[dirty]))
+    if region is not None:
+        gap = shapely.difference(region, union)
+    else:
+        gap = _holes(union)
+        if gap_width_m > 0 and not shapely.is_empty(union):
+            r = gap_width_m / 2.0
+            closed = shapely.buffer(
+                shapely.buffer(union, r, join_style="mitre", mitre_limit=10.0),
+                -r,
+                join_style="mitre",
+                mitre_limit=10.0,
+            )
+            gap = shapely.union(gap, shapely.difference(closed, union))
+    gaps = np.asarray([_polygonal(g) for g in shapely.get_parts(gap)], dtype=object)
+    gaps = gaps[shapely.area(gaps) > area_tolerance_m2] if len(gaps) else gaps
+    if len(gaps):
+        widths = _widths(gaps)
+        gk, gj = tree.query(gaps, predicate="intersects")
+        # Neighbours share an edge with the gap; cells touching it at a corner are not named.
+        shared = shapely.length(shapely.intersection(shapely.boundary(gaps[gk]), sub[gj]))
+        gk, gj = gk[shared > 1e-6], gj[shared > 1e-6]
+        outline = shapely.boundary(region) if region is not None else None
+        for gi, (g, w) in enumerate(zip(gaps, widths, strict=True)):
+            touching = sorted(set(ok[gj[gk == gi]].tolist()), key=lambda c: ids[c])
+            names = _names([ids[c] for c in touching])
+            ar = shapely.area(g)
+            size = f"{_num(w)} 米宽的缝隙，面积 {_num(ar)} 平方米"
+            on_edge = outline is not None and shapely.intersects(outline, g)
+            if not touching:
+                msg = (
+                    f"边界内有一块未被任何网格覆盖的区域（{_num(w)} 米宽，面积 {_num(ar)} 平方米）"
+                )
+            elif len(touching) == 1:
+                side = " 与街道边界之间" if on_edge else "内部"
+                msg = f"网格 {names}{side}有 {size}"
+            else:
+                edge = "（及街道边界）" if on_edge else ""
+                msg = f"网格 {names}{edge} 之间有 {size}"
+            ctx.add("gap", touching, geometry=g, area=ar, width=w, message=msg)
+
+    # --- outside the boundary or the community ---------------------------------------------
+    if region is not None and len(ok):
+        shapely.prepare(region)  # prepared geometry speeds up the predicate's first argument
+        out = ok[~shapely.covers(region, fixed[ok])]
+        if len(out):
+            extra = shapely.difference(fixed[out], region)
+            area = shapely.area(extra)
+            for n, g, ar in zip(out, extra, area, strict=True):
+                if ar > area_tolerance_m2:
+                    ctx.add(
+                        "outside",
+                        [n],
+                        geometry=g,
+                        area=ar,
+                        message=f"网格 {ids[n]} 有 {_num(ar)} 平方米超出街道边界",
+                    )
+    if communities is not None and len(ok):
+        _check_communities(ctx, cells, fixed, ok, communities, community_field)
+
+    # --- slivers --------------------------------------------------------------------------
+    if sliver_width_m > 0:
+        live = np.flatnonzero(checkable)
+        parts, owner = shapely.get_parts(fixed[live], return_index=True)
+        owner = live[owner]
+        area = shapely.area(parts)
+        r = sliver_width_m / 2.0
+        # Every point of a polygon is within its inscribed radius r of the boundary, so
+        # area <= 2 r perimeter + pi r^2; parts failing that bound cannot be slivers, which
+        # spares the costly inscribed-circle search on normal cells.
+        cand = np.flatnonzero(area < 2 * r * shapely.length(parts) + np.pi * r * r)
+        if len(cand):
+            w = _widths(parts[cand], tolerance_m=sliver_width_m / 100.0)
+            for c, wc in zip(cand[w < sliver_width_m], w[w < sliver_width_m], strict=True):
+                n = owner[c]
+                what = "过于狭长" if nparts[n] == 1 else "有一块狭长碎片"
+                ctx.add(
+                    "sliver",
+                    [n],
+                    geometry=parts[c],
+                    area=area[c],
+                    width=wc,
+                    message=f"网格 {ids[n]} {what}，最宽处仅 {_num(wc)} 米，面积 {_num(area[c])} 平方米",
+                )
+
+    # --- households -----------------------------------------------------------------------
+    if households is not None:
+        _check_households(ctx, households, fixed, ok, tree, min_households, max_households)
+
+    # --- attributes -----------------------------------------------------------------------
+    if leader_field is not None:
+        leader = cells[leader_field]
+        empty = leader.isna().to_numpy() | (leader.astype(str).str.strip() == "").to_numpy()
+        for n in np.flatnonzero(empty):
+            ctx.add("no_leader", [n], geometry=fixed[n], message=f"网格 {ids[n]} 没有网格长")
+    if code_field is not None:
+        codes = cells[code_field].astype("string").str.strip()
+        dup = codes.notna().to_numpy() & codes.duplicated(keep=False).to_numpy()
+        for code in sorted(set(codes[dup])):
+            members = np.flatnonzero((codes == code).fillna(False).to_numpy())
+            g = shapely.union_all(fixed[members][~pd.isna(fixed[members])])
+            ctx.add(
+                "duplicate_code",
+                list(members),
+                geometry=g,
+                area=shapely.area(g),
+                message=f"网格编码 {code} 重复：网格 {_names([ids[m] for m in members])} 使用同一编码",
+            )
+    return ctx.frame()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Context:
+    """Collects problems; geometries in the working CRS, converted once at the end."""
+
+    def __init__(self, *, ids: list[str], crs: object, work: pyproj.CRS, tol: float) -> None:
+        self.ids = ids
+        self.crs = crs
+        self.work = work
+        self.tol = tol
+        self.rows: list[dict[str, object]] = []
+        self._out = pyproj.Transformer.from_crs(work, crs, always_xy=True)
+        self._geographic = pyproj.CRS.from_user_input(crs).is_geographic
+
+    def add(
+        self,
+        kind: str,
+        members: Iterable[Any],
+        *,
+        message: str,
+        geometry: shapely.Geometry | None = None,
+        area: float = np.nan,
+        width: float = np.nan,
+    ) -> None:
+        self.rows.append(
+            {
+                "kind": kind,
+                "cell_ids": [self.ids[int(m)] for m in members],
+                "area_m2": round(float(area), 2) if np.isfinite(area) else np.nan,
+                "width_m": round(float(width), 2) if np.isfinite(width) else np.nan,
+                "message": message,
+                "severity": "blocking" if kind in BLOCKING_KINDS else "warning",
+                "geometry": geometry,
+            }
+        )
+
+    def format_point(self, pt: shapely.Point) -> str:
+        x, y = self._out.transform(pt.x, pt.y)
+        return f"({x:.6f}, {y:.6f})" if self._geographic else f"({x:.1f}, {y:.1f})"
+
+    def frame(self) -> gpd.GeoDataFrame:
+        if not self.rows:
+            return gpd.GeoDataFrame(
+                {
+                    c: pd.Series(dtype=float if c.endswith("_m2") or c == "width_m" else object)
+                    for c in PROBLEM_COLUMNS
+                },
+                geometry=gpd.GeoSeries([], crs=self.crs),
+            )
+        df = pd.DataFrame(self.rows)
+        df["_order"] = df["kind"].map(_KIND_ORDER)
+        df["_first"] = df["cell_ids"].map(lambda c: c[0] if c else "")
+        df = df.sort_values(["_order", "_first"], kind="stable").drop(columns=["_order", "_first"])
+        geo = gpd.GeoSeries(df.pop("geometry").to_numpy(), crs=self.work)
+        if self.work != pyproj.CRS.from_user_input(self.crs):
+            geo = geo.to_crs(self.crs)
+        return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=geo.to_numpy(), crs=self.crs)
+
+
+def _cell_ids(cells: gpd.GeoDataFrame, id_field: str | None) -> list[str]:
+    if id_field is None:
+        values = pd.Series(cells.index)
+    elif id_field in cells.columns:
+        values = cells[id_field].reset_index(drop=True)
+    else:
+        raise InvalidInputError(
+            f"网格图层没有字段 {id_field}，可用字段：{', '.join(map(str, cells.columns))}"
+        )
+    out = values.astype("string")
+    return [
+        v if isinstance(v, str) and v.strip() else f"第{n + 1}行"
+        for n, v in enumerate(out.tolist())
+    ]
+
+
+def _polygonal(g: shapely.Geometry | None) -> shapely.Geometry:
+    if g is None:
+        return shapely.Polygon()
+    if shapely.get_type_id(g) in _POLY_TYPES:
+        return g
+    parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in _POLY_TYPES]
+    if not parts:
+        # GeometryCollections may nest; flatten once more.
+        parts = [
+            q
+            for p in shapely.get_parts(g)
+            for q in shapely.get_parts(p)
+            if shapely.get_type_id(q) in _POLY_TYPES
+        ]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _polygon_in(
+    geom: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None,
+    crs: object,
+    work: pyproj.CRS,
+    *,
+    what: str,
+) -> shapely.Geometry | None:
+    if geom is None:
+        return None
+    if isinstance(geom, gpd.GeoDataFrame | gpd.GeoSeries):
+        s = geom.geometry if isinstance(geom, gpd.GeoDataFrame) else geom
+        if s.crs is None:
+            s = s.set_crs(crs)
+        g = shapely.union_all(np.asarray(s.to_crs(work).array))
+    else:
+        g = geom
+        if work != pyproj.CRS.from_user_input(crs):
+            g = gpd.GeoSeries([g], crs=crs).to_crs(work).iloc[0]
+    g = _polygonal(shapely.make_valid(g))
+    if shapely.is_empty(g):
+        raise InvalidInputError(f"{what}必须是有面积的多边形")
+    return g
+
+
+def _holes(union: shapely.Geometry) -> shapely.Geometry:
+    parts = shapely.get_parts(union)
+    rings = [
+        shapely.get_interior_ring(p, i)
+        for p in parts
+        for i in range(shapely.get_num_interior_rings(p))
+    ]
+    return shapely.union_all(shapely.polygons(rings)) if rings else shapely.Polygon()
+
+
+def _widths(geoms: np.ndarray, *, tolerance_m: float | None = None) -> np.ndarray:
+    """Width in metres: the diameter of the largest inscribed circle.
+
+    For long thin shapes (mean width 2 × area / perimeter below a tenth of √area) the mean
+    width is returned instead: it *is* the strip's width, and the circle search converges
+    slowly on thin shapes (tens of milliseconds each). Otherwise the search tolerance is 1 %
+    of the mean width, at least 2 mm. With ``tolerance_m`` the circle is always used.
+    """
+    if len(geoms) == 0:
+        return np.empty(0)
+    # A 1 mm opening first strips hair-thin spikes that reprojection noise glues onto a gap
+    # or overlap (a 1e-9 m sliver along a whole shared edge would halve 2A/P).
+    opened = shapely.buffer(
+        shapely.buffer(geoms, -_OPEN_M, join_style="mitre"), _OPEN_M, join_style="mitre"
+    )
+    geoms = np.where(shapely.is_empty(opened), geoms, opened)
+    area = shapely.area(geoms)
+    guess = 2.0 * area / np.maximum(shapely.length(geoms), 1e-12)
+    if tolerance_m is not None:
+        return 2.0 * shapely.length(shapely.maximum_inscribed_circle(geoms, tolerance=tolerance_m))
+    out = guess.copy()
+    round_ish = guess >= np.sqrt(area) / 10.0
+    if round_ish.any():
+        tol = np.clip(guess[round_ish] / 100.0, 0.002, 0.5)
+        out[round_ish] = 2.0 * shapely.length(
+            shapely.maximum_inscribed_circle(geoms[round_ish], tolerance=tol)
+        )
+    return out
+
+
+def _num(x: float) -> str:
+    """1 decimal for ordinary sizes, 2 for small ones (a 0.25 m strip must not read '0.2')."""
+    if not np.isfinite(x):
+        return "?"
+    text = f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _names(names: Sequence[str], limit: int = 6) -> str:
+    if len(names) <= limit:
+        return "、".join(names[:-1]) + " 与 " + names[-1] if len(names) > 1 else "".join(names)
+    return "、".join(names[:limit]) + f" 等 {len(names)} 个网格"
+
+
+def _check_communities(
+    ctx: _Context,
+    cells: gpd.GeoDataFrame,
+    fixed: np.ndarray,
+    ok: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    community_field: str | None,
+) -> None:
+    comm = communities
+    if comm.crs is None:
+        comm = comm.set_crs(ctx.crs)
+    comm = comm.to_crs(ctx.work)
+    if community_field is not None and community_field in comm.columns:
+        codes = comm[community_field].astype("string").to_numpy()
+    else:
+        codes = pd.Series(comm.index).astype("string").to_numpy()
+    frame = gpd.GeoDataFrame({"code": codes}, geometry=comm.geometry.to_numpy(), crs=ctx.work)
+    frame = frame.dissolve("code", as_index=False)
+    cgeom = np.asarray(frame.geometry.array)
+    ccode = frame["code"].astype(str).to_numpy()
+    ids = ctx.ids
+    if community_field is not None and community_field in cells.columns:
+        own = cells[community_field].astype("string").to_numpy()[ok]
+        lookup = {c: n for n, c in enumerate(ccode)}
+        idx = np.array([lookup.get(str(c), -1) if not pd.isna(c) else -1 for c in own])
+        for n, c in zip(ok[idx < 0], own[idx < 0], strict=True):
+            ctx.add(
+                "outside",
+                [n],
+                geometry=fixed[n],
+                area=shapely.area(fixed[n]),
+                message=f"网格 {ids[n]} 所属社区 {c} 不在社区图层中",
+            )
+        has = idx >= 0
+        cells_ok, idx = ok[has], idx[has]
+        if len(cells_ok):
+            inside = shapely.covered_by(fixed[cells_ok], cgeom[idx])
+            cells_ok, idx = cells_ok[~inside], idx[~inside]
+        if len(cells_ok):
+            extra = shapely.difference(fixed[cells_ok], cgeom[idx])
+            area = shapely.area(extra)
+            for n, i, g, ar in zip(cells_ok, idx, extra, area, strict=True):
+                if ar > ctx.tol:
+                    ctx.add(
+                        "outside",
+                        [n],
+                        geometry=g,
+                        area=ar,
+                        message=f"网格 {ids[n]} 有 {_num(ar)} 平方米超出所属社区 {ccode[i]}",
+                    )
+        return
+    # No community column on the cells: each cell must lie in one community.
+    k, j = shapely.STRtree(cgeom).query(fixed[ok], predicate="intersects")
+    if not len(k):
+        return
+    inter = shapely.area(shapely.intersection(fixed[ok[k]], cgeom[j]))
+    df = pd.DataFrame({"k": k, "j": j, "a": inter})
+    df = df[df["a"] > ctx.tol]
+    for _, grp in df.groupby("k"):
+        if len(grp) < 2:
+            continue
+        n = ok[int(grp["k"].iloc[0])]
+        grp = grp.sort_values("a", ascending=False)
+        spill = float(grp["a"].iloc[1:].sum())
+        names = "、".join(ccode[grp["j"]])
+        ctx.add(
+            "outside",
+            [n],
+            geometry=shapely.difference(fixed[n], cgeom[int(grp["j"].iloc[0])]),
+            area=spill,
+            message=f"网格 {ids[n]} 跨越社区 {names}，有 {_num(spill)} 平方米不在主要社区 {ccode[int(grp['j'].iloc[0])]} 内",
+        )
+
+
+def _check_households(
+    ctx: _Context,
+    households: gpd.GeoDataFrame,
+    fixed: np.ndarray,
+    ok: np.ndarray,
+    tree: shapely.STRtree,
+    min_households: int,
+    max_households: int,
+) -> None:
+    hh = households
+    if hh.crs is None:
+        hh = hh.set_crs(ctx.crs)
+    pts = np.asarray(hh.to_crs(ctx.work).geometry.array)
+    hid = (
+        hh["household_id"].astype("string").tolist()
+        if "household_id" in hh.columns
+        else [str(i) for i in hh.index]
+    )
+    # Query with the cells as input: shapely prepares the input geometries, which makes
+    # point-in-polygon tests far cheaper than querying a cell tree with each point.
+    c, p = shapely.STRtree(pts).query(fixed[ok], predicate="intersects")
+    order = np.lexsort((c, p))
+    p, c = p[order], c[order]
+    # A point exactly on a shared edge is counted once, in the first cell found.
+    p, first = np.unique(p, return_index=True)
+    cell = ok[c[first]]
+    counts = np.bincount(cell, minlength=len(fixed))
+    missing = np.setdiff1d(np.arange(len(pts)), p)
+    missing = missing[~(pd.isna(pts[missing]) | shapely.is_empty(pts[missing]))]
+    if len(missing):
+        mk, mj = tree.query_nearest(pts[missing], return_distance=False, all_matches=False)
+        nearest = np.full(len(missing), -1)
+        nearest[mk] = ok[mj]
+        dist = shapely.distance(
+            pts[missing], np.where(nearest >= 0, fixed[np.maximum(nearest, 0)], None)
+        )
+        for m, near, d in zip(missing, nearest, dist, strict=True):
+            hint = f"（最近的网格 {ctx.ids[near]}，相距 {_num(d)} 米）" if near >= 0 else ""
+            ctx.add(
+                "unassigned_household",
+                [],
+                geometry=pts[m],
+                message=f"住户 {hid[m]} 不在任何网格内{hint}",
+            )
+    out = ok[(counts[ok] < min_households) | (counts[ok] > max_households)]
+    for n in out:
+        h = int(counts[n])
+        if True:
+            side = "不足下限" if h < min_households else "超过上限"
+            ctx.add(
+                "households_out_of_range",
+                [n],
+                geometry=fixed[n],
+                area=shapely.area(fixed[n]),
+                message=f"网格 {ctx.ids[n]} 有 {h} 户，{side}（应为 {min_households}–{max_households} 户）",
+            )

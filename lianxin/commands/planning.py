@@ -1,0 +1,294 @@
+"""Grid-planning sub-commands: ``lianxin blocks``, ``lianxin check``, ``lianxin propose``.
+
+File in, file out; no database. The handlers only read files, call the pure functions in
+``gis/`` and print; unusable input raises :class:`~lianxin.errors.InvalidInputError`, which
+``lianxin.cli`` turns into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gis.blocks import blocks_from_streets
+from gis.cells import propose_cells
+from gis.coverage import KIND_LABELS, check_coverage
+from gis.crs import DISPLAY_CRS
+from gis.io import read_vector, write_layers
+from lianxin.errors import InvalidInputError
+
+_MAX_LINES_PER_KIND = 20
+_ID_CANDIDATES = ("cell_id", "cell_code", "code", "name", "id", "网格编号", "网格编码", "网格名称")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``blocks``, ``check`` and ``propose`` sub-commands."""
+    p = subparsers.add_parser(
+        "blocks",
+        help="由街巷中心线或道路面生成街区",
+        description="由街巷中心线（或道路面）生成街区，输出图层 blocks（block_id, area_m2）和 dangles。",
+    )
+    p.add_argument(
+        "streets", metavar="STREETS", help="街巷中心线或道路面文件（GeoJSON/GPKG/SHP/ZIP）"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="输出文件（.gpkg/.geojson/.shp.zip）"
+    )
+    p.add_argument("--boundary", metavar="FILE", help="街道边界（面）；街区将恰好覆盖边界")
+    p.add_argument(
+        "--snap-m", type=float, default=2.0, help="断头线端点延伸/吸附距离，米（默认 2）"
+    )
+    p.add_argument(
+        "--min-block-width-m",
+        type=float,
+        default=6.0,
+        help="比此更窄的面视为道路空间并入相邻街区，米（默认 6）",
+    )
+    p.add_argument("--layer", help="读取 STREETS 中的图层名")
+    p.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
+    p.set_defaults(handler=run_blocks)
+
+    c = subparsers.add_parser(
+        "check",
+        help="检查网格方案的覆盖（缺口、重叠、碎片、越界、户数）",
+        description="检查网格覆盖。无问题时退出码 0，发现问题时 1，输入无法使用时 2。",
+    )
+    c.add_argument("cells", metavar="CELLS", help="网格文件（面）")
+    c.add_argument("--boundary", metavar="FILE", help="街道边界（面）")
+    c.add_argument("--households", metavar="FILE", help="住户点文件")
+    c.add_argument("--communities", metavar="FILE", help="社区边界（面）")
+    c.add_argument("--community-field", help="社区代码字段名")
+    c.add_argument("--code-field", help="网格编码字段名（检查重复）")
+    c.add_argument("--leader-field", help="网格长字段名（检查未配网格长）")
+    c.add_argument("--min-households", type=int, default=300, help="每格户数下限（默认 300）")
+    c.add_argument("--max-households", type=int, default=500, help="每格户数上限（默认 500）")
+    c.add_argument("--gap-width-m", type=float, default=1.0, help="窄缝检测宽度，米（默认 1）")
+    c.add_argument("--sliver-width-m", type=float, default=5.0, help="狭长碎片宽度，米（默认 5）")
+    c.add_argument("--id-field", help="网格名称字段（默认自动识别 cell_id、cell_code、name 等）")
+    c.add_argument("--layer", help="读取 CELLS 中的图层名")
+    c.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    c.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
+    c.set_defaults(handler=run_check)
+
+    r = subparsers.add_parser(
+        "propose",
+        help="由街区和住户点生成网格方案",
+        description="把相邻街区组合成户数在范围内的网格（不跨社区），按先西后东、先北后南编码。"
+        "全部街区都编入网格时退出码 0，有街区无法编入时 1。",
+    )
+    r.add_argument("blocks", metavar="BLOCKS", help="街区文件（面），例如 lianxin blocks 的输出")
+    r.add_argument("--households", required=True, metavar="FILE", help="住户点文件")
+    r.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="输出文件（.gpkg/.geojson/.shp.zip）"
+    )
+    r.add_argument("--boundary", metavar="FILE", help="只使用边界内的街区")
+    r.add_argument("--communities", metavar="FILE", help="社区边界（面），街区没有社区字段时使用")
+    r.add_argument(
+        "--community-field", default="community_code", help="社区代码字段（默认 community_code）"
+    )
+    r.add_argument("--min-households", type=int, default=300, help="每格户数下限（默认 300）")
+    r.add_argument("--max-households", type=int, default=500, help="每格户数上限（默认 500）")
+    r.add_argument("--district-code", default="610902", help="6 位区县代码（默认 610902 汉滨区）")
+    r.add_argument("--subdistrict-code", default="001", help="3 位街道代码（默认 001）")
+    r.add_argument("--layer", help="读取 BLOCKS 中的图层名（默认第一个图层）")
+    r.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
+    r.set_defaults(handler=run_propose)
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show each warning as one line on stderr, not Python's two-line format."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                text = str(w.message).splitlines()[0] if str(w.message) else ""
+                if issubclass(w.category, UserWarning) and text and text not in seen:
+                    seen.add(text)
+                    print(f"lianxin: 警告：{text}", file=sys.stderr)
+
+
+def _optional(
+    path: str | None, reader: Callable[..., gpd.GeoDataFrame], **kwargs: Any
+) -> gpd.GeoDataFrame | None:
+    return None if path is None else reader(path, **kwargs)
+
+
+def run_blocks(args: argparse.Namespace) -> int:
+    with _warnings_to_stderr():
+        streets = read_vector(
+            args.streets,
+            layer=args.layer,
+            gcj02=args.gcj02,
+            expected=("line", "polygon"),
+            what="街巷",
+        )
+        boundary = _optional(
+            args.boundary, read_vector, gcj02=args.gcj02, expected="polygon", what="边界"
+        )
+        result = blocks_from_streets(
+            streets, boundary=boundary, snap_m=args.snap_m, min_block_width_m=args.min_block_width_m
+        )
+        write_layers(args.output, {"blocks": result.blocks, "dangles": result.dangles})
+    kinds = result.dangles["kind"].value_counts().to_dict()
+    print(
+        f"已生成 {len(result.blocks)} 个街区，总面积 {result.blocks['area_m2'].sum():.1f} 平方米；"
+        f"断头线 {kinds.get('dangle', 0)} 条，街区内连线 {kinds.get('cut_edge', 0)} 条，"
+        f"边界外线段 {kinds.get('outside', 0)} 条；已写入 {args.output}"
+    )
+    return 0
+
+
+def _pick_id_field(cells: gpd.GeoDataFrame, wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in cells.columns:
+            raise InvalidInputError(
+                f"网格文件没有字段 {wanted}，可用字段：{', '.join(map(str, cells.columns))}"
+            )
+        return wanted
+    for name in _ID_CANDIDATES:
+        if name in cells.columns:
+            return name
+    cells["_row"] = [f"第{n + 1}个" for n in range(len(cells))]
+    return "_row"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    with _warnings_to_stderr():
+        cells = read_vector(
+            args.cells, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="网格"
+        )
+        boundary = _optional(
+            args.boundary, read_vector, gcj02=args.gcj02, expected="polygon", what="边界"
+        )
+        households = _optional(
+            args.households, read_vector, gcj02=args.gcj02, expected="point", what="住户"
+        )
+        communities = _optional(
+            args.communities, read_vector, gcj02=args.gcj02, expected="polygon", what="社区"
+        )
+        for field in (args.code_field, args.leader_field):
+            if field is not None and field not in cells.columns:
+                raise InvalidInputError(
+                    f"{args.cells}：网格文件没有字段 {field}，可用字段：{', '.join(map(str, cells.columns))}"
+                )
+        id_field = _pick_id_field(cells, args.id_field)
+        problems = check_coverage(
+            cells,
+            boundary=boundary,
+            households=households,
+            id_field=id_field,
+            community_field=args.community_field,
+            communities=communities,
+            code_field=args.code_field,
+            leader_field=args.leader_field,
+            min_households=args.min_households,
+            max_households=args.max_households,
+            gap_width_m=args.gap_width_m,
+            sliver_width_m=args.sliver_width_m,
+        )
+    summary = {k: int(v) for k, v in problems["kind"].value_counts().sort_index().items()}
+    if args.json:
+        shown = problems.to_crs(DISPLAY_CRS) if len(problems) else problems
+        geo = [
+            None if g is None or shapely.is_empty(g) else json.loads(shapely.to_geojson(g))
+            for g in shown.geometry
+        ]
+        payload = {
+            "cells": len(cells),
+            "problems": [
+                {
+                    "kind": row.kind,
+                    "severity": row.severity,
+                    "cell_ids": list(row.cell_ids),
+                    "area_m2": _json_num(row.area_m2),
+                    "width_m": _json_num(row.width_m),
+                    "message": row.message,
+                    "geometry": g,
+                }
+                for row, g in zip(problems.itertuples(index=False), geo, strict=True)
+            ],
+            "summary": summary,
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(_report(len(cells), problems))
+    return 1 if len(problems) else 0
+
+
+def _json_num(x: object) -> float | None:
+    return None if x is None or not np.isfinite(float(x)) else float(x)  # type: ignore[arg-type]
+
+
+def _report(n_cells: int, problems: gpd.GeoDataFrame) -> str:
+    if not len(problems):
+        return f"网格检查：共 {n_cells} 个网格，未发现问题。"
+    blocking = int((problems["severity"] == "blocking").sum())
+    lines = [
+        f"网格检查：共 {n_cells} 个网格，发现 {len(problems)} 个问题"
+        f"（必须修改 {blocking} 个，提示 {len(problems) - blocking} 个）"
+    ]
+    shown: dict[str, int] = {}
+    for row in problems.itertuples(index=False):
+        shown[row.kind] = shown.get(row.kind, 0) + 1
+        if shown[row.kind] > _MAX_LINES_PER_KIND:
+            continue
+        mark = "必须修改" if row.severity == "blocking" else "提示"
+        lines.append(f"[{KIND_LABELS.get(row.kind, row.kind)}·{mark}] {row.message}")
+    for kind, count in shown.items():
+        if count > _MAX_LINES_PER_KIND:
+            lines.append(
+                f"……另有 {count - _MAX_LINES_PER_KIND} 个“{KIND_LABELS.get(kind, kind)}”问题未列出（用 --json 查看全部）"
+            )
+    return "\n".join(lines)
+
+
+def run_propose(args: argparse.Namespace) -> int:
+    with _warnings_to_stderr():
+        blocks = read_vector(
+            args.blocks, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="街区"
+        )
+        households = read_vector(args.households, gcj02=args.gcj02, expected="point", what="住户")
+        if args.boundary is not None:
+            boundary = read_vector(args.boundary, gcj02=args.gcj02, expected="polygon", what="边界")
+            region = shapely.union_all(np.asarray(boundary.geometry.array))
+            inside = shapely.within(
+                shapely.point_on_surface(np.asarray(blocks.geometry.array)), region
+            )
+            if not inside.any():
+                raise InvalidInputError(f"{args.blocks}：没有任何街区在边界 {args.boundary} 之内")
+            blocks = blocks.loc[inside].reset_index(drop=True)
+        communities = _optional(
+            args.communities, read_vector, gcj02=args.gcj02, expected="polygon", what="社区"
+        )
+        result = propose_cells(
+            blocks,
+            households,
+            community_field=args.community_field,
+            min_households=args.min_households,
+            max_households=args.max_households,
+            district_code=args.district_code,
+            subdistrict_code=args.subdistrict_code,
+            communities=communities,
+        )
+        write_layers(args.output, {"cells": result.cells})
+    print(
+        f"已生成 {len(result.cells)} 个网格（每格 {args.min_households}–{args.max_households} 户），"
+        f"已写入 {args.output}"
+    )
+    for message in result.problems["message"]:
+        print(f"问题：{message}")
+    serious = result.problems["kind"] != "no_community"
+    return 1 if serious.any() else 0
