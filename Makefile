@@ -4,6 +4,7 @@
 run: setup
 	.venv/bin/lianxin db start
 	.venv/bin/lianxin demo load --if-empty
+	.venv/bin/lianxin users seed-demo
 	.venv/bin/streamlit run app.py --server.port $${PORT:-8501}
 
 test: setup-test

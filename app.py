@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.auth_state import current_actor, sidebar_identity
 from app_pages.common import demo_badge
 from app_pages.registry import pages_for
 from lianxin import labels
@@ -12,7 +13,16 @@ st.set_page_config(page_title=labels.APP_TITLE, page_icon="🧭", layout="wide")
 st.sidebar.markdown(f"### {labels.APP_SHORT}")
 demo_badge()
 
-role = st.session_state.get("role", "admin")  # the login page (access issue) sets this
+# Login gate: until the database confirms a login, the only page is 登录.
+actor = current_actor()
+if actor is None:
+    st.navigation(
+        [st.Page("app_pages/login.py", title=labels.PAGE_LOGIN, icon="🔐", default=True)]
+    ).run()
+    st.stop()
+sidebar_identity(actor)
+
+role = actor.role  # RLS in PostgreSQL enforces the same scope whatever a page does
 sections: dict[str, list] = {}
 for spec in pages_for(role):
     sections.setdefault(spec.section, []).append(

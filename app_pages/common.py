@@ -8,7 +8,7 @@ from typing import TypeVar
 import streamlit as st
 
 from lianxin import labels
-from lianxin.errors import DatabaseUnavailableError, LianxinError
+from lianxin.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
 from lianxin.settings import settings
 
 T = TypeVar("T")
@@ -26,11 +26,22 @@ def run_service(fn: Callable[[], T]) -> T | None:
 
 
 def with_session(fn: Callable[..., T]) -> Callable[[], T]:
-    def call() -> T:
-        from db.engine import check_database, session_scope
+    """``fn(session=…)`` in one transaction, as the logged-in user.
 
+    The session runs on the app's restricted role with the user's login token set
+    (db.access.acting_session), so PostgreSQL's row-level security limits what any page can
+    read or write, whatever the page does. Without a login there is no session at all.
+    """
+
+    def call() -> T:
+        from db.access import acting_session
+        from db.engine import check_database
+
+        actor = st.session_state.get("actor")
+        if actor is None:
+            raise PermissionDeniedError(labels.LOGIN_REQUIRED)
         check_database()
-        with session_scope() as session:
+        with acting_session(actor.token) as session:
             return fn(session=session)
 
     return call
@@ -44,3 +55,19 @@ def demo_badge() -> None:
             unsafe_allow_html=True,
         )
         st.sidebar.caption(labels.DEMO_NOTE)
+
+
+# --- cases pages (window, queue, visit day, callback day): who is acting -----------------------
+def acting_person() -> dict[str, object]:
+    """The logged-in user as the case pages need it: name, role, staff_id, community_code.
+
+    Read from the login's ``st.session_state["actor"]`` (app_pages/auth_state.py). Without a
+    login (a page run on its own, e.g. under AppTest) every value is None except the role.
+    """
+    actor = st.session_state.get("actor")
+    return {
+        "name": getattr(actor, "display_name", None),
+        "role": getattr(actor, "role", None) or st.session_state.get("role", "admin"),
+        "staff_id": getattr(actor, "staff_id", None),
+        "community_code": getattr(actor, "community_code", None),
+    }

@@ -133,6 +133,11 @@ class GridPlan(Base):
     created_by: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = _now()
     lock_version: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic concurrency
+    # --- added by migration 0006 (plans) ---
+    updated_by: Mapped[str | None] = mapped_column(String(50))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(50))
+    publish_summary: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     __table_args__ = (
         CheckConstraint(
             "state IN ('draft','validated','published','retired')", name="grid_plan_state"

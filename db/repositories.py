@@ -76,21 +76,20 @@ def cells_with_counts(session: Session, *, plan_id: int) -> gpd.GeoDataFrame:
     """Cells of a plan with leader, household and open/overdue case counts.
 
     Counts are aggregated per cell in PostGIS (GROUP BY on the indexed cell_code), so the
-    browser only ever receives one row per cell.
+    browser only ever receives one row per cell. They come from the aggregate views of
+    migration 0002, which every logged-in role may read: a leader sees the counts without
+    being able to read a single household row.
     """
     return _gdf(
         session,
         """
         WITH hh AS (
-            SELECT cell_code, count(*) AS households,
-                   count(*) FILTER (WHERE cardinality(special_groups) > 0) AS special_households
-            FROM households WHERE status = 'active' GROUP BY cell_code
+            SELECT cell_code, sum(households) AS households,
+                   sum(special_households) AS special_households
+            FROM household_counts_by_cell GROUP BY cell_code
         ), cs AS (
-            SELECT cell_code,
-                   count(*) FILTER (WHERE state NOT IN ('closed','rated')) AS open_cases,
-                   count(*) FILTER (WHERE state NOT IN ('closed','rated') AND due_at < now())
-                       AS overdue_cases
-            FROM cases GROUP BY cell_code
+            SELECT cell_code, sum(open_cases) AS open_cases, sum(overdue_cases) AS overdue_cases
+            FROM case_counts_by_cell GROUP BY cell_code
         )
         SELECT c.cell_code, c.name, c.community_code, m.name AS community_name,
                s.name AS leader_name, s.phone AS leader_phone,

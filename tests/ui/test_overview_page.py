@@ -16,7 +16,11 @@ def test_overview_shows_the_demo_totals(demo_db):
 
     with session_scope(demo_db) as s:
         counts = table_counts(s)
-    at = AppTest.from_file(str(ROOT / "app_pages" / "overview.py"), default_timeout=60).run()
+    from tests.logins import as_actor, login
+
+    with login(demo_db, role="leader") as actor:  # a leader reads counts, never a household row
+        at = AppTest.from_file(str(ROOT / "app_pages" / "overview.py"), default_timeout=60)
+        as_actor(at, actor).run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["网格"] == f"{counts['grid_cells']:,}"
@@ -28,7 +32,16 @@ def test_overview_shows_the_demo_totals(demo_db):
     assert table["cell_code"].str.fullmatch(r"\d{15}").all()
 
 
-def test_overview_says_how_to_start_the_database_when_it_is_down(monkeypatch):
+def test_overview_asks_for_a_login_without_one(db_url):
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "overview.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.error and "登录" in at.error[0].value
+
+
+def test_overview_says_how_to_start_the_database_when_it_is_down(monkeypatch, db_url):
     import streamlit as st
 
     import db.engine as engine
@@ -41,8 +54,11 @@ def test_overview_says_how_to_start_the_database_when_it_is_down(monkeypatch):
         return real("postgresql+psycopg://nobody@127.0.0.1:1/none")
 
     monkeypatch.setattr(engine, "check_database", down)
-    at = AppTest.from_file(str(ROOT / "app_pages" / "overview.py"), default_timeout=60)
-    at.run()
+    from tests.logins import as_actor, login
+
+    with login(db_url, role="leader") as actor:
+        at = AppTest.from_file(str(ROOT / "app_pages" / "overview.py"), default_timeout=60)
+        as_actor(at, actor).run()
     assert not at.exception
     assert at.error, "no error shown"
     message = at.error[0].value

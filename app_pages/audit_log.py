@@ -1,0 +1,57 @@
+"""审计日志 (admin): search who saw, exported, revealed or changed what, when, from where."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app_pages.auth_state import acting
+from app_pages.common import run_service
+from lianxin import labels
+from services import audit
+from services.uploads import clean_search_text
+
+st.title(labels.PAGE_AUDIT_LOG)
+st.caption(labels.AUDIT_CAPTION)
+
+today = dt.date.today()
+cols = st.columns([2, 3, 2, 3])
+username = cols[0].text_input("用户", max_chars=50)
+actions = cols[1].multiselect(
+    "操作",
+    list(audit.ACTION_NAMES),
+    format_func=lambda a: audit.ACTION_NAMES[a],
+    placeholder="全部操作",
+)
+target = cols[2].text_input("对象（如 household:123）", max_chars=50)
+period = cols[3].date_input("日期", value=(today - dt.timedelta(days=7), today), max_value=today)
+
+
+def _search(*, session, actor):  # type: ignore[no-untyped-def]
+    name = clean_search_text(username, field="用户")
+    what = clean_search_text(target, field="对象")
+    since, until = (period[0], period[-1]) if isinstance(period, tuple) and period else (None, None)
+    return audit.search(
+        session,
+        username=name or None,
+        actions=actions,
+        target=what or None,
+        since=since,
+        until=until,
+        limit=2000,
+    )
+
+
+rows = run_service(acting(_search))
+if rows is not None:
+    st.caption(f"共 {labels.fmt_int(len(rows))} 条（最多显示 2,000 条，最新在前）")
+    if not rows.empty:
+        table = rows.assign(
+            at=rows["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+        )
+        st.dataframe(
+            table[list(labels.AUDIT_FIELDS)],
+            hide_index=True,
+            column_config={k: st.column_config.Column(v) for k, v in labels.AUDIT_FIELDS.items()},
+        )

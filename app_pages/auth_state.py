@@ -1,0 +1,98 @@
+"""Who is logged in, for app.py and the pages (Streamlit side of services.auth).
+
+The browser session keeps only the login *token*; every rerun asks the database who it
+belongs to (which also restarts the idle timer). Pages read and write through
+:func:`acting` so row-level security applies to whatever they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from lianxin import labels
+from lianxin.errors import LianxinError
+
+T = TypeVar("T")
+TOKEN_KEY = "auth_token"
+NOTICE_KEY = "login_notice"
+
+
+def client_info() -> str:
+    """'ip · browser' for the audit log's "from where" (100 characters at most)."""
+    try:
+        ip = st.context.ip_address or "127.0.0.1"
+        agent = st.context.headers.get("User-Agent", "") or ""
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        ip, agent = "local", ""
+    return f"{ip} · {agent}"[:100].rstrip(" ·")
+
+
+def current_actor() -> Any:
+    """The logged-in :class:`services.auth.Actor`, or None (logged out, expired, disabled)."""
+    from services import auth
+
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return None
+    try:
+        actor = auth.current_actor(token, client=client_info())
+    except LianxinError as exc:
+        st.session_state[NOTICE_KEY] = str(exc)
+        actor = None
+    if actor is None:
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop("role", None)
+        st.session_state.pop("actor", None)
+        st.session_state.setdefault(NOTICE_KEY, labels.LOGIN_EXPIRED)
+        return None
+    st.session_state["role"] = actor.role
+    st.session_state["actor"] = actor
+    return actor
+
+
+def sign_in(actor: Any) -> None:
+    st.session_state[TOKEN_KEY] = actor.token
+    st.session_state["role"] = actor.role
+    st.session_state["actor"] = actor
+    st.session_state.pop(NOTICE_KEY, None)
+
+
+def sign_out() -> None:
+    from services import auth
+
+    actor = st.session_state.get("actor")
+    if actor is not None:
+        try:
+            auth.logout(actor)
+        except LianxinError:
+            pass  # the login ends on its own when it expires
+    for key in (TOKEN_KEY, "role", "actor"):
+        st.session_state.pop(key, None)
+    st.session_state[NOTICE_KEY] = labels.LOGGED_OUT
+
+
+def acting(fn: Callable[..., T]) -> Callable[[], T]:
+    """``fn(session=…, actor=…)`` in a transaction on the app role, as the logged-in user."""
+
+    def call() -> T:
+        from db.access import acting_session
+
+        actor = st.session_state.get("actor")
+        if actor is None:
+            raise LianxinError(labels.LOGIN_EXPIRED)
+        with acting_session(actor.token) as session:
+            return fn(session=session, actor=actor)
+
+    return call
+
+
+def sidebar_identity(actor: Any) -> None:
+    """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
+    st.sidebar.markdown(f"**{actor.display_name}** · {actor.role_name}")
+    st.sidebar.caption(actor.scope)
+    if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon="🚪"):
+        sign_out()
+        st.rerun()

@@ -1,0 +1,177 @@
+"""``lianxin users add|list|disable|reset-password|grant|seed-demo`` — accounts (as the owner).
+
+Every change is an audit row (action ``permission_change``) under the name ``cli:<OS user>``.
+Passwords are generated (and printed once) unless ``--password-stdin`` gives one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from lianxin.errors import InvalidInputError
+from lianxin.settings import settings
+
+ROLES = ("planner", "leader", "grid_leader", "grid_worker", "clerk", "admin")
+
+
+def _by() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"[:50]
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            raise InvalidInputError("标准输入中没有密码")
+        return line
+    return None
+
+
+def _add(args: argparse.Namespace) -> int:
+    from db.engine import check_database, session_scope
+    from services import auth
+
+    check_database()
+    given = _password(args)
+    with session_scope() as s:
+        password = auth.create_user(
+            args.username,
+            session=s,
+            role=args.role,
+            display_name=args.name,
+            password=given,
+            staff_no=args.staff_no,
+            community_code=args.community,
+            by=_by(),
+        )
+    print(f"已创建账号 {args.username}（{auth.ROLE_NAMES[args.role]}）")
+    if not given:
+        print(f"初始密码：{password}（只显示这一次，请转交本人并提醒修改）")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from db import access
+    from db.engine import check_database, session_scope
+    from services.auth import ROLE_NAMES
+
+    check_database()
+    with session_scope() as s:
+        users = access.list_users(s)
+    if users.empty:
+        print("还没有账号：lianxin users add 用户名 --role …")
+        return 0
+    for row in users.to_dict("records"):
+        scope = " · ".join(
+            str(x) for x in (row["community_code"], row["cell_code"]) if isinstance(x, str) and x
+        )
+        state = "启用" if row["active"] else "停用"
+        locked = " 已锁定" if not pd.isna(row["locked_until"]) else ""
+        role = ROLE_NAMES.get(str(row["role"]), str(row["role"]))
+        print(
+            f"{row['username']:<20} {role:<8} {row['display_name']:<12} "
+            f"{scope or '全街道':<28} {state}{locked}"
+        )
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    from db.engine import check_database, session_scope
+    from services import auth
+
+    check_database()
+    with session_scope() as s:
+        auth.disable_user(args.username, session=s, by=_by())
+    print(f"已停用账号 {args.username}，其登录已全部失效")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from db.engine import check_database, session_scope
+    from services import auth
+
+    check_database()
+    given = _password(args)
+    with session_scope() as s:
+        password = auth.reset_password(args.username, session=s, password=given, by=_by())
+    print(f"已重置 {args.username} 的密码并解除锁定；其登录已全部失效")
+    if not given:
+        print(f"新密码：{password}（只显示这一次）")
+    return 0
+
+
+def _grant(args: argparse.Namespace) -> int:
+    from db.engine import check_database, session_scope
+    from services import auth
+
+    check_database()
+    with session_scope() as s:
+        auth.grant(
+            args.username,
+            session=s,
+            role=args.role,
+            community_code=args.community,
+            staff_no=args.staff_no,
+            by=_by(),
+        )
+    print(f"已把 {args.username} 的角色设为 {auth.ROLE_NAMES[args.role]}；其登录已全部失效")
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from db.engine import check_database, session_scope
+    from services import demo_accounts
+
+    if not settings.demo:
+        raise InvalidInputError("LIANXIN_DEMO=0：不是示例环境，拒绝创建示例账号（请用 users add）")
+    check_database()
+    with session_scope() as s:
+        rows = demo_accounts.seed(session=s, by=_by())
+    print("示例账号（示例数据专用，密码每次运行 make run 重新生成）：")
+    for r in rows:
+        print(
+            f"  {r['role_name']:<8} 用户名 {r['username']:<18} 密码 {r['password']}  {r['scope']}"
+        )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("users", help="账号：add | list | disable | reset-password | grant")
+    sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+
+    a = sub.add_parser("add", help="创建账号（打印一次生成的初始密码）")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--name", help="显示名（默认取人员表中的姓名）")
+    a.add_argument("--staff-no", help="工号：网格长/网格员必填，其网格取自人员表")
+    a.add_argument("--community", help="社区编码：窗口工作人员所在社区（中心留空）")
+    a.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    a.set_defaults(handler=_add)
+
+    sub.add_parser("list", help="列出账号").set_defaults(handler=_list)
+
+    d = sub.add_parser("disable", help="停用账号（立即登出）")
+    d.add_argument("username")
+    d.set_defaults(handler=_disable)
+
+    r = sub.add_parser("reset-password", help="重置密码并解除锁定")
+    r.add_argument("username")
+    r.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码")
+    r.set_defaults(handler=_reset)
+
+    g = sub.add_parser("grant", help="修改角色与范围（立即登出）")
+    g.add_argument("username")
+    g.add_argument("--role", required=True, choices=ROLES)
+    g.add_argument("--community", help="社区编码（传空字符串表示街道中心）")
+    g.add_argument("--staff-no", help="工号")
+    g.set_defaults(handler=_grant)
+
+    sd = sub.add_parser("seed-demo", help="示例环境：每个角色一个示例账号，打印密码")
+    sd.set_defaults(handler=_seed_demo)

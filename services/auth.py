@@ -1,0 +1,439 @@
+"""Accounts, passwords and login sessions.
+
+Passwords are hashed with **Argon2id** (argon2-cffi, its RFC 9106 low-memory profile): it is
+memory-hard, so guessing on GPUs/ASICs costs memory as well as time, and it is OWASP's first
+choice for password storage. The hash string carries its own parameters, so raising them later
+re-hashes each account on its next successful login (``check_needs_rehash``).
+
+Rules (README, "安全 / Security"):
+- 5 failed logins in a row lock the account for 15 minutes; the lock-out is per account and
+  the message for an unknown user is the same as for a wrong password.
+- A login lasts 8 hours of idleness (every request restarts the timer) and 24 hours at most.
+- Disabling an account, resetting its password or changing its role ends its open logins.
+- Every login success and failure, and every permission change, is an audit row.
+
+The pure parts (hashing, lock-out arithmetic, password rules) need no database; the rest
+take the owner's session as ``session=`` (the app role cannot read ``users``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from db import access
+from lianxin.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from services import audit
+
+ROLES = ("planner", "leader", "grid_leader", "grid_worker", "clerk", "admin")
+ROLE_NAMES = {
+    "planner": "规划员",
+    "leader": "领导",
+    "grid_leader": "网格长",
+    "grid_worker": "网格员",
+    "clerk": "窗口工作人员",
+    "admin": "管理员",
+}
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+IDLE_TIMEOUT = dt.timedelta(hours=8)
+MAX_SESSION = dt.timedelta(hours=24)
+MIN_PASSWORD_LENGTH = 10
+USERNAME_MAX = 50
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so both paths cost one Argon2 verification
+# and response time does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_COMMON = {"password", "12345678", "123456789", "1234567890", "qwertyuiop", "admin123456"}
+
+WRONG_CREDENTIALS = "用户名或密码不正确"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting in this request: what the sidebar shows and services log."""
+
+    token: str
+    username: str
+    display_name: str
+    role: str
+    community_code: str | None = None
+    community_name: str | None = None
+    cells: tuple[str, ...] = ()
+    cell_names: tuple[str, ...] = ()
+    staff_id: int | None = None
+    client: str | None = None
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES.get(self.role, self.role)
+
+    @property
+    def scope(self) -> str:
+        """大北街社区 · 第003网格 for a grid leader; the community for a clerk; 全街道 else."""
+        parts = [p for p in (self.community_name, " / ".join(self.cell_names)) if p]
+        if parts:
+            return " · ".join(parts)
+        if self.role == "clerk":
+            return "街道便民服务中心"
+        return "全街道"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    message: str
+    actor: Actor | None = None
+
+
+# --- pure -----------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str, *, username: str = "") -> str | None:
+    """Why a new password is not acceptable (Chinese), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少{MIN_PASSWORD_LENGTH}位"
+    if len(password) > 128:
+        return "密码不能超过128位"
+    if password.lower() in _COMMON or (username and username.lower() in password.lower()):
+        return "密码太常见或包含用户名，请换一个"
+    if len(set(password)) < 4:
+        return "密码字符种类太少，请换一个"
+    return None
+
+
+def generate_password() -> str:
+    """A random 16-character password (for seed-demo and reset-password)."""
+    return secrets.token_urlsafe(12)
+
+
+def locked_for(locked_until: dt.datetime | None, *, now: dt.datetime) -> dt.timedelta | None:
+    """How long the account stays locked, or None when it is not locked."""
+    if locked_until is None or locked_until <= now:
+        return None
+    return locked_until - now
+
+
+def after_failure(failed_logins: int, *, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """(failed count, locked_until) after one more failure: the 5th in a row locks 15 minutes."""
+    failed = failed_logins + 1
+    if failed >= MAX_FAILURES:
+        return 0, now + LOCKOUT
+    return failed, None
+
+
+def session_expired(*, last_seen: dt.datetime, created: dt.datetime, now: dt.datetime) -> bool:
+    """The rule the database applies (user_sessions.expires_at), for display and tests."""
+    return now >= min(last_seen + IDLE_TIMEOUT, created + MAX_SESSION)
+
+
+def _minutes(delta: dt.timedelta) -> int:
+    return max(1, int(delta.total_seconds() // 60) + (1 if delta.total_seconds() % 60 else 0))
+
+
+def _check_username(username: str) -> str:
+    name = (username or "").strip()
+    if not name or len(name) > USERNAME_MAX:
+        raise InvalidInputError(f"用户名应为1–{USERNAME_MAX}个字符")
+    if not all(c.isalnum() or c in "._-" for c in name):
+        raise InvalidInputError(f"用户名 {name!r} 只能包含字母、数字、点、下划线和连字符")
+    return name
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInputError(f"角色 {role!r} 不存在；可选：{', '.join(ROLES)}")
+    return role
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+def authenticate(
+    username: str,
+    password: str,
+    *,
+    session: Session,
+    client: str | None = None,
+    now: dt.datetime | None = None,
+) -> LoginResult:
+    """Check a password; on success open a login session and return its token in the actor.
+
+    Runs on the owner's connection. Writes an audit row either way.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    name = (username or "").strip()[:USERNAME_MAX]
+    user = access.find_user(session, name) if name else None
+    if user is None or not user["active"]:
+        verify_password(None, password)  # same cost as a real check
+        audit.record(
+            session,
+            username=name or None,
+            action=audit.LOGIN_FAILURE,
+            detail={"reason": "unknown_or_disabled"},
+            client=client,
+        )
+        return LoginResult(False, WRONG_CREDENTIALS)
+    remaining = locked_for(user["locked_until"], now=now)
+    if remaining is not None:
+        audit.record(
+            session,
+            username=name,
+            action=audit.LOGIN_FAILURE,
+            detail={"reason": "locked"},
+            client=client,
+        )
+        return LoginResult(
+            False,
+            f"连续{MAX_FAILURES}次密码错误，账号已锁定，请{_minutes(remaining)}分钟后再试或联系管理员",
+        )
+    if not verify_password(user["password_hash"], password):
+        failed, locked_until = after_failure(user["failed_logins"], now=now)
+        access.update_user(session, user["id"], failed_logins=failed, locked_until=locked_until)
+        audit.record(
+            session,
+            username=name,
+            action=audit.LOGIN_FAILURE,
+            detail={"reason": "password", "locked": locked_until is not None},
+            client=client,
+        )
+        if locked_until is not None:
+            return LoginResult(
+                False,
+                f"连续{MAX_FAILURES}次密码错误，账号已锁定{_minutes(LOCKOUT)}分钟",
+            )
+        left = MAX_FAILURES - failed
+        return LoginResult(
+            False, f"{WRONG_CREDENTIALS}（再错{left}次将锁定{_minutes(LOCKOUT)}分钟）"
+        )
+
+    updates: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+    if _hasher.check_needs_rehash(user["password_hash"]):
+        updates["password_hash"] = hash_password(password)
+    access.update_user(session, user["id"], **updates)
+    token = secrets.token_urlsafe(32)
+    access.insert_session(
+        session,
+        token=token,
+        user_id=user["id"],
+        idle_seconds=int(IDLE_TIMEOUT.total_seconds()),
+        max_seconds=int(MAX_SESSION.total_seconds()),
+        client=client,
+    )
+    audit.record(session, username=name, action=audit.LOGIN_SUCCESS, client=client)
+    actor = Actor(
+        token=token,
+        username=name,
+        display_name=user["display_name"],
+        role=user["role"],
+        community_code=user["community_code"],
+        staff_id=user["staff_id"],
+        client=client,
+    )
+    return LoginResult(True, f"欢迎，{user['display_name']}", actor)
+
+
+def current_actor(
+    token: str | None, *, url: str | None = None, client: str | None = None
+) -> Actor | None:
+    """The actor behind a token, validated by the database (restarts the idle timer).
+
+    None when the token is missing, forged, expired, ended, or the account was disabled.
+    """
+    if not token:
+        return None
+    try:
+        with access.acting_session(token, url=url) as s:
+            me = access.whoami(s)
+    except access.SessionExpiredError:
+        return None
+    if me is None:
+        return None
+    return Actor(
+        token=token,
+        username=me["username"],
+        display_name=me["display_name"],
+        role=me["role"],
+        community_code=me["community_code"],
+        community_name=me["community_name"],
+        cells=tuple(me["cells"] or ()),
+        cell_names=tuple(me["cell_names"] or ()),
+        staff_id=me["staff_id"],
+        client=client,
+    )
+
+
+def logout(actor: Actor, *, url: str | None = None) -> None:
+    """End the login in the database and log it (on the app's connection)."""
+    with access.acting_session(actor.token, url=url, touch=False) as s:
+        audit.record(s, username=actor.username, action=audit.LOGOUT, client=actor.client)
+        access.end_session(s)
+
+
+# --- account management (CLI, owner's connection) -------------------------------------------
+
+
+def create_user(
+    username: str,
+    *,
+    session: Session,
+    role: str,
+    display_name: str | None = None,
+    password: str | None = None,
+    staff_no: str | None = None,
+    community_code: str | None = None,
+    by: str = "cli",
+) -> str:
+    """Create an account; return its password (a generated one when none was given)."""
+    name = _check_username(username)
+    _check_role(role)
+    if access.find_user(session, name) is not None:
+        raise ConflictError(f"用户名 {name} 已存在")
+    password = password or generate_password()
+    problem = password_problem(password, username=name)
+    if problem:
+        raise InvalidInputError(problem)
+    staff_id = None
+    if staff_no:
+        staff = access.staff_by_no(session, staff_no)
+        if staff is None:
+            raise NotFoundError(f"工号 {staff_no} 不存在")
+        staff_id = staff["id"]
+        display_name = display_name or staff["name"]
+        community_code = community_code or staff["community_code"]
+    if role in ("grid_leader", "grid_worker") and staff_id is None:
+        raise InvalidInputError("网格长/网格员账号需要 --staff-no（其网格来自人员表）")
+    access.insert_user(
+        session,
+        username=name,
+        display_name=(display_name or name)[:50],
+        role=role,
+        staff_id=staff_id,
+        community_code=community_code,
+        password_hash=hash_password(password),
+    )
+    audit.record(
+        session,
+        username=by,
+        action=audit.PERMISSION_CHANGE,
+        target=f"user:{name}",
+        detail={"change": "add", "role": role, "community_code": community_code},
+    )
+    return password
+
+
+def _user_or_raise(session: Session, username: str) -> dict[str, Any]:
+    user = access.find_user(session, username)
+    if user is None:
+        raise NotFoundError(f"用户 {username} 不存在")
+    return user
+
+
+def disable_user(username: str, *, session: Session, by: str = "cli") -> None:
+    user = _user_or_raise(session, username)
+    access.update_user(session, int(user["id"]), active=False)
+    access.end_sessions_of(session, int(user["id"]))
+    audit.record(
+        session,
+        username=by,
+        action=audit.PERMISSION_CHANGE,
+        target=f"user:{username}",
+        detail={"change": "disable"},
+    )
+
+
+def reset_password(
+    username: str, *, session: Session, password: str | None = None, by: str = "cli"
+) -> str:
+    """Set a new password (generated when none is given), unlock, end open logins."""
+    user = _user_or_raise(session, username)
+    password = password or generate_password()
+    problem = password_problem(password, username=username)
+    if problem:
+        raise InvalidInputError(problem)
+    uid = int(user["id"])
+    access.update_user(
+        session, uid, password_hash=hash_password(password), failed_logins=0, locked_until=None
+    )
+    access.end_sessions_of(session, uid)
+    audit.record(
+        session,
+        username=by,
+        action=audit.PERMISSION_CHANGE,
+        target=f"user:{username}",
+        detail={"change": "reset_password"},
+    )
+    return password
+
+
+def change_password(
+    username: str, old: str, new: str, *, session: Session, client: str | None = None
+) -> None:
+    """A user changes their own password (the old one is required)."""
+    user = _user_or_raise(session, username)
+    if not verify_password(user["password_hash"], old):
+        raise PermissionDeniedError("原密码不正确")
+    problem = password_problem(new, username=username)
+    if problem:
+        raise InvalidInputError(problem)
+    access.update_user(session, int(user["id"]), password_hash=hash_password(new))
+    audit.record(
+        session,
+        username=username,
+        action=audit.PERMISSION_CHANGE,
+        target=f"user:{username}",
+        detail={"change": "change_password"},
+        client=client,
+    )
+
+
+def grant(
+    username: str,
+    *,
+    session: Session,
+    role: str,
+    community_code: str | None = None,
+    staff_no: str | None = None,
+    by: str = "cli",
+) -> None:
+    """Change an account's role (and scope); its open logins end so the change applies now."""
+    user = _user_or_raise(session, username)
+    _check_role(role)
+    updates: dict[str, object] = {"role": role}
+    if community_code is not None:
+        updates["community_code"] = community_code or None
+    if staff_no:
+        staff = access.staff_by_no(session, staff_no)
+        if staff is None:
+            raise NotFoundError(f"工号 {staff_no} 不存在")
+        updates["staff_id"] = staff["id"]
+    if role in ("grid_leader", "grid_worker") and not (updates.get("staff_id") or user["staff_id"]):
+        raise InvalidInputError("网格长/网格员账号需要 --staff-no（其网格来自人员表）")
+    uid = int(user["id"])
+    access.update_user(session, uid, **updates)
+    access.end_sessions_of(session, uid)
+    audit.record(
+        session,
+        username=by,
+        action=audit.PERMISSION_CHANGE,
+        target=f"user:{username}",
+        detail={"change": "grant", "from": user["role"], **{k: v for k, v in updates.items()}},
+    )
