@@ -93,6 +93,6 @@ def sidebar_identity(actor: Any) -> None:
     """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
     st.sidebar.markdown(f"**{actor.display_name}** · {actor.role_name}")
     st.sidebar.caption(actor.scope)
-    if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon="🚪"):
+    if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon=":material/logout:"):
         sign_out()
         st.rerun()

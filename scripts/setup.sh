@@ -17,7 +17,7 @@ command -v python3 >/dev/null || die "需要 python3 (>= 3.11)：sudo apt-get in
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
   || die "需要 Python >= 3.11，当前 $(python3 --version)"
 
-pkgs=(fonts-noto-cjk)
+pkgs=(fonts-noto-cjk fonts-noto-color-emoji)
 # With both URLs pointing at an existing PostGIS, the local server is not needed.
 if [ -z "${DATABASE_URL:-}" ] || { [ "$mode" = test ] && [ -z "${TEST_DATABASE_URL:-}" ]; }; then
   pkgs+=(postgresql-15-postgis-3)
@@ -49,8 +49,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.lianxin-stamp 2>/dev/null)" != "$stamp_py" ]; then
   say "安装 Python 依赖（首次约需数分钟）"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  # (grep drops pip's notices about this machine's extra package folders)
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 \
+    | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
+    | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import lianxin, geopandas, streamlit' \
+    || die "Python 依赖安装失败：请查看上面的 pip 输出"
   echo "$stamp_py" > .venv/.lianxin-stamp
 fi
 
