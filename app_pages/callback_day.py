@@ -1,0 +1,162 @@
+"""回访日 (Friday): the cases closed this week that wait for a callback. Tell the citizen what
+was done and on what basis, record whether they were reached and how satisfied they are; an
+unsatisfied case can go back for rework. Phone-sized, like the visit day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import streamlit as st
+
+from app_pages.common import acting_person, run_service, with_session
+from lianxin import labels
+from lianxin.errors import ConflictError, LianxinError
+from lianxin.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
+from services import cases, visits
+
+FLASH = "callback_flash"
+# Pages are scripts (importing one runs it), so the phone style is repeated from visit_day.py.
+PHONE_CSS = """
+<style>
+.block-container {max-width: 430px; padding-left: .75rem; padding-right: .75rem}
+.stApp, .stMarkdown p, label, input, textarea {font-size: 17px !important}
+.stButton button, .stFormSubmitButton button {min-height: 52px; font-size: 18px; width: 100%}
+div[role="radiogroup"] label {min-height: 44px; align-items: center}
+.lx-name {font-size: 20px; font-weight: 700; margin: 0}
+.lx-addr {font-size: 17px; margin: 0 0 .25rem 0}
+.lx-tel a {display: inline-block; min-height: 44px; line-height: 44px; font-size: 18px}
+</style>
+"""
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _staff():  # type: ignore[no-untyped-def]
+    return with_session(lambda *, session: visits.visiting_staff(session))()
+
+
+@st.cache_data(ttl=60, show_spinner="正在读取回访名单…")
+def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool):  # type: ignore[no-untyped-def]
+    return with_session(
+        lambda *, session: visits.callback_list(
+            session, day=day, staff_id=staff_id, community_code=community, include_earlier=earlier
+        )
+    )()
+
+
+st.markdown(PHONE_CSS, unsafe_allow_html=True)
+st.title(labels.PAGE_CALLBACK_DAY)
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
+me = acting_person()
+staff_id = me["staff_id"]
+if staff_id is None:
+    staff = run_service(_staff)
+    if staff is None:
+        st.stop()
+    by_id = {int(r.id): r for r in staff.itertuples()}
+    staff_id = st.selectbox(
+        labels.CALLBACK_WHO,
+        [None, *by_id],
+        format_func=lambda i: (
+            labels.CASE_SCOPE_ALL
+            if i is None
+            else f"{by_id[i].name}（{STAFF_ROLES.get(by_id[i].role, by_id[i].role)}）"
+        ),
+        key="callback_staff",
+    )
+    who = by_id[staff_id].name if staff_id is not None else None
+else:
+    who = me["name"]
+actor = str(who or me["name"] or labels.CASE_CLERK_DEFAULT)
+today = cases.now().date()
+friday = visits.week_of(today)[0] + dt.timedelta(days=4)
+day = st.date_input(labels.VISIT_WEEK, value=friday, key="callback_day")
+earlier = st.checkbox(labels.CALLBACK_EARLIER, key="callback_earlier")
+st.caption(labels.CALLBACK_INTRO)
+todo = run_service(
+    lambda: _list(
+        day,
+        int(staff_id) if staff_id is not None else None,  # type: ignore[arg-type]
+        str(me["community_code"]) if me["community_code"] else None,
+        earlier,
+    )
+)
+if todo is None:
+    st.stop()
+if todo.empty:
+    st.info(labels.CALLBACK_NONE)
+    st.stop()
+
+reached_options = list(labels.CALLBACK_REACHED_OPTIONS)
+for n, c in enumerate(todo.itertuples(), start=1):
+    with st.container(border=True):
+        st.markdown(
+            f"<p class='lx-name'>{n}. {c.citizen_name or '（未留姓名）'}</p>"
+            f"<p class='lx-addr'>{c.address or ''}</p>",
+            unsafe_allow_html=True,
+        )
+        if c.citizen_phone:
+            st.markdown(
+                f"<p class='lx-tel'><a href='tel:{c.citizen_phone}'>"
+                f"{labels.VISIT_CALL.format(phone=c.citizen_phone)}</a></p>",
+                unsafe_allow_html=True,
+            )
+        st.markdown(
+            f"**{c.case_no}** · {SERVICE_CATEGORIES.get(c.category, c.category)}  \n"
+            f"{c.description}  \n"
+            f"**{labels.CALLBACK_CHECK_NOTE}**：{c.check_note or '—'}"
+        )
+        if int(c.attempts):
+            st.caption(labels.CALLBACK_ATTEMPTS.format(n=int(c.attempts)))
+        with st.expander(labels.CALLBACK_RECORD, expanded=False):
+            with st.form(f"callback_form_{c.case_no}"):
+                reached = st.radio(
+                    labels.CALLBACK_REACHED,
+                    reached_options,
+                    format_func=labels.CALLBACK_REACHED_OPTIONS.__getitem__,
+                    horizontal=True,
+                    key=f"cb_reached_{c.case_no}",
+                )
+                satisfaction = st.radio(
+                    labels.CALLBACK_SATISFACTION,
+                    list(SATISFACTION),
+                    format_func=SATISFACTION.__getitem__,
+                    key=f"cb_sat_{c.case_no}",
+                )
+                comment = st.text_area(labels.CALLBACK_COMMENT, key=f"cb_comment_{c.case_no}")
+                reopen = st.checkbox(labels.CALLBACK_REOPEN, key=f"cb_reopen_{c.case_no}")
+                save = st.form_submit_button(labels.CALLBACK_SAVE, type="primary", width="stretch")
+            if save:
+                is_reached = reached == "yes"
+                try:
+                    result = with_session(
+                        partial(
+                            visits.record_callback,
+                            case_no=c.case_no,
+                            expected_version=int(c.version),
+                            actor=actor,
+                            reached=is_reached,
+                            satisfaction=satisfaction if is_reached else None,
+                            comment=comment or "",
+                            reopen=bool(reopen and is_reached),
+                            staff_id=int(staff_id) if staff_id is not None else None,  # type: ignore[arg-type]
+                        )
+                    )()
+                except ConflictError as exc:
+                    st.cache_data.clear()
+                    st.error(str(exc))
+                except LianxinError as exc:
+                    st.error(str(exc))
+                else:
+                    st.cache_data.clear()
+                    if not is_reached:
+                        outcome = labels.CALLBACK_REACHED_OPTIONS["no"]
+                    else:
+                        outcome = SATISFACTION[satisfaction] + (
+                            "，已退回重办" if result.reopened else ""
+                        )
+                    st.session_state[FLASH] = labels.CALLBACK_SAVED.format(
+                        case_no=c.case_no, result=outcome
+                    )
+                    st.rerun()

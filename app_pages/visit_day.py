@@ -1,0 +1,120 @@
+"""下访日 (Tuesday): this week's visit list of a cadre or grid leader, made for a phone —
+one column, large tap targets, the household's name and address first. A visit is resolved on
+the spot or brought back, which receives a case for the office."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import streamlit as st
+
+from app_pages.common import acting_person, run_service, with_session
+from lianxin import labels
+from lianxin.vocab import SERVICE_CATEGORIES, STAFF_ROLES
+from services import cases, visits
+
+FLASH = "visit_flash"
+PHONE_CSS = """
+<style>
+.block-container {max-width: 430px; padding-left: .75rem; padding-right: .75rem}
+.stApp, .stMarkdown p, label, input, textarea {font-size: 17px !important}
+.stButton button, .stFormSubmitButton button {min-height: 52px; font-size: 18px; width: 100%}
+div[role="radiogroup"] label {min-height: 44px; align-items: center}
+.lx-name {font-size: 20px; font-weight: 700; margin: 0}
+.lx-addr {font-size: 17px; margin: 0 0 .25rem 0}
+.lx-tel a {display: inline-block; min-height: 44px; line-height: 44px; font-size: 18px}
+</style>
+"""
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _staff():  # type: ignore[no-untyped-def]
+    return with_session(lambda *, session: visits.visiting_staff(session))()
+
+
+@st.cache_data(ttl=60, show_spinner="正在生成走访名单…")
+def _list(staff_id: int, day: dt.date):  # type: ignore[no-untyped-def]
+    return with_session(lambda *, session: visits.visit_list(session, staff_id=staff_id, day=day))()
+
+
+st.markdown(PHONE_CSS, unsafe_allow_html=True)
+st.title(labels.PAGE_VISIT_DAY)
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
+me = acting_person()
+staff = run_service(_staff)
+if staff is None:
+    st.stop()
+staff_id = me["staff_id"]
+if staff_id is None:
+    by_id = {int(r.id): r for r in staff.itertuples()}
+    staff_id = st.selectbox(
+        labels.VISIT_STAFF,
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].name}（{STAFF_ROLES.get(by_id[i].role, by_id[i].role)}）",
+        key="visit_staff",
+    )
+today = cases.now().date()
+tuesday = visits.week_of(today)[0] + dt.timedelta(days=1)
+day = st.date_input(labels.VISIT_WEEK, value=tuesday, key="visit_day")
+st.caption(labels.VISIT_INTRO)
+households = run_service(lambda: _list(int(staff_id), day))  # type: ignore[arg-type]
+if households is None:
+    st.stop()
+if households.empty:
+    st.info(labels.VISIT_NONE)
+    st.stop()
+
+categories = list(SERVICE_CATEGORIES)
+for n, h in enumerate(households.itertuples(), start=1):
+    with st.container(border=True):
+        st.markdown(
+            f"<p class='lx-name'>{n}. {h.head_name}</p><p class='lx-addr'>{h.address}</p>",
+            unsafe_allow_html=True,
+        )
+        st.caption(("✅ " if h.visited_this_week else "") + str(h.reason))
+        if h.phone:
+            st.markdown(
+                f"<p class='lx-tel'><a href='tel:{h.phone}'>{labels.VISIT_CALL.format(phone=h.phone)}"
+                "</a></p>",
+                unsafe_allow_html=True,
+            )
+        with st.expander(labels.VISIT_RECORD, expanded=False):
+            with st.form(f"visit_form_{h.household_id}"):
+                outcome = st.radio(
+                    labels.VISIT_OUTCOME,
+                    list(visits.VISIT_OUTCOMES),
+                    format_func=visits.VISIT_OUTCOMES.__getitem__,
+                    key=f"visit_outcome_{h.household_id}",
+                )
+                note = st.text_area(labels.VISIT_NOTE, key=f"visit_note_{h.household_id}")
+                category = st.selectbox(
+                    labels.VISIT_CATEGORY,
+                    categories,
+                    format_func=SERVICE_CATEGORIES.__getitem__,
+                    key=f"visit_cat_{h.household_id}",
+                )
+                save = st.form_submit_button(labels.VISIT_SAVE, type="primary", width="stretch")
+            if save:
+                result = run_service(
+                    with_session(
+                        partial(
+                            visits.record_visit,
+                            staff_id=int(staff_id),  # type: ignore[arg-type]
+                            household_id=int(h.household_id),
+                            outcome=outcome,
+                            note=note,
+                            visit_date=day,
+                            category=category if outcome == "brought_back" else None,
+                        )
+                    )
+                )
+                if result is not None:
+                    st.cache_data.clear()
+                    st.session_state[FLASH] = (
+                        labels.VISIT_SAVED_CASE.format(name=h.head_name, case_no=result.case_no)
+                        if result.case_no
+                        else labels.VISIT_SAVED.format(name=h.head_name)
+                    )
+                    st.rerun()

@@ -1,0 +1,319 @@
+"""窗口受理: one window takes the case, tells the citizen everything needed at once, and hands
+over a receipt with the case number and the deadline. Community-station mode: the same page
+limited to the station's community."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from functools import partial
+from typing import Any
+
+import streamlit as st
+
+from app_pages.common import acting_person, run_service, with_session
+from lianxin import labels
+from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
+from services import cases
+
+RECEIPT = "window_receipt"
+PENDING = "window_pending"
+PIN = "window_pin"
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _communities():  # type: ignore[no-untyped-def]
+    return with_session(lambda *, session: cases.community_options(session))()
+
+
+@st.cache_resource(show_spinner="正在载入地址库…")
+def _gazetteer():  # type: ignore[no-untyped-def]
+    from services.geocoding import gazetteer_from_session
+
+    return with_session(gazetteer_from_session)()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _base_layers():  # type: ignore[no-untyped-def]
+    def read(*, session):  # type: ignore[no-untyped-def]
+        from db import repositories
+
+        return repositories.communities(session), repositories.streets(session)
+
+    return with_session(read)()
+
+
+def _fmt_time(moment: dt.datetime | None) -> str:
+    return "—" if moment is None else f"{moment.astimezone(cases.TZ):%Y-%m-%d %H:%M}"
+
+
+def _receipt_html(r: dict[str, Any]) -> str:
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in r["materials"])
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in r["rows"]
+    )
+    return (
+        "<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
+        f"<title>{labels.CASE_RECEIPT_TITLE} {html.escape(r['case_no'])}</title>"
+        "<body style='font-family:sans-serif;font-size:16px;max-width:40em'>"
+        f"<h2>{html.escape(r['unit'])} {labels.CASE_RECEIPT_TITLE}</h2>"
+        f"<table>{rows}</table><h3>{labels.CASE_MATERIALS_TITLE}</h3><ol>{items}</ol>"
+        "<p>凭案件编号可拨打服务中心电话查询办理进度。</p>"
+        "<script>window.print()</script></body></html>"
+    )
+
+
+def _show_receipt(r: dict[str, Any]) -> None:
+    with st.container(border=True):
+        st.subheader(f"🧾 {labels.CASE_RECEIPT_TITLE}")
+        st.markdown(f"### {labels.CASE_NO}：`{r['case_no']}`")
+        for key, value in r["rows"]:
+            st.markdown(f"**{key}**：{value}")
+        if r.get("warning"):
+            st.warning(r["warning"])
+        if r.get("duplicates"):
+            st.info(f"{labels.CASE_DUP_TITLE}：{'、'.join(r['duplicates'])}")
+        st.markdown(f"**{labels.CASE_MATERIALS_TITLE}**")
+        st.markdown("\n".join(f"{i}. {m}" for i, m in enumerate(r["materials"], 1)))
+        left, right = st.columns(2)
+        left.download_button(
+            labels.CASE_RECEIPT_DOWNLOAD,
+            _receipt_html(r).encode("utf-8"),
+            file_name=f"回执_{r['case_no']}.html",
+            mime="text/html",
+            width="stretch",
+        )
+        if right.button(labels.CASE_RECEIPT_NEW, width="stretch", type="primary"):
+            st.session_state.pop(RECEIPT, None)
+            st.rerun()
+
+
+# ----------------------------------------------------------------------------------- page
+me = acting_person()
+st.title(labels.PAGE_WINDOW)
+communities = run_service(_communities)
+if communities is None:
+    st.stop()
+names = dict(zip(communities["code"], communities["name"], strict=True))
+
+# Where the case is taken: the centre, or a community station (locked for a station clerk).
+station_code = me["community_code"]
+if station_code:
+    point_label = labels.CASE_STATION.format(name=names.get(str(station_code), station_code))
+    st.caption(f"{labels.CASE_INTAKE_POINT}：{point_label}")
+else:
+    options = [
+        None,
+        *[c for c, s in zip(communities["code"], communities["has_station"], strict=True) if s],
+    ]
+    station_code = st.sidebar.selectbox(
+        labels.CASE_INTAKE_POINT,
+        options,
+        format_func=lambda c: (
+            labels.CASE_CENTRE if c is None else labels.CASE_STATION.format(name=names[c])
+        ),
+        key="window_point",
+    )
+clerk = me["name"] or st.sidebar.text_input(
+    labels.CASE_CLERK, value=labels.CASE_CLERK_DEFAULT, key="window_clerk"
+)
+unit = (
+    labels.CASE_STATION.format(name=names.get(str(station_code), ""))
+    if station_code
+    else f"老城街道{labels.CASE_CENTRE}"
+)
+
+if RECEIPT in st.session_state:
+    _show_receipt(st.session_state[RECEIPT])
+    st.stop()
+
+# 一次性告知: choosing the service item / category shows its materials at once (outside the
+# form, so the list updates before anything is submitted).
+top = st.columns(2)
+item = top[0].selectbox(
+    labels.CASE_SERVICE_ITEM,
+    [None, *SERVICE_ITEMS],
+    format_func=lambda k: labels.CASE_SERVICE_ITEM_NONE if k is None else SERVICE_ITEMS[k][0],
+    key="window_item",
+)
+category_keys = list(SERVICE_CATEGORIES)
+category = top[1].selectbox(
+    labels.CASE_CATEGORY,
+    category_keys,
+    index=category_keys.index(SERVICE_ITEMS[item][1]) if item else 0,
+    format_func=SERVICE_CATEGORIES.__getitem__,
+    key=f"window_category_{item}",
+)
+materials = run_service(lambda: cases.materials_for(category, service_item=item)) or []
+with st.container(border=True):
+    st.markdown(f"**📋 {labels.CASE_MATERIALS_TITLE}**")
+    st.markdown("\n".join(f"{i}. {m}" for i, m in enumerate(materials, 1)))
+
+if st.toggle(labels.CASE_PIN, key="window_pin_on"):
+    from streamlit_folium import st_folium
+
+    from layers.base import base_map, communities_layer, streets_layer
+
+    layers = run_service(_base_layers)
+    if layers is not None:
+        m = base_map(layers[0])
+        streets_layer(layers[1]).add_to(m)
+        communities_layer(layers[0]).add_to(m)
+        out = st_folium(
+            m, height=380, width="stretch", returned_objects=["last_clicked"], key="window_map"
+        )
+        clicked = (out or {}).get("last_clicked")
+        if clicked:
+            st.session_state[PIN] = (float(clicked["lng"]), float(clicked["lat"]))
+    if st.session_state.get(PIN):
+        lon, lat = st.session_state[PIN]
+        st.caption(labels.CASE_PIN_SET.format(lon=lon, lat=lat))
+else:
+    st.session_state.pop(PIN, None)
+
+channels = ["station", "agent"] if station_code else ["window", "hotline"]
+with st.form("intake", clear_on_submit=False):
+    a, b = st.columns(2)
+    citizen = a.text_input(labels.CASE_CITIZEN, key="window_citizen")
+    phone = b.text_input(labels.CASE_PHONE, key="window_phone")
+    address = st.text_input(labels.CASE_ADDRESS, help=labels.CASE_ADDRESS_HELP, key="window_addr")
+    description = st.text_area(labels.CASE_DESCRIPTION, height=100, key="window_desc")
+    c, d = st.columns(2)
+    kind = c.radio(
+        labels.CASE_KIND,
+        list(CASE_KINDS),
+        format_func=CASE_KINDS.__getitem__,
+        horizontal=True,
+        index=1,
+        key="window_kind",
+    )
+    channel = d.radio(
+        labels.CASE_CHANNEL,
+        channels,
+        format_func=CHANNELS.__getitem__,
+        horizontal=True,
+        key="window_channel",
+    )
+    on_the_spot = st.checkbox(labels.CASE_ON_THE_SPOT, key="window_spot")
+    spot_note = st.text_input(labels.CASE_ON_THE_SPOT_NOTE, key="window_spot_note")
+    files = st.file_uploader(
+        labels.CASE_ATTACHMENTS, accept_multiple_files=True, key="window_files"
+    )
+    submitted = st.form_submit_button(labels.CASE_SUBMIT, type="primary", width="stretch")
+
+pending = st.session_state.get(PENDING)
+confirmed = False
+if pending is not None:
+    st.warning(f"{labels.CASE_DUP_TITLE}：{'、'.join(pending['duplicates'])}")
+    confirmed = st.button(labels.CASE_DUP_CONFIRM, key="window_dup_ok")
+
+if submitted or confirmed:
+    pin = st.session_state.get(PIN)
+    # Built (or taken from the cache) before any transaction opens: building it opens its own
+    # session, and two sessions of one login at once would wait on each other.
+    gazetteer = run_service(_gazetteer)
+
+    def _check(*, session):  # type: ignore[no-untyped-def]
+        where = cases.locate(
+            session,
+            address=address,
+            lon=pin[0] if pin else None,
+            lat=pin[1] if pin else None,
+            gazetteer=gazetteer,
+        )
+        dups = cases.duplicates_at_intake(session, lon=where.lon, lat=where.lat, category=category)
+        return where, dups
+
+    def _intake(*, session):  # type: ignore[no-untyped-def]
+        return cases.intake(
+            session=session,
+            category=category,
+            kind=kind,
+            channel=channel,
+            description=description,
+            received_by=str(clerk or labels.CASE_CLERK_DEFAULT),
+            citizen_name=citizen,
+            citizen_phone=phone,
+            address=address,
+            lon=pin[0] if pin else None,
+            lat=pin[1] if pin else None,
+            community_code=station_code,
+            service_item=item,
+            attachments=[cases.Attachment(f.name, f.getvalue(), f.type) for f in (files or [])],
+            close_on_the_spot_note=(spot_note or "") if on_the_spot else None,
+            gazetteer=gazetteer,
+        )
+
+    checked = None
+    if submitted and not (description or "").strip():
+        st.error("请填写诉求内容（事项描述）")
+    elif submitted and on_the_spot and kind != "immediate":
+        st.error(f"只有即办件可以当场办结，本件为{CASE_KINDS[kind]}")
+    elif submitted:
+        checked = run_service(with_session(_check))
+        if checked is not None and checked[1]:
+            st.session_state[PENDING] = {"duplicates": checked[1]}
+            st.rerun()
+    if confirmed or (checked is not None and not checked[1]):
+        record = run_service(with_session(_intake))
+        if record is not None:
+            st.session_state.pop(PENDING, None)
+            st.cache_data.clear()
+            where = (
+                f"{record.community_name or ''} · {record.cell_name or record.cell_code}"
+                if record.cell_code
+                else (record.community_name or labels.CASE_NOT_LOCATED)
+            )
+            st.session_state[RECEIPT] = {
+                "case_no": record.case_no,
+                "unit": unit,
+                "rows": [
+                    (labels.CASE_RECEIVED_AT, _fmt_time(record.snapshot.received_at)),
+                    (labels.CASE_KIND, CASE_KINDS[record.snapshot.kind]),
+                    (labels.CASE_CATEGORY, SERVICE_CATEGORIES[record.snapshot.category]),
+                    (
+                        labels.CASE_DUE_AT,
+                        f"{labels.fmt_date_prose(record.due_at)} {_fmt_time(record.due_at)[-5:]}前",
+                    ),
+                    (labels.CASE_STATE, CASE_STATES[record.state]),
+                    (labels.CASE_LOCATION, where),
+                    (labels.CASE_CLERK, record.received_by or ""),
+                ],
+                "materials": materials,
+                "warning": record.calendar_warning,
+                "duplicates": record.duplicates,
+            }
+            st.rerun()
+
+# --- 12345 hotline exports, many cases at once (one transaction) -----------------------------
+with st.expander(labels.HOTLINE_IMPORT):
+    st.caption(labels.HOTLINE_HINT)
+    upload = st.file_uploader(labels.HOTLINE_FILE, type=["xlsx", "xls", "csv"], key="hotline_file")
+    if upload is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
+        from services import hotline
+
+        gazetteer = run_service(_gazetteer)  # before the import's transaction, as above
+        with st.status(labels.HOTLINE_WORKING) as status:
+            report = run_service(
+                with_session(
+                    partial(
+                        hotline.import_hotline,
+                        upload.name,
+                        data=upload.getvalue(),
+                        imported_by=str(clerk or labels.CASE_CLERK_DEFAULT),
+                        gazetteer=gazetteer,
+                    )
+                )
+            )
+            status.update(state="complete" if report is not None else "error")
+        if report is not None:
+            st.cache_data.clear()
+            st.success(f"{report.file_name}：共 {report.total:,} 行。{report.summary()}")
+            if report.rejected:
+                st.markdown(f"**{labels.HOTLINE_REJECTED}**")
+                st.dataframe(report.rejected_rows, hide_index=True, width="stretch")
+                st.download_button(
+                    labels.HOTLINE_DOWNLOAD,
+                    hotline.rejections_xlsx(report),
+                    file_name=f"{upload.name}_退回行.xlsx",
+                )
