@@ -12,10 +12,16 @@ pytestmark = pytest.mark.ui
 
 def test_overview_shows_the_demo_totals(demo_db):
     from db.engine import session_scope
-    from db.repositories import table_counts
+    from sqlalchemy import text
+
+    from db.repositories import published_plan, table_counts
 
     with session_scope(demo_db) as s:
         counts = table_counts(s)
+        plan = published_plan(s)
+        counts["grid_cells"] = s.execute(
+            text("SELECT count(*) FROM grid_cells WHERE plan_id = :p"), {"p": plan["id"]}
+        ).scalar()
     from tests.logins import as_actor, login
 
     with login(demo_db, role="leader") as actor:  # a leader reads counts, never a household row

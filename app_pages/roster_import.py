@@ -1,0 +1,172 @@
+"""住户导入: upload a household roster, say what unknown columns mean, import it in one
+transaction, and see what happened — imported, waiting for review, rejected with reasons."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.auth_state import acting
+from app_pages.common import run_service
+from lianxin import labels
+from lianxin.errors import InvalidInputError, LianxinError
+from services import masking, review
+from services.rosters import HEADER_SYNONYMS, read_roster, rejections_xlsx
+from services.uploads import check_upload
+
+REPORT_KEY = "roster_report"
+
+actor = st.session_state.get("actor")
+if actor is None:
+    st.error(labels.LOGIN_EXPIRED)
+    st.stop()
+
+st.title(labels.PAGE_ROSTER_IMPORT)
+st.caption(labels.IMPORT_INTRO)
+
+upload = st.file_uploader(
+    labels.IMPORT_FILE, type=["xlsx", "xls", "csv"], key="roster_file", max_upload_size=20
+)
+if upload is None:
+    st.session_state.pop(REPORT_KEY, None)
+    st.stop()
+
+data = run_service(lambda: check_upload(upload.name, upload, allowed=(".xlsx", ".xls", ".csv")))
+if data is None:
+    st.stop()
+
+# --- the mapping step: only when the headers are not all known ---------------------------------
+mapping: dict[str, str] = {}
+needs_mapping = False
+try:
+    roster = read_roster(upload.name, data=data)
+    unknown = roster.unknown_columns
+    st.success(
+        "已识别的列："
+        + "、".join(
+            h if h == labels.IMPORT_FIELDS[f] else f"{h}（{labels.IMPORT_FIELDS[f]}）"
+            for f, h in roster.mapping.items()
+        )
+        + f"（共 {labels.fmt_int(len(roster.frame))} 行）"
+    )
+except InvalidInputError as exc:
+    needs_mapping = True
+    if "表头" in str(exc):  # the headers are not known: the mapping step below says what to do
+        st.warning(labels.IMPORT_HEADERS_UNKNOWN)
+    else:
+        st.warning(str(exc))
+    unknown = []
+
+if needs_mapping or unknown:
+    columns = run_service(lambda: review.roster_columns(upload.name, data))
+    if columns is None:
+        st.stop()
+    _row, headers, preview = columns
+    st.subheader(labels.IMPORT_MAPPING)
+    st.caption(labels.IMPORT_MAPPING_HELP)
+    known = {} if needs_mapping else {h: f for f, h in roster.mapping.items()}
+    fields = [None, *labels.IMPORT_FIELDS]
+    grid = st.columns(min(4, max(1, len(headers))))
+    for i, header in enumerate(headers):
+        if header in known:
+            continue
+        with grid[i % len(grid)]:
+            guess = next((f for f, names in HEADER_SYNONYMS.items() if header in names), None)
+            picked = st.selectbox(
+                header,
+                fields,
+                index=fields.index(guess) if guess in fields else 0,
+                format_func=lambda f: (
+                    labels.IMPORT_MAPPING_NONE if f is None else labels.IMPORT_FIELDS[f]
+                ),
+                key=f"map_{i}_{header}",
+            )
+            if picked:
+                mapping[header] = picked
+    st.caption(labels.IMPORT_PREVIEW)
+    st.dataframe(preview, hide_index=True)
+    chosen = list(mapping.values()) + list(known.values())
+    duplicated = sorted({f for f in chosen if chosen.count(f) > 1})
+    if duplicated:
+        st.error(
+            "同一含义选了多列："
+            + "、".join(labels.IMPORT_FIELDS[f] for f in duplicated)
+            + "。每个含义只能对应一列"
+        )
+        st.stop()
+    missing = [f for f in ("head_name", "address") if f not in chosen]
+    if missing:
+        st.info("还需指定：" + "、".join(labels.IMPORT_FIELDS[f] for f in missing))
+        st.stop()
+
+# --- import -----------------------------------------------------------------------------------
+if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
+    st.session_state.pop(REPORT_KEY, None)
+    with st.status(labels.IMPORT_RUNNING, expanded=True) as status:
+        st.write(f"读取 {upload.name}，检查每一行，按地址定位并归入网格…")
+        try:
+            report = acting(
+                lambda *, session, actor: review.run_import(
+                    upload.name,
+                    session=session,
+                    data=data,
+                    mapping=mapping or None,
+                    imported_by=actor.username,
+                )
+            )()
+        except LianxinError as exc:
+            status.update(label=labels.IMPORT_FAILED, state="error")
+            st.error(str(exc))
+            report = None
+        if report is not None:
+            st.write(
+                f"共 {labels.fmt_int(report.total)} 行：新增 {labels.fmt_int(report.inserted)}，"
+                f"更新 {labels.fmt_int(report.updated)}"
+            )
+            status.update(label=labels.IMPORT_STEP_DONE, state="complete", expanded=False)
+            st.session_state[REPORT_KEY] = report
+            st.cache_data.clear()
+
+report = st.session_state.get(REPORT_KEY)
+if report is not None:
+    message = labels.IMPORT_SUCCESS.format(
+        imported=report.imported, review=report.review, rejected=report.rejected
+    )
+    if report.rejected:
+        message += labels.IMPORT_SUCCESS_REJECTED
+    st.success(message)
+    if report.rejected:
+        st.download_button(
+            labels.IMPORT_REJECTED_DOWNLOAD,
+            data=rejections_xlsx(report.rejected_rows, title=f"{report.file_name} 退回行"),
+            file_name=f"{report.file_name.rsplit('.', 1)[0]}_退回行.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon="📥",
+            key="rejected_download",
+        )
+        st.dataframe(
+            report.rejected_rows[["excel_row", "head_name", "address", "problem"]],
+            hide_index=True,
+            column_config={
+                "excel_row": st.column_config.NumberColumn("原表行号", format="%d"),
+                "head_name": st.column_config.TextColumn("户主姓名"),
+                "address": st.column_config.TextColumn("地址"),
+                "problem": st.column_config.TextColumn("退回原因", width="large"),
+            },
+        )
+    if report.review:
+        st.subheader(labels.IMPORT_REVIEW_LIST)
+        rows = masking.mask_frame(
+            report.review_rows[["excel_row", "head_name", "address", "review_reason"]],
+            actor.role,
+        )
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                "excel_row": st.column_config.NumberColumn("原表行号", format="%d"),
+                "head_name": st.column_config.TextColumn("户主姓名"),
+                "address": st.column_config.TextColumn("地址"),
+                "review_reason": st.column_config.TextColumn("原因", width="large"),
+            },
+        )
+        st.page_link("app_pages/review_queue.py", label="去「待核实」定位", icon="📍")
