@@ -17,7 +17,11 @@ demo_badge()
 actor = current_actor()
 if actor is None:
     st.navigation(
-        [st.Page("app_pages/login.py", title=labels.PAGE_LOGIN, icon=":material/login:", default=True)]
+        [
+            st.Page(
+                "app_pages/login.py", title=labels.PAGE_LOGIN, icon=":material/login:", default=True
+            )
+        ]
     ).run()
     st.stop()
 sidebar_identity(actor)

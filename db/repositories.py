@@ -135,7 +135,7 @@ def assign_cells(session: Session, *, plan_id: int, table: str, where: str = "TR
         ),
         {"plan_id": plan_id},
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)  # a CursorResult for an UPDATE
 
 
 def table_counts(session: Session) -> dict[str, int]:

@@ -134,11 +134,11 @@ def read_roster(
     for idx, header in enumerate(headers):
         if not header or header == "nan":
             continue
-        target = overrides.get(header) or _match_field(header)
-        if target and target not in column_for:
-            column_for[target] = idx
-            used[target] = header
-        elif not target:
+        field_name = overrides.get(header) or _match_field(header)
+        if field_name and field_name not in column_for:
+            column_for[field_name] = idx
+            used[field_name] = header
+        elif not field_name:
             unknown.append(header)
     missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if f not in column_for]
     if missing:
@@ -211,13 +211,14 @@ def validate_roster(roster: Roster) -> pd.DataFrame:
             if problem:
                 reasons.append(f"「{_label(roster, 'phone')}」{problem}")
         size = 1
-        if row.size:
+        size_text = str(row.size)
+        if size_text:
             try:
-                size = int(float(row.size))
+                size = int(float(size_text))
                 if not 1 <= size <= 30:
                     raise ValueError
             except ValueError:
-                reasons.append(f"「{_label(roster, 'size')}」{row.size} 不是 1–30 的整数")
+                reasons.append(f"「{_label(roster, 'size')}」{size_text} 不是 1–30 的整数")
         problems.append("；".join(reasons) or None)
         ids.append(id_number)
         phones.append(phone)

@@ -1,9 +1,9 @@
 """Logging in from tests: pages only run for a logged-in user (row-level security).
 
-    with login(db_url, role="leader") as actor:
-        at = AppTest.from_file(...)
-        as_actor(at, actor)
-        at.run()
+with login(db_url, role="leader") as actor:
+    at = AppTest.from_file(...)
+    as_actor(at, actor)
+    at.run()
 """
 
 from __future__ import annotations

@@ -107,9 +107,9 @@ def _offline_page(browser, base_url: str):
 
 
 def test_overview_draws_the_cells_offline(app_url, browser, demo_db):
-    from db.engine import session_scope
     from sqlalchemy import text
 
+    from db.engine import session_scope
     from db.repositories import published_plan
 
     with session_scope(demo_db) as s:

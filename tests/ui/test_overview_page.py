@@ -11,9 +11,9 @@ pytestmark = pytest.mark.ui
 
 
 def test_overview_shows_the_demo_totals(demo_db):
-    from db.engine import session_scope
     from sqlalchemy import text
 
+    from db.engine import session_scope
     from db.repositories import published_plan, table_counts
 
     with session_scope(demo_db) as s:
