@@ -111,6 +111,7 @@ DASH_HOTSPOT_INTRO = (
     "热点表示该网格及其相邻网格的数值显著高于全区水平，冷点显著偏低。"
 )
 DASH_HOTSPOT_NONE = "没有统计上显著的热点或冷点网格。"
+DASH_HOTSPOT_TOP = "Gi* z 值最高的 5 个网格（均未达到显著水平，仅供参考）："
 DASH_HOTSPOT_FIELDS = {
     "cell_code": "网格编码",
     "community_name": "社区",
@@ -488,6 +489,7 @@ PLAN_DIFF_FIELDS = {
 }
 PLAN_DIFF_DOWNLOAD = "导出Excel"
 PLAN_DIFF_NONE = "没有住户换网格。"
+PLAN_DIFF_NO_NAMES = "户主姓名只对有权查看住户信息的角色显示；规划员看到住户编号，可交社区核对。"
 PLAN_EXPORT = "导出方案"
 PLAN_EXPORT_FORMATS = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile（zip）"}
 PLAN_HISTORY_FIELDS = {

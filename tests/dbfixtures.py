@@ -44,22 +44,33 @@ def db_url() -> str:
     return TEST_URL
 
 
+_FINGERPRINT_SQL = (
+    "SELECT (SELECT count(*) FROM grid_plans) || '/' || (SELECT count(*) FROM grid_cells) || '/'"
+    " || (SELECT count(*) FROM households) || '/' || (SELECT count(*) FROM cases) || '/'"
+    " || (SELECT count(*) FROM streets) || '/' || (SELECT count(*) FROM address_points)"
+)
+
+
 @pytest.fixture(scope="session")
 def demo_db(db_url: str) -> str:
-    """The test database with the demo town loaded (reloaded only when the demo changed).
+    """The test database holding exactly the demo town.
 
-    The loaded version is recorded as a comment on the households table.
+    Reloaded when the demo files or the import code changed, or when something committed
+    rows on top of it (a browser test that published a plan, an interrupted run): the comment
+    on the households table records the demo's hash and the row counts right after loading.
     """
     from db.engine import session_scope
     from lianxin.demo.load import clear, load_into
 
     wanted = "demo:" + _demo_hash()
     with session_scope(db_url) as s:
-        have = s.execute(text("SELECT obj_description('households'::regclass)")).scalar()
-        if have != wanted:
+        have = s.execute(text("SELECT obj_description('households'::regclass)")).scalar() or ""
+        fingerprint = s.execute(text(_FINGERPRINT_SQL)).scalar()
+        if have != f"{wanted}:{fingerprint}":
             clear(s)
             load_into(s, progress=lambda _m: None)
-            s.execute(text(f"COMMENT ON TABLE households IS '{wanted}'"))
+            fingerprint = s.execute(text(_FINGERPRINT_SQL)).scalar()
+            s.execute(text(f"COMMENT ON TABLE households IS '{wanted}:{fingerprint}'"))
     return db_url
 
 

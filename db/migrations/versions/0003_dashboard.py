@@ -6,6 +6,8 @@ Why each piece is here (measured at 1 M households / 10 k cells / 1 M cases, ben
   cases), so "open / overdue per cell" never scans the closed history.
 - ``ix_cases_due_at`` / ``ix_cases_closed_at``: the rate denominators select by deadline and
   by closing date (services/rates.py definitions).
+- ``ix_cases_{category,kind,channel}_received``: a filtered map (one category, kind or
+  channel over a year) reads that value's cases in the period, not the whole period.
 - ``ix_callbacks_staff_called`` / ``ix_visits_staff_date`` / ``ix_grid_cells_plan_leader``:
   the workload table groups callbacks and visits by staff and joins cells to their leader.
 - month-grain summaries (``SUMMARIES`` below): per month × category × kind × channel
@@ -36,6 +38,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "lianxin_app"  # the role pages connect as (migration 0002)
+ATTRIBUTE_FILTERS = ("category", "kind", "channel")
 TZ = "Asia/Shanghai"
 DONE = "('closed','rated')"
 RATED = "('satisfied','basically_satisfied','unsatisfied')"
@@ -132,6 +135,10 @@ def upgrade() -> None:
         f"WHERE state IN {OPEN}"
     )
     op.execute("CREATE INDEX IF NOT EXISTS ix_cases_due_at ON cases (due_at)")
+    for column in ATTRIBUTE_FILTERS:
+        op.execute(
+            f"CREATE INDEX IF NOT EXISTS ix_cases_{column}_received ON cases ({column}, received_at)"
+        )
     op.execute("CREATE INDEX IF NOT EXISTS ix_cases_closed_at ON cases (closed_at)")
     op.execute(
         "CREATE INDEX IF NOT EXISTS ix_callbacks_staff_called ON callbacks (staff_id, called_at)"
@@ -253,6 +260,8 @@ def downgrade() -> None:
     op.execute("DROP MATERIALIZED VIEW IF EXISTS cell_household_summary")
     for name in SUMMARIES:
         op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {name}")
+    for column in ATTRIBUTE_FILTERS:
+        op.execute(f"DROP INDEX IF EXISTS ix_cases_{column}_received")
     for name in (
         "ix_grid_cells_plan_leader",
         "ix_visits_staff_date",

@@ -1,0 +1,482 @@
+"""领导驾驶舱: where the problems are, which cells have open issues, who carries the load.
+
+Filters → services (counted in PostGIS) → layers → render. The map returns only clicks
+(``last_clicked``), so panning and zooming never rerun the page; a click, or a row picked in
+the workload table, selects a cell and shows its open cases and grid leader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from branca.element import MacroElement
+from streamlit_folium import st_folium
+
+from app_pages.common import run_service, with_session
+from layers.base import COMMUNITY_COLOUR
+from layers.heatmap import heat_animation_layer, heat_layer
+from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
+from lianxin import labels
+from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
+from services import dashboard, hotspots, workload
+
+MAP_HEIGHT = 600
+SELECTED = "dash_cell"
+
+
+# ------------------------------------------------------------------------------ cached reads
+@st.cache_data(ttl=600, show_spinner=False)
+def _options():  # type: ignore[no-untyped-def]
+    def read(*, session):  # type: ignore[no-untyped-def]
+        from db import dashboard_queries as q
+        from db import repositories
+
+        first, last = q.case_time_range(session)
+        return q.community_names(session), first, last, repositories.streets(session)
+
+    return with_session(read)()
+
+
+@st.cache_data(ttl=600, show_spinner="正在读取网格…")
+def _shapes(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def read(*, session):  # type: ignore[no-untyped-def]
+        shapes = dashboard.cell_shapes(session, community_codes=community_codes)
+        # the map takes the left three fifths of a wide page
+        simple, zoom = dashboard.display_shapes(shapes, width_px=640, height_px=600)
+        return simple, zoom
+
+    return with_session(read)()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _community_outlines(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def read(*, session):  # type: ignore[no-untyped-def]
+        from db import repositories
+
+        comms = repositories.communities(session)
+        if community_codes:
+            comms = comms[comms["code"].isin(community_codes)]
+        return dashboard.simplify_cells(
+            comms[["code", "name", comms.geometry.name]], tolerance_m=5.0
+        )
+
+    return with_session(read)()
+
+
+@st.cache_resource(ttl=600, show_spinner=False)
+def _weights(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    shapes, _ = _shapes(community_codes)
+    return hotspots.queen_weights(shapes)
+
+
+@st.cache_data(ttl=60, show_spinner="正在统计…")
+def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyped-def]
+    shapes, zoom = _shapes(f.community_codes)
+    return with_session(
+        lambda *, session: dashboard.dashboard_view(
+            session, f, as_of=as_of, shapes=shapes, zoom=zoom
+        )
+    )()
+
+
+@st.cache_data(ttl=60, show_spinner="正在准备动画…")
+def _frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type: ignore[no-untyped-def]
+    return with_session(
+        lambda *, session: dashboard.heat_animation(session, f, zoom=zoom, lat=lat, step=step)
+    )()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
+    return with_session(lambda *, session: dashboard.trend(session, f, as_of=as_of))()
+
+
+@st.cache_data(ttl=60, show_spinner="正在统计工作量…")
+def _workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
+    return with_session(
+        lambda *, session: workload.leader_workload(
+            session=session,
+            start=f.start,
+            end=f.end,
+            as_of=as_of,
+            week_of=week_of,
+            community_codes=f.community_codes,
+        )
+    )()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-def]
+    return with_session(
+        lambda *, session: dashboard.cell_open_cases(session, cell_code=cell_code, as_of=as_of)
+    )()
+
+
+# ------------------------------------------------------------------------------ widgets
+def _multiselect(label: str, vocab: dict[str, str], key: str) -> tuple[str, ...]:
+    chosen = st.multiselect(
+        label, list(vocab), format_func=vocab.__getitem__, key=key, placeholder=labels.DASH_ALL
+    )
+    return tuple(chosen)
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, m = [], first.replace(day=1)
+    while m <= last:
+        months.append(m)
+        m = (m + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashboard.CaseFilter:
+    months = _months_between(first, last)
+    default_lo, _ = dashboard.default_period(last)
+    default_lo = max(default_lo, months[0])
+    with st.expander(labels.DASH_FILTERS, expanded=True):
+        lo, hi = st.select_slider(
+            labels.DASH_PERIOD,
+            options=months,
+            value=(default_lo, months[-1]),
+            format_func=lambda m: f"{m.year}年{m.month}月",
+            key="dash_period",
+        )
+        c1, c2, c3, c4, c5 = st.columns(5)
+        with c1:
+            categories = _multiselect(labels.DASH_CATEGORY, SERVICE_CATEGORIES, "dash_cat")
+        with c2:
+            kinds = _multiselect(labels.DASH_KIND, CASE_KINDS, "dash_kind")
+        with c3:
+            states = _multiselect(labels.DASH_STATE, CASE_STATES, "dash_state")
+        with c4:
+            channels = _multiselect(labels.DASH_CHANNEL, CHANNELS, "dash_channel")
+        with c5:
+            names = dict(zip(communities["code"], communities["name"], strict=True))
+            community_codes = _multiselect(labels.DASH_COMMUNITY, names, "dash_community")
+    start, end = dashboard.month_period(lo, hi)
+    return dashboard.CaseFilter(
+        start=start,
+        end=end,
+        categories=categories,
+        kinds=kinds,
+        states=states,
+        channels=channels,
+        community_codes=community_codes,
+    )
+
+
+def _rate_cards(rates) -> None:  # type: ignore[no-untyped-def]
+    cols = st.columns(4)
+    for col, key in zip(
+        cols, ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate"), strict=True
+    ):
+        r = rates[key]
+        col.metric(r.label, r.percent())
+        col.caption(
+            labels.DASH_RATE_HELP.format(
+                num_label=r.numerator_label,
+                num=r.numerator,
+                den_label=r.denominator_label,
+                den=r.denominator,
+            )
+        )
+
+
+def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    row = cells[cells["cell_code"] == code]
+    if row.empty:
+        return
+    r = row.iloc[0]
+    st.subheader(labels.DASH_CELL_TITLE.format(code=code, community=r["community_name"]))
+    if isinstance(r["leader_name"], str):
+        st.markdown(
+            labels.DASH_CELL_LEADER.format(name=r["leader_name"], phone=r["leader_phone"] or "—")
+        )
+    else:
+        st.markdown(labels.DASH_CELL_NO_LEADER)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(labels.CELL_FIELDS["households"], labels.fmt_int(r["households"]))
+    c2.metric(labels.CELL_FIELDS["open_cases"], labels.fmt_int(r["open_cases"]))
+    c3.metric(labels.CELL_FIELDS["overdue_cases"], labels.fmt_int(r["overdue_cases"]))
+    cases = run_service(lambda: _open_cases(code, as_of))
+    if cases is None:
+        return
+    if cases.empty:
+        st.info(labels.DASH_CELL_NONE_OPEN)
+        return
+    view = cases.assign(
+        category=cases["category"].map(SERVICE_CATEGORIES).fillna(cases["category"]),
+        kind=cases["kind"].map(CASE_KINDS).fillna(cases["kind"]),
+        state=cases["state"].map(CASE_STATES).fillna(cases["state"]),
+        overdue=cases["overdue"].map({True: "⚠ 超期", False: ""}),
+        received_at=pd.to_datetime(cases["received_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        due_at=pd.to_datetime(cases["due_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+    )[list(labels.DASH_CELL_FIELDS)]
+    st.dataframe(
+        view,
+        hide_index=True,
+        key="dash_cell_cases",
+        column_config={
+            k: st.column_config.TextColumn(v) for k, v in labels.DASH_CELL_FIELDS.items()
+        },
+    )
+
+
+def _cell_at(cells, lat: float, lon: float) -> str | None:  # type: ignore[no-untyped-def]
+    import shapely
+
+    hits = cells.sindex.query(shapely.Point(lon, lat), predicate="intersects")
+    return str(cells.iloc[hits[0]]["cell_code"]) if len(hits) else None
+
+
+# ------------------------------------------------------------------------------ page
+st.title(labels.PAGE_DASHBOARD)
+st.caption(labels.DASH_CAPTION)
+# to the minute: "now" is part of the cache keys, so reruns within a minute reuse the results
+now = dashboard.now_beijing().replace(second=0, microsecond=0)
+options = run_service(_options)
+if options is not None:
+    communities_df, first_at, last_at, streets = options
+    if first_at is None:
+        st.info(labels.DASH_NO_CASES)
+        st.stop()
+    first_day = first_at.astimezone(dashboard.BEIJING).date()
+    last_day = max(last_at.astimezone(dashboard.BEIJING).date(), min(now.date(), dt.date.max))
+    f = _filters(communities_df, first_day, last_day)
+    view = run_service(lambda: _view(f, now))
+    if view is not None:
+        cm, rates = view.cell_map, view.rates
+        cells = cm.cells
+        t = cm.totals
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric(labels.DASH_METRIC_CASES, labels.fmt_int(t["cases"]))
+        m2.metric(labels.DASH_METRIC_OPEN, labels.fmt_int(t["open_cases"]))
+        m3.metric(labels.DASH_METRIC_OVERDUE, labels.fmt_int(t["overdue_cases"]))
+        m4.metric(labels.DASH_METRIC_CELLS_OPEN, f"{t['cells_with_open']:,} / {t['cells']:,}")
+        _rate_cards(rates)
+
+        selected = st.session_state.get(SELECTED)
+        if selected not in set(cells["cell_code"]):
+            selected = None
+        lat = (cm.bounds[1] + cm.bounds[3]) / 2
+
+        tab_map, tab_hot, tab_work, tab_trend = st.tabs(
+            [
+                labels.DASH_TAB_MAP,
+                labels.DASH_TAB_HOTSPOTS,
+                labels.DASH_TAB_WORKLOAD,
+                labels.DASH_TAB_TRENDS,
+            ]
+        )
+
+        # -------- hotspots first: the map draws them too
+        c_hot1, c_hot2 = tab_hot.columns([1, 3])
+        hot_value = c_hot1.selectbox(
+            labels.DASH_VALUE,
+            ["cases", "cases_per_100", "open_cases", "overdue_cases"],
+            format_func=labels.DASH_VALUES.__getitem__,
+            key="dash_hot_value",
+        )
+        weights = run_service(lambda: _weights(f.community_codes))
+        gi = hotspots.getis_ord_hotspots(cells, value_field=hot_value, weights=weights)
+        cells = cells.assign(
+            z=gi["z"].round(2),
+            p=gi["p"],
+            hotspot=gi["hotspot"],
+            hotspot_label=gi["hotspot"].map(hotspots.CLASS_LABELS),
+            value=cells[hot_value],
+        )
+
+        # -------- map
+        with tab_map:
+            c1, c2, c3 = st.columns([2, 2, 1])
+            value_field = c1.selectbox(
+                labels.DASH_VALUE,
+                list(labels.DASH_VALUES),
+                format_func=labels.DASH_VALUES.__getitem__,
+                key="dash_value",
+            )
+            mode = c2.radio(
+                labels.DASH_LAYER,
+                [labels.DASH_LAYER_HEAT, labels.DASH_LAYER_CELLS, labels.DASH_LAYER_ANIM],
+                horizontal=True,
+                key="dash_mode",
+            )
+            step = c3.selectbox(
+                labels.DASH_ANIM_STEP,
+                ["month", "week"],
+                format_func=labels.DASH_STEP.__getitem__,
+                key="dash_step",
+                disabled=mode != labels.DASH_LAYER_ANIM,
+            )
+            left, right = st.columns([3, 2])
+            with left:
+                tooltip = {
+                    "cell_code": labels.CELL_FIELDS["cell_code"],
+                    "community_name": labels.CELL_FIELDS["community_name"],
+                    "leader_name": labels.CELL_FIELDS["leader_name"],
+                    value_field: labels.DASH_VALUES[value_field],
+                    "hotspot_label": labels.DASH_HOTSPOT_FIELDS["hotspot_label"],
+                }
+                heat: MacroElement | None = None
+                if mode == labels.DASH_LAYER_ANIM:
+                    frames = run_service(lambda: _frames(f, cm.zoom, lat, step))
+                    if frames is not None:
+                        heat = heat_animation_layer(frames, step=step)
+                elif mode == labels.DASH_LAYER_HEAT and len(view.heat):
+                    heat = heat_layer(view.heat)
+                m = dashboard_map(
+                    cells,
+                    value_field=value_field,
+                    value_label=labels.DASH_VALUES[value_field],
+                    tooltip_fields=tooltip,
+                    heat=heat,
+                    communities=run_service(lambda: _community_outlines(f.community_codes)),
+                    streets=streets if len(streets) < 5000 else None,
+                    selected_code=selected,
+                    # with a heat layer the cells are a light tint over it
+                    fill_opacity=0.6 if heat is None else 0.18,
+                    legend_lines=[
+                        (HOT_COLOUR, "solid", labels.DASH_LEGEND_HOT),
+                        (COLD_COLOUR, "dashed", labels.DASH_LEGEND_COLD),
+                        (COMMUNITY_COLOUR, "dashed", labels.LEGEND_COMMUNITY),
+                    ],
+                )
+                # Only clicks come back: panning or zooming must not rerun the page (UI.md).
+                out = st_folium(
+                    m,
+                    height=MAP_HEIGHT,
+                    use_container_width=True,
+                    returned_objects=["last_clicked"],
+                    key="dash_map",
+                )
+                clicked = (out or {}).get("last_clicked")
+                if clicked and st.session_state.get("dash_last_click") != clicked:
+                    st.session_state["dash_last_click"] = clicked
+                    code = _cell_at(cells, clicked["lat"], clicked["lng"])
+                    if code and code != selected:
+                        st.session_state[SELECTED] = code
+                        st.rerun()
+            with right:
+                if selected is None:
+                    st.info(labels.DASH_CLICK_HINT)
+                else:
+                    _cell_panel(cells, selected, now)
+
+        # -------- hotspots table
+        with c_hot2:
+            st.caption(labels.DASH_HOTSPOT_INTRO)
+        sig = cells[cells["hotspot"] != "none"].sort_values("z", ascending=False)
+        if sig.empty:
+            tab_hot.info(labels.DASH_HOTSPOT_NONE)
+            # still show where the values lean, clearly marked as not significant
+            sig = cells.dropna(subset=["z"]).sort_values("z", ascending=False).head(5)
+            if len(sig):
+                tab_hot.caption(labels.DASH_HOTSPOT_TOP)
+        if len(sig):
+            tab_hot.dataframe(
+                sig[list(labels.DASH_HOTSPOT_FIELDS)],
+                hide_index=True,
+                key="dash_hot_table",
+                column_config={
+                    "z": st.column_config.NumberColumn("Gi* z 值", format="%.2f"),
+                    "p": st.column_config.NumberColumn("p 值", format="%.4f"),
+                    **{
+                        k: st.column_config.TextColumn(v)
+                        for k, v in labels.DASH_HOTSPOT_FIELDS.items()
+                        if k not in ("z", "p")
+                    },
+                },
+            )
+
+        # -------- workload
+        with tab_work:
+            week_of = st.date_input(
+                labels.DASH_WORKLOAD_WEEK,
+                value=workload.last_visit_week(now.date()),
+                key="dash_week",
+                format="YYYY-MM-DD",
+            )
+            policy = workload.VisitPolicy()
+            st.caption(
+                labels.DASH_WORKLOAD_NOTE.format(
+                    weeks=policy.special_visit_cycle_weeks, minimum=policy.min_visits_per_week
+                )
+            )
+            wl = run_service(lambda: _workload(f, now, week_of))
+            if wl is not None:
+                cols = list(workload.COLUMNS)
+                event = st.dataframe(
+                    wl[cols],
+                    hide_index=True,
+                    key="dash_workload",
+                    on_select="rerun",
+                    selection_mode="single-row",
+                    column_config={
+                        c: (
+                            st.column_config.NumberColumn(workload.COLUMNS[c], format="percent")
+                            if c in ("visit_completion", "satisfaction_rate")
+                            else st.column_config.NumberColumn(workload.COLUMNS[c], format="%d")
+                            if pd.api.types.is_numeric_dtype(wl[c])
+                            else st.column_config.TextColumn(workload.COLUMNS[c])
+                        )
+                        for c in cols
+                    },
+                )
+                rows = event.selection.rows if event is not None else []
+                if rows:
+                    code = str(wl.iloc[rows[0]]["cell_code"])
+                    if code != st.session_state.get(SELECTED):
+                        st.session_state[SELECTED] = code
+                        st.rerun()
+                period = f"{f.start:%Y-%m-%d} 至 {(f.end - dt.timedelta(days=1)):%Y-%m-%d}"
+                st.download_button(
+                    labels.DASH_EXPORT,
+                    data=workload.workload_excel(
+                        wl, unit="老城街道", period_label=period, as_of=now.date()
+                    ),
+                    file_name=f"网格长工作量_{now:%Y%m%d}.xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    key="dash_export",
+                )
+
+        # -------- trends
+        with tab_trend:
+            tr = run_service(lambda: _trend(f, now.date()))
+            if tr is not None and len(tr):
+                last = tr.iloc[-1]
+                k1, k2, k3 = st.columns(3)
+                k1.metric(f"{last['month']} 受理（件）", labels.fmt_int(last["received"]))
+                k2.metric(
+                    labels.DASH_TREND_YOY,
+                    labels.fmt_pct(None if pd.isna(last["yoy"]) else float(last["yoy"])),
+                )
+                k3.metric(
+                    labels.DASH_TREND_MOM,
+                    labels.fmt_pct(None if pd.isna(last["mom"]) else float(last["mom"])),
+                )
+                st.markdown(f"**{labels.DASH_TREND_RECEIVED}**")
+                st.line_chart(
+                    tr.set_index("month")[["received", "received_last_year"]].rename(
+                        columns={
+                            "received": labels.DASH_TREND_THIS_YEAR,
+                            "received_last_year": labels.DASH_TREND_LAST_YEAR,
+                        }
+                    )
+                )
+                st.markdown(f"**{labels.DASH_TREND_RATES}**（%）")
+                rate_names = {
+                    "completion_rate": "办结率",
+                    "on_time_rate": "按期办结率",
+                    "satisfaction_rate": "满意率",
+                    "rework_rate": "返工率",
+                }
+                st.line_chart(
+                    (tr.set_index("month")[list(rate_names)] * 100).rename(columns=rate_names)
+                )
+                st.dataframe(
+                    tr.assign(**{c: (tr[c] * 100).round(1) for c in [*rate_names, "yoy", "mom"]}),
+                    hide_index=True,
+                    key="dash_trend_table",
+                )
