@@ -1,0 +1,69 @@
+"""方案历史: every version of the grid plan with its validity dates, and exports of any one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import run_service, with_session
+from lianxin import labels
+from services import grid_plans as gp
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _export(plan_id: int, lock_version: int, fmt: str) -> bytes:
+    return with_session(lambda *, session: gp.export_plan(session, plan_id, fmt))()
+
+
+def _local(value: object) -> object:
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    return pd.Timestamp(value).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+
+
+st.title(labels.PAGE_PLAN_HISTORY)
+plans = run_service(with_session(lambda *, session: gp.list_plans(session)))
+if plans is not None:
+    if plans.empty:
+        st.info(labels.PLAN_NONE)
+        st.stop()
+    table = plans[list(labels.PLAN_HISTORY_FIELDS)].copy()
+    for col in ("valid_from", "valid_to", "updated_at"):
+        table[col] = table[col].map(_local)
+    for col in ("valid_from", "valid_to", "updated_at", "updated_by", "published_by", "note"):
+        table[col] = table[col].astype(object).where(table[col].notna(), "—")
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            k: st.column_config.NumberColumn(v, format="%d")
+            if k in ("version_no", "cells", "block_count")
+            else st.column_config.TextColumn(v)
+            for k, v in labels.PLAN_HISTORY_FIELDS.items()
+        },
+    )
+    st.subheader(labels.PLAN_EXPORT)
+    by_id = {int(r["id"]): r for _, r in plans.iterrows()}
+    plan_id = st.selectbox(
+        labels.PLAN_PICK,
+        list(by_id),
+        format_func=lambda i: (
+            f"第{by_id[i]['version_no']}版 · {labels.PLAN_STATE_LABELS[by_id[i]['state']]}"
+            f" · {by_id[i]['name']}"
+        ),
+        key="history_plan",
+    )
+    row = by_id[int(plan_id)]
+    cols = st.columns(len(gp.EXPORT_FORMATS))
+    for col, (fmt, (_suffix, mime)) in zip(cols, gp.EXPORT_FORMATS.items(), strict=True):
+        data = run_service(lambda fmt=fmt: _export(int(plan_id), int(row["lock_version"]), fmt))
+        if data is not None:
+            col.download_button(
+                f"⬇ {labels.PLAN_EXPORT_FORMATS[fmt]}",
+                data,
+                file_name=gp.export_filename(
+                    int(row["version_no"]), str(row["subdistrict_code"]), fmt
+                ),
+                mime=mime,
+                key=f"history_export_{fmt}",
+            )

@@ -1,0 +1,631 @@
+"""方案编辑: pick a plan, see its cells, blocks, streets and problems on one map, edit a draft
+(move blocks, merge, split by blocks or by a drawn line, replace by a drawn polygon, name the
+grid leader), re-check at once, and publish with a confirmation and the households' diff."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages.common import acting_person, run_service, with_session
+from gis.crs import DISPLAY_CRS
+from layers.base import (
+    COMMUNITY_COLOUR,
+    LANE_COLOUR,
+    STREET_COLOUR,
+    add_legend,
+    base_map,
+    communities_layer,
+    streets_layer,
+)
+from layers.cells import cells_layer, legend_entries
+from lianxin import labels
+from services import grid_plans as gp
+
+PROBLEM_RED = "#d7191c"
+MAX_LABELS = 40  # text labels on the map; blocking problems come first, the panel lists all
+SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
+FOCUS = "planner_focus"
+CONFIRM = "planner_confirm"
+RESULT = "planner_result"
+FLASH = "planner_flash"
+
+
+# --- reads (cached per plan version: every edit bumps lock_version, so edits invalidate) ----
+@st.cache_data(ttl=600, show_spinner=False)
+def _base():  # type: ignore[no-untyped-def]
+    def read(*, session):  # type: ignore[no-untyped-def]
+        from db import repositories
+
+        return repositories.communities(session), repositories.streets(session)
+
+    return with_session(read)()
+
+
+@st.cache_data(ttl=600, show_spinner="正在读取方案…")
+def _geodata(plan_id: int, lock_version: int) -> gp.PlanGeodata:
+    return with_session(lambda *, session: gp.plan_geodata(session, plan_id))()
+
+
+@st.cache_data(ttl=600, show_spinner="正在检查方案…")
+def _problems(plan_id: int, lock_version: int) -> gpd.GeoDataFrame:
+    data = _geodata(plan_id, lock_version)  # outside the session: sessions never nest
+    return with_session(lambda *, session: gp.check_plan(session, plan_id, geodata=data))()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _leaders() -> pd.DataFrame:
+    return with_session(lambda *, session: gp.leader_options(session))()
+
+
+def _plans() -> pd.DataFrame | None:
+    return run_service(with_session(lambda *, session: gp.list_plans(session)))
+
+
+def _actor() -> str:
+    return str(acting_person().get("name") or "规划员")
+
+
+def _date(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    moment = pd.Timestamp(value)
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert("Asia/Shanghai")
+    return f"{moment:%Y-%m-%d}"
+
+
+def _plan_label(row: pd.Series) -> str:
+    state = labels.PLAN_STATE_LABELS.get(row["state"], row["state"])
+    if row["state"] == "published":
+        when = f"{_date(row['valid_from'])} 起"
+    elif row["state"] == "retired":
+        when = f"{_date(row['valid_from'])} 至 {_date(row['valid_to'])}"
+    else:
+        when = f"{_date(row['created_at'])} 创建"
+    return f"第{row['version_no']}版 · {state} · {when} · {row['cells']} 个网格"
+
+
+def _edit(fn: Any, **kwargs: Any) -> None:
+    """Run one edit with the lock_version this browser saw; on success re-check at once."""
+    plan_id = kwargs["plan_id"]
+    seen = st.session_state[SEEN][plan_id]
+
+    def call(*, session):  # type: ignore[no-untyped-def]
+        return fn(session, expected_lock_version=seen, actor=_actor(), **kwargs)
+
+    result = run_service(with_session(call))
+    if result is not None:
+        st.session_state[SEEN][plan_id] = result.lock_version
+        st.session_state[FLASH] = result.message
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+
+
+# --- map ----------------------------------------------------------------------------------
+def _problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Red with a hatch-like dashed outline and a text tooltip: colour is not the only cue."""
+    group = folium.FeatureGroup(name=labels.PLAN_PROBLEMS, control=True)
+    shown = problems.to_crs(DISPLAY_CRS).assign(
+        severity_label=problems["severity"].map(labels.PLAN_SEVERITY)
+    )
+    points: list[dict[str, Any]] = []
+    labelled = 0
+    for row in shown.itertuples():
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        tip = f"⚠ {row.kind_label}（{row.severity_label}）：{row.message}"
+        # A text label on every area problem: colour is never the only carrier of meaning
+        # (UI.md). Point problems (households outside every cell) are many: circles + tooltip.
+        spot = geom.representative_point()
+        blocking = row.severity == "blocking"
+        if geom.geom_type not in ("Point", "MultiPoint") and labelled < MAX_LABELS:
+            labelled += 1
+            folium.Marker(
+                [spot.y, spot.x],
+                icon=folium.DivIcon(
+                    html=(
+                        f'<div class="lianxin-problem" style="color:#fff;background:{PROBLEM_RED};'
+                        "border-radius:3px;padding:1px 5px;font-size:13px;white-space:nowrap;"
+                        f'display:inline-block;transform:translate(-50%,-50%)">⚠ {row.kind_label}</div>'
+                    ),
+                    icon_size=(0, 0),
+                ),
+                tooltip=tip,
+                pane="problems",
+            ).add_to(group)
+        if geom.geom_type in ("Point", "MultiPoint"):
+            points.append({"tip": tip, "geometry": geom})
+            continue
+        folium.GeoJson(
+            shapely.to_geojson(geom),
+            # Blocking problems are filled; a warning about a whole cell (no leader, household
+            # count) is only outlined, so the cells under it stay readable.
+            style_function=lambda _f, b=blocking: {
+                "color": PROBLEM_RED,
+                "weight": 3 if b else 2,
+                "dashArray": "6 4",
+                "fillColor": PROBLEM_RED,
+                "fillOpacity": 0.45 if b else 0.0,
+            },
+            tooltip=tip,
+            pane="problems",
+        ).add_to(group)
+    if points:  # one layer for all point problems: hundreds of households stay fast
+        folium.GeoJson(
+            gpd.GeoDataFrame(points, crs=DISPLAY_CRS).explode(index_parts=False),
+            marker=folium.CircleMarker(
+                radius=5, color=PROBLEM_RED, weight=2, fill=True, fill_opacity=0.7
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            pane="problems",
+        ).add_to(group)
+    return group
+
+
+def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=labels.PLAN_LEGEND_BLOCK, control=True)
+    data = blocks.to_crs(DISPLAY_CRS)[["block_key", "cell_code", "geometry"]]
+    folium.GeoJson(
+        data,
+        style_function=lambda _f: {"color": "#7a7a7a", "weight": 0.7, "fill": False},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["block_key", "cell_code"], aliases=[labels.PLAN_BLOCK, labels.PLAN_CELL]
+        ),
+    ).add_to(group)
+    return group
+
+
+def _map(
+    data: gp.PlanGeodata,
+    problems: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    *,
+    selected: str | None,
+    focus: int | None,
+    draw: bool,
+) -> folium.Map:
+    m = base_map(communities)
+    streets_layer(streets).add_to(m)
+    cells = data.cells.assign(
+        leader_name=data.cells["leader_name"]
+        .astype(object)
+        .where(data.cells["leader_name"].notna(), "（未配）")
+    )
+    tooltip = {
+        k: labels.CELL_FIELDS[k]
+        for k in ("cell_code", "community_name", "leader_name", "households")
+    }
+    group, breaks = cells_layer(
+        cells, value_field="households", tooltip_fields=tooltip, selected_code=selected
+    )
+    group.add_to(m)
+    _blocks_layer(data.blocks).add_to(m)
+    communities_layer(communities).add_to(m)
+    if len(problems):
+        # last, and in its own pane above every other overlay: always on top (UI.md)
+        folium.map.CustomPane("problems", z_index=650).add_to(m)
+        _problems_layer(problems).add_to(m)
+    if focus is not None and focus < len(problems):
+        geom = problems.to_crs(DISPLAY_CRS).geometry.iloc[focus]
+        if geom is not None and not geom.is_empty:
+            minx, miny, maxx, maxy = geom.buffer(0.0004).bounds
+            m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if draw:
+        folium.plugins.Draw(
+            export=False,
+            position="topleft",
+            draw_options={
+                "polyline": {"shapeOptions": {"color": "#1f4e9c", "weight": 4}},
+                "polygon": {"allowIntersection": False, "showArea": False},
+                "rectangle": True,
+                "circle": False,
+                "marker": False,
+                "circlemarker": False,
+            },
+            edit_options={"edit": False, "remove": True},
+        ).add_to(m)
+    add_legend(
+        m,
+        labels.LEGEND_HOUSEHOLDS,
+        legend_entries(breaks, unit="户") + [(PROBLEM_RED, labels.PLAN_LEGEND_PROBLEM)],
+        lines=[
+            ("#7a7a7a", "solid", labels.PLAN_LEGEND_BLOCK),
+            (COMMUNITY_COLOUR, "dashed", labels.LEGEND_COMMUNITY),
+            (STREET_COLOUR, "solid", labels.LEGEND_STREET),
+            (LANE_COLOUR, "solid", labels.LEGEND_LANE),
+        ],
+    )
+    return m
+
+
+# --- panels -------------------------------------------------------------------------------
+def _problem_panel(problems: gpd.GeoDataFrame, n_cells: int, key: str) -> None:
+    st.subheader(labels.PLAN_PROBLEMS)
+    if problems.empty:
+        st.success(labels.PLAN_CLEAN.format(cells=labels.fmt_int(n_cells)), icon="✅")
+        return
+    blocking = int((problems["severity"] == "blocking").sum())
+    text = labels.PLAN_PROBLEM_SUMMARY.format(
+        blocking=blocking, warnings=len(problems) - blocking, cells=labels.fmt_int(n_cells)
+    )
+    (st.error if blocking else st.warning)(text)
+    icon = problems["severity"].map({"blocking": "⛔ ", "warning": "⚠ "}).fillna("")
+    table = pd.DataFrame(
+        {"kind_label": icon + problems["kind_label"], "message": problems["message"]}
+    )
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        height=min(420, 38 + 35 * len(table)),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+        column_config={
+            "kind_label": st.column_config.TextColumn(
+                labels.PLAN_PROBLEM_FIELDS["kind_label"], width="small"
+            ),
+            "message": st.column_config.TextColumn(
+                labels.PLAN_PROBLEM_FIELDS["message"], width="large"
+            ),
+        },
+    )
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    st.session_state[FOCUS] = rows[0] if rows else None
+    st.caption(labels.PLAN_PROBLEM_HINT)
+
+
+def _drawn(output: dict[str, Any] | None) -> shapely.Geometry | None:
+    feature = (output or {}).get("last_active_drawing")
+    if not feature or not feature.get("geometry"):
+        return None
+    try:
+        return shapely.geometry.shape(feature["geometry"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _cell_formatter(cells: gpd.GeoDataFrame) -> Any:
+    names = dict(zip(cells["cell_code"], cells["community_name"], strict=True))
+    hh = dict(zip(cells["cell_code"], cells["households"], strict=True))
+
+    def fmt(code: str) -> str:
+        return f"{code} · {names.get(code, '')} · {hh.get(code, 0):,} 户"
+
+    return fmt
+
+
+def _pick_cell(data: gp.PlanGeodata) -> str | None:
+    """The cell being edited — chosen *before* the map is built, so the map drawn on is the
+    map of the next run too (st_folium keys its value by the map's script)."""
+    st.subheader(labels.PLAN_EDIT)
+    codes = data.cells["cell_code"].tolist()
+    return st.selectbox(
+        labels.PLAN_CELL, codes, format_func=_cell_formatter(data.cells), key="planner_cell"
+    )
+
+
+def _edit_tools(
+    plan: pd.Series, data: gp.PlanGeodata, selected: str, drawn: shapely.Geometry | None
+) -> None:
+    plan_id = int(plan["id"])
+    cells = data.cells
+    fmt = _cell_formatter(cells)
+    community = cells.loc[cells["cell_code"] == selected, "community_code"].iloc[0]
+    same = [
+        c for c in cells.loc[cells["community_code"] == community, "cell_code"] if c != selected
+    ]
+    own_blocks = data.blocks.loc[data.blocks["cell_code"] == selected, "block_key"].tolist()
+    tabs = st.tabs(labels.PLAN_TABS)
+    with tabs[0]:
+        block = st.selectbox(labels.PLAN_BLOCK, own_blocks, key="planner_move_block")
+        if same:
+            to = st.selectbox(labels.PLAN_TO_CELL, same, format_func=fmt, key="planner_move_to")
+            if st.button(labels.PLAN_DO_MOVE, key="planner_move", type="primary"):
+                _edit(gp.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
+        else:
+            st.info(labels.PLAN_NO_SAME_COMMUNITY)
+    with tabs[1]:
+        if same:
+            other = st.selectbox(labels.PLAN_MERGE_WITH, same, format_func=fmt, key="planner_merge")
+            if st.button(labels.PLAN_DO_MERGE, key="planner_merge_go", type="primary"):
+                _edit(
+                    gp.merge_cells,
+                    plan_id=plan_id,
+                    keep_cell_code=selected,
+                    absorb_cell_code=other,
+                )
+        else:
+            st.info(labels.PLAN_NO_SAME_COMMUNITY)
+    with tabs[2]:
+        keys = st.multiselect(labels.PLAN_SPLIT_BLOCKS, own_blocks, key="planner_split_blocks")
+        if st.button(labels.PLAN_DO_SPLIT, key="planner_split", type="primary", disabled=not keys):
+            _edit(gp.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
+    is_line = drawn is not None and drawn.geom_type in ("LineString", "MultiLineString")
+    is_poly = drawn is not None and drawn.geom_type in ("Polygon", "MultiPolygon")
+    with tabs[3]:
+        st.caption(labels.PLAN_DRAW_HINT_LINE)
+        _drawn_note(drawn)
+        if st.button(labels.PLAN_DO_LINE, key="planner_line", type="primary", disabled=not is_line):
+            _edit(gp.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
+    with tabs[4]:
+        st.caption(labels.PLAN_DRAW_HINT_POLYGON)
+        _drawn_note(drawn)
+        if st.button(
+            labels.PLAN_DO_POLYGON, key="planner_poly", type="primary", disabled=not is_poly
+        ):
+            _edit(gp.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
+    with tabs[5]:
+        leaders = _leaders()
+        options: list[int | None] = [None] + leaders["id"].astype(int).tolist()
+        who = dict(zip(leaders["id"].astype(int), leaders["name"], strict=True))
+        current = cells.loc[cells["cell_code"] == selected, "leader_staff_id"].iloc[0]
+        index = options.index(int(current)) if pd.notna(current) and int(current) in who else 0
+        staff = st.selectbox(
+            labels.PLAN_LEADER,
+            options,
+            index=index,
+            format_func=lambda s: labels.PLAN_NO_LEADER if s is None else f"{who[s]}（{s}）",
+            key=f"planner_leader_{selected}",
+        )
+        if st.button(labels.PLAN_DO_LEADER, key="planner_leader_go", type="primary"):
+            _edit(gp.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
+
+
+def _drawn_note(drawn: shapely.Geometry | None) -> None:
+    if drawn is None:
+        st.caption(labels.PLAN_DRAWN_NONE)
+        return
+    kind = {"LineString": "线", "Polygon": "面"}.get(drawn.geom_type, drawn.geom_type)
+    st.caption(labels.PLAN_DRAWN.format(kind=kind, n=len(shapely.get_coordinates(drawn))))
+
+
+def _xlsx(table: pd.DataFrame, title: str) -> bytes:
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        table.rename(columns=labels.PLAN_DIFF_FIELDS).to_excel(
+            writer, index=False, startrow=1, sheet_name="住户网格变化"
+        )
+        writer.sheets["住户网格变化"].cell(row=1, column=1, value=title)
+    return out.getvalue()
+
+
+def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFrame) -> None:
+    plan_id = int(plan["id"])
+    st.subheader(labels.PLAN_PUBLISH)
+    blocking = problems[problems["severity"] == "blocking"]
+    warnings = problems[problems["severity"] == "warning"]
+    if len(blocking):
+        kinds = "、".join(blocking["kind_label"].value_counts().index)
+        st.error(labels.PLAN_PUBLISH_BLOCKED.format(n=len(blocking), kinds=kinds))
+        return
+    note = st.text_area(labels.PLAN_NOTE, help=labels.PLAN_NOTE_HELP, key=f"planner_note_{plan_id}")
+    if len(warnings) and not note.strip():
+        st.warning(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
+    if st.button(labels.PLAN_PUBLISH_ASK, key="planner_publish_ask"):
+        if len(warnings) and not note.strip():
+            st.error(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
+        else:
+            preview = run_service(
+                with_session(lambda *, session: gp.publish_preview(session, plan_id))
+            )
+            if preview is not None:
+                st.session_state[CONFIRM] = {"plan_id": plan_id, "preview": preview}
+    pending = st.session_state.get(CONFIRM)
+    if not pending or pending["plan_id"] != plan_id:
+        return
+    current = plans[plans["state"] == "published"]
+    old = f"第{current['version_no'].iloc[0]}版" if len(current) else "（无）"
+    preview = pending["preview"]
+    with st.container(border=True):
+        st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
+        st.markdown(
+            labels.PLAN_CONFIRM_TEXT.format(
+                new=f"第{plan['version_no']}版", old=old, moved=labels.fmt_int(len(preview))
+            )
+        )
+        if len(preview):
+            summary = (
+                preview.groupby(["old_cell_code", "new_cell_code"], dropna=False)
+                .size()
+                .rename("households")
+                .reset_index()
+            )
+            st.dataframe(
+                summary.rename(columns=labels.PLAN_DIFF_FIELDS), hide_index=True, height=180
+            )
+        left, right = st.columns(2)
+        if left.button(labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
+            seen = st.session_state[SEEN][plan_id]
+
+            def call(*, session):  # type: ignore[no-untyped-def]
+                return gp.publish(
+                    session,
+                    plan_id=plan_id,
+                    note=note,
+                    actor=_actor(),
+                    expected_lock_version=seen,
+                )
+
+            with st.status("正在发布方案并重新归属住户…", expanded=False) as status:
+                result = run_service(with_session(call))
+                status.update(state="complete" if result is not None else "error")
+            st.session_state.pop(CONFIRM, None)
+            if result is not None:
+                st.session_state[RESULT] = result
+                st.session_state[SEEN][plan_id] = result.plan.lock_version
+                st.cache_data.clear()
+                st.rerun()
+        if right.button(labels.PLAN_CANCEL, key="planner_publish_cancel"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
+
+
+def _publish_result(result: gp.PublishResult) -> None:
+    retired = (
+        labels.PLAN_RETIRED_NOTE.format(version=result.plan.version_no - 1)
+        if result.retired_plan_id is not None
+        else ""
+    )
+    st.success(
+        labels.PLAN_PUBLISHED.format(
+            name=result.plan.name,
+            households=labels.fmt_int(result.households_assigned),
+            cases=labels.fmt_int(result.cases_assigned),
+            moved=labels.fmt_int(result.households_moved),
+            retired=retired,
+        ),
+        icon="✅",
+    )
+    st.subheader(labels.PLAN_DIFF_TITLE)
+    if result.moved.empty:
+        st.info(labels.PLAN_DIFF_NONE)
+        return
+    moved = result.moved
+    if moved["head_name"].isna().all():  # the acting role may not read names (RLS)
+        moved = moved.drop(columns="head_name")
+        st.caption(labels.PLAN_DIFF_NO_NAMES)
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**{labels.PLAN_DIFF_BY_CELL}**")
+        st.dataframe(
+            result.by_cell,
+            hide_index=True,
+            column_config={
+                k: st.column_config.TextColumn(v)
+                if k != "households"
+                else st.column_config.NumberColumn(v, format="%d")
+                for k, v in labels.PLAN_DIFF_FIELDS.items()
+                if k in result.by_cell.columns
+            },
+        )
+    with right:
+        st.dataframe(
+            moved,
+            hide_index=True,
+            height=320,
+            column_config={
+                k: st.column_config.TextColumn(v)
+                if k != "household_id"
+                else st.column_config.NumberColumn(v, format="%d")
+                for k, v in labels.PLAN_DIFF_FIELDS.items()
+                if k in moved.columns
+            },
+        )
+    title = f"{result.plan.name} 住户网格变化（{_date(result.plan.valid_from)}）"
+    st.download_button(
+        labels.PLAN_DIFF_DOWNLOAD,
+        _xlsx(moved, title),
+        file_name=f"住户网格变化_第{result.plan.version_no}版.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="planner_diff_xlsx",
+    )
+
+
+# --- page ---------------------------------------------------------------------------------
+st.title(labels.PAGE_PLANNER)
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash, icon="✅")
+done = st.session_state.pop(RESULT, None)
+if done is not None:
+    _publish_result(done)
+
+plans = _plans()
+if plans is not None:
+    st.session_state.setdefault(SEEN, {})
+    if plans.empty:
+        st.info(labels.PLAN_NONE)
+        st.stop()
+    ids = plans["id"].astype(int).tolist()
+    by_id = {int(r["id"]): r for _, r in plans.iterrows()}
+    drafts = plans[plans["state"].isin(["draft", "validated"])]
+    default = int(drafts["id"].iloc[0]) if len(drafts) else ids[0]
+    wanted = st.session_state.pop("planner_open", None)
+    if wanted in by_id:
+        st.session_state["planner_plan"] = wanted
+    elif st.session_state.get("planner_plan") not in by_id:
+        st.session_state["planner_plan"] = default
+    top_left, top_right = st.columns([3, 1])
+    plan_id = top_left.selectbox(
+        labels.PLAN_PICK,
+        ids,
+        format_func=lambda i: _plan_label(by_id[i]),
+        key="planner_plan",
+    )
+    if top_right.button(labels.PLAN_NEW_DRAFT, key="planner_new_draft"):
+        made = run_service(
+            with_session(lambda *, session: gp.create_draft_from_published(session, _actor()))
+        )
+        if made is not None:
+            st.session_state["planner_open"] = made.id
+            source = plans[plans["state"] == "published"]
+            st.session_state[FLASH] = labels.PLAN_NEW_DRAFT_DONE.format(
+                version=made.version_no,
+                cells=int(source["cells"].sum()),
+                blocks=int(source["block_count"].sum()),
+            )
+            st.rerun()
+    plan = by_id[int(plan_id)]
+    lock = int(plan["lock_version"])
+    seen = st.session_state[SEEN].setdefault(int(plan_id), lock)
+    editable = plan["state"] in ("draft", "validated")
+    if editable and seen != lock:
+        st.warning(
+            labels.PLAN_STALE.format(
+                who=plan["updated_by"] or "其他人",
+                when=f"{pd.Timestamp(plan['updated_at']).tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M}"
+                if pd.notna(plan["updated_at"])
+                else "刚才",
+                now=lock,
+                seen=seen,
+            )
+        )
+        if st.button(labels.PLAN_REFRESH, key="planner_refresh", type="primary"):
+            st.session_state[SEEN][int(plan_id)] = lock
+            st.rerun()
+    elif not editable:
+        st.info(labels.PLAN_READ_ONLY.format(state=labels.PLAN_STATE_LABELS[plan["state"]]))
+
+    base = run_service(_base)
+    data = run_service(lambda: _geodata(int(plan_id), lock))
+    problems = run_service(lambda: _problems(int(plan_id), lock))
+    if base is not None and data is not None and problems is not None:
+        communities, streets = base
+        left, right = st.columns([3, 2])
+        with right:
+            _problem_panel(problems, len(data.cells), key=f"planner_problems_{plan_id}_{lock}")
+            selected = _pick_cell(data) if editable else None
+        with left:
+            st.caption(labels.PLAN_MAP_CAPTION)
+            m = _map(
+                data,
+                problems,
+                communities,
+                streets,
+                selected=selected,
+                focus=st.session_state.get(FOCUS),
+                draw=editable,
+            )
+            # Only the finished drawing comes back: panning or zooming does not rerun the page.
+            output = st_folium(
+                m,
+                height=620,
+                use_container_width=True,
+                returned_objects=["last_active_drawing"] if editable else [],
+                key=f"planner_map_{plan_id}",
+            )
+        if editable and selected is not None:
+            with right:
+                _edit_tools(plan, data, selected, _drawn(output))
+            _publish_panel(plan, problems, plans)

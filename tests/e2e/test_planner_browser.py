@@ -1,0 +1,47 @@
+"""方案编辑 in headless Chromium with no network: the map, the clean check, the drawing tools.
+
+Reuses the app server, browser and offline page of test_overview_browser; every request that
+leaves localhost is aborted and recorded, and the test fails if there was one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests.e2e.logins import browser_login, temporary_account
+from tests.e2e.test_overview_browser import _offline_page, app_url, browser  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+
+def _drop_drafts(db_url: str) -> None:
+    from db.engine import session_scope
+
+    with session_scope(db_url) as s:
+        s.execute(text("DELETE FROM grid_plans WHERE state IN ('draft','validated')"))
+
+
+def test_planner_draws_cells_and_offers_local_drawing_tools(app_url, browser, demo_db):  # noqa: F811
+    _drop_drafts(demo_db)
+    context, page, outside = _offline_page(browser, app_url)
+    try:
+        with temporary_account(demo_db, role="planner") as (username, password):
+            browser_login(page, app_url, username, password)
+            page.get_by_role("button", name="退出").wait_for(timeout=60_000)
+            page.get_by_role("link", name="方案编辑").click()
+            page.get_by_text("方案检查通过").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="由已发布方案生成新草稿").click()
+            page.get_by_text("已生成草稿").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(4_000)  # the rerun after creating the draft
+            frame = page.frame_locator(
+                "iframe[title*='st_folium'], iframe[title*='streamlit_folium']"
+            ).first
+            frame.locator("a.leaflet-draw-draw-polyline").wait_for(timeout=60_000)
+            assert frame.locator("path.leaflet-interactive").count() >= 40 + 132
+            assert frame.locator("a.leaflet-draw-draw-polygon").count() == 1
+            assert page.get_by_role("button", name="发布…").count() == 1
+        assert outside == [], f"requests left localhost: {outside[:5]}"
+    finally:
+        context.close()
+        _drop_drafts(demo_db)
