@@ -32,4 +32,4 @@ for spec in pages_for(role):
     sections.setdefault(spec.section, []).append(
         st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.default)
     )
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()

@@ -232,7 +232,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
             for r in staff.itertuples()
         ],
     )
-    staff_ids = dict(session.execute(text("SELECT staff_no, id FROM staff")).tuples().all())
+    staff_ids = dict(session.execute(text("SELECT staff_no, id FROM staff")).all())
 
     plan_id = session.execute(
         text(
@@ -304,9 +304,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
     row_to_household = dict(
         session.execute(
             text("SELECT source_row - 2, id FROM households WHERE source_row IS NOT NULL")
-        )
-        .tuples()
-        .all()
+        ).all()
     )  # excel row 3 holds 序号 1 (title row, header row)
     cases = _csv(d / "cases.csv")
     session.execute(
@@ -351,7 +349,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
         ],
     )
     repositories.assign_cells(session, plan_id=plan_id, table="cases")
-    case_ids = dict(session.execute(text("SELECT case_no, id FROM cases")).tuples().all())
+    case_ids = dict(session.execute(text("SELECT case_no, id FROM cases")).all())
     events = _csv(d / "case_events.csv")
     session.execute(
         text(
