@@ -4,6 +4,18 @@
 the database's gazetteer, upserted by a stable key, and put in their cell by PostGIS
 point-in-polygon. Every input row ends in exactly one of: imported (new or updated), waiting for
 review (geocoded too roughly to place in a cell), or rejected with a reason.
+
+On the app's connection the importer is a logged-in user under row-level security (migration
+0002): a grid leader/worker writes households of their cells, a clerk of their community. Rows
+they may not write are rejected with a reason *before* anything is written, so one such row
+never makes the database refuse, and roll back, the whole import:
+
+- a row that geocodes into a cell outside the importer's scope (the cell is found by the same
+  point-in-polygon on the published plan that places it afterwards);
+- a row whose key already belongs to a household the importer cannot see (asked of the
+  database through ``lianxin_household_keys_elsewhere``, migration 0007).
+
+The owner's connection (CLI, demo loader) has no login: it is unrestricted, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from db import repositories
+from lianxin.errors import PermissionDeniedError
 from services.rosters import read_roster, validate_roster
 
 DISTRICT_CODE = "610902"
@@ -26,11 +39,65 @@ DISTRICT_CODE = "610902"
 PLACED_MATCH_TYPES = ("door_plate", "interpolated")
 MIN_PLACED_SCORE = 0.6
 
+# Roles that may import a roster on the app's connection (the 住户导入 page's roles, plus the
+# grid worker, whom the households policies also let write).
+IMPORT_ROLES = ("grid_leader", "grid_worker", "clerk", "admin")
+GRID_ROLES = ("grid_leader", "grid_worker")
+KEY_ELSEWHERE_REASON = "该户已登记在其他网格（或社区），请联系管理员迁移"
+
 REVIEW_REASONS = {
     "street": "地址只匹配到街巷，未找到门牌",
     "community": "地址只匹配到社区",
     "unmatched": "地址无法匹配",
 }
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """Whose households the acting session may write; ``role`` None = the owner, unrestricted."""
+
+    role: str | None = None
+    cells: tuple[str, ...] = ()
+    community: str | None = None
+    username: str | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.role is not None and self.role != "admin"
+
+    def refusal(self, cell_code: str, community_code: str, place: str) -> str | None:
+        """Why a household placed in ``cell_code`` may not be imported here (None = it may)."""
+        if not self.restricted:
+            return None
+        if self.role in GRID_ROLES:
+            if cell_code in self.cells:
+                return None
+            return f"地址位于 {place}，不在您负责的网格内：请由该网格网格长导入"
+        if self.community is None:
+            return f"地址位于 {place}，您的账号未关联社区：请由该社区工作人员或管理员导入"
+        if community_code == self.community:
+            return None
+        return f"地址位于 {place}，不在您所在的社区内：请由该社区工作人员导入"
+
+
+def import_scope(session: Session) -> ImportScope:
+    """The acting session's scope, from the same functions the row-level policies use.
+
+    On the owner's connection no login token is set: every function returns NULL.
+    """
+    row = session.execute(
+        text(
+            "SELECT lianxin_current_role() AS role, lianxin_current_cells() AS cells, "
+            "lianxin_current_community() AS community, "
+            "lianxin_current_username() AS username"
+        )
+    ).one()
+    return ImportScope(
+        role=row.role,
+        cells=tuple(row.cells or ()),
+        community=row.community,
+        username=row.username,
+    )
 
 
 @dataclass
@@ -86,6 +153,25 @@ def import_roster(
     ]
 
     plan = repositories.published_plan(session)
+    scope = import_scope(session)
+    if scope.role is not None and scope.role not in IMPORT_ROLES:
+        raise PermissionDeniedError("您的角色不能导入住户名单")
+    if scope.restricted:
+        outside_scope = _outside_scope(session, good, placed, scope, plan)
+        if outside_scope:
+            good.loc[list(outside_scope), "problem"] = list(outside_scope.values())
+        elsewhere = _keys_elsewhere(session, good.loc[good["problem"].isna(), "household_key"])
+        good.loc[good["problem"].isna() & good["household_key"].isin(elsewhere), "problem"] = (
+            KEY_ELSEWHERE_REASON
+        )
+        refused = good["problem"].notna()
+        if refused.any():
+            rejected = pd.concat([rejected, good.loc[refused, list(checked.columns)]])
+            rejected = rejected.sort_values("excel_row", kind="stable")
+            good = good[~refused].copy()
+            placed = placed[~refused]
+    if imported_by is None:
+        imported_by = scope.username  # an unplaced row stays visible to whoever imported it
     batch_id = session.execute(
         text(
             "INSERT INTO import_batches (district_code, kind, file_name, imported_by, counts) "
@@ -174,6 +260,57 @@ _UPSERT = text(
         updated_at = now()
     """
 )
+
+
+def _outside_scope(
+    session: Session, good: pd.DataFrame, placed: pd.Series, scope: ImportScope, plan: Any
+) -> dict[Any, str]:
+    """Placed rows whose cell (point-in-polygon on the published plan, one query) is outside
+    ``scope``: row label → reason. A point in no cell goes to review later, as for anyone.
+
+    A point on a shared edge belongs to the lowest cell code, as in ``assign_cells``.
+    """
+    rows = good[placed]
+    if plan is None or rows.empty:
+        return {}
+    hits = session.execute(
+        text(
+            """
+            SELECT DISTINCT ON (p.i) p.i, c.cell_code, c.community_code,
+                   coalesce(m.name, c.community_code) || ' ' || c.name AS place
+            FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]))
+                 WITH ORDINALITY AS p(lon, lat, i)
+            JOIN grid_cells c ON c.plan_id = :plan_id
+             AND ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490))
+            LEFT JOIN communities m ON m.code = c.community_code
+            ORDER BY p.i, c.cell_code
+            """
+        ),
+        {
+            "lon": [float(x) for x in rows["lon"]],
+            "lat": [float(y) for y in rows["lat"]],
+            "plan_id": plan["id"],
+        },
+    )
+    labels = list(rows.index)
+    refused: dict[Any, str] = {}
+    for hit in hits:
+        reason = scope.refusal(hit.cell_code, hit.community_code, hit.place)
+        if reason is not None:
+            refused[labels[int(hit.i) - 1]] = reason
+    return refused
+
+
+def _keys_elsewhere(session: Session, keys: pd.Series) -> set[str]:
+    """Those of ``keys`` that exist on households the acting session cannot see (migration
+    0007): writing them would be refused by row-level security."""
+    if keys.empty:
+        return set()
+    found = session.execute(
+        text("SELECT lianxin_household_keys_elsewhere(CAST(:keys AS text[]))"),
+        {"keys": [str(k) for k in keys]},
+    ).scalar_one()
+    return set(found or ())
 
 
 def _row_params(r: Any, batch_id: int) -> dict[str, Any]:

