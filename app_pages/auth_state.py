@@ -53,7 +53,15 @@ def current_actor() -> Any:
     return actor
 
 
+def _forget_everything() -> None:
+    """Drop every per-user value (open household files, receipts, picks): an office PC is
+    shared, and the next person must not inherit what the last one had on screen."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
 def sign_in(actor: Any) -> None:
+    _forget_everything()
     st.session_state[TOKEN_KEY] = actor.token
     st.session_state["role"] = actor.role
     st.session_state["actor"] = actor
@@ -69,8 +77,7 @@ def sign_out() -> None:
             auth.logout(actor)
         except LianxinError:
             pass  # the login ends on its own when it expires
-    for key in (TOKEN_KEY, "role", "actor"):
-        st.session_state.pop(key, None)
+    _forget_everything()
     st.session_state[NOTICE_KEY] = labels.LOGGED_OUT
 
 

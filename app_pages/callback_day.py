@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from html import escape
 
 import streamlit as st
 
@@ -13,7 +14,7 @@ from app_pages.common import acting_person, run_service, with_session
 from lianxin import labels
 from lianxin.errors import ConflictError, LianxinError
 from lianxin.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
-from services import cases, visits
+from services import cases, masking, visits
 
 FLASH = "callback_flash"
 # Pages are scripts (importing one runs it), so the phone style is repeated from visit_day.py.
@@ -30,13 +31,14 @@ div[role="radiogroup"] label {min-height: 44px; align-items: center}
 """
 
 
+# The login token is part of every cache key: row-level security makes results per-user.
 @st.cache_data(ttl=300, show_spinner=False)
-def _staff():  # type: ignore[no-untyped-def]
+def _staff(token: str):  # type: ignore[no-untyped-def]
     return with_session(lambda *, session: visits.visiting_staff(session))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取回访名单…")
-def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool):  # type: ignore[no-untyped-def]
+def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool, token: str):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: visits.callback_list(
             session, day=day, staff_id=staff_id, community_code=community, include_earlier=earlier
@@ -49,9 +51,10 @@ st.title(labels.PAGE_CALLBACK_DAY)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 me = acting_person()
+token = str(me.get("token") or "")
 staff_id = me["staff_id"]
 if staff_id is None:
-    staff = run_service(_staff)
+    staff = run_service(lambda: _staff(token))
     if staff is None:
         st.stop()
     by_id = {int(r.id): r for r in staff.itertuples()}
@@ -80,10 +83,12 @@ todo = run_service(
         int(staff_id) if staff_id is not None else None,  # type: ignore[arg-type]
         str(me["community_code"]) if me["community_code"] else None,
         earlier,
+        token,
     )
 )
 if todo is None:
     st.stop()
+todo = masking.mask_frame(todo, str(me["role"]))
 if todo.empty:
     st.info(labels.CALLBACK_NONE)
     st.stop()
@@ -92,16 +97,19 @@ reached_options = list(labels.CALLBACK_REACHED_OPTIONS)
 for n, c in enumerate(todo.itertuples(), start=1):
     with st.container(border=True):
         st.markdown(
-            f"<p class='lx-name'>{n}. {c.citizen_name or '（未留姓名）'}</p>"
-            f"<p class='lx-addr'>{c.address or ''}</p>",
+            f"<p class='lx-name'>{n}. {escape(str(c.citizen_name or '（未留姓名）'))}</p>"
+            f"<p class='lx-addr'>{escape(str(c.address or ''))}</p>",
             unsafe_allow_html=True,
         )
-        if c.citizen_phone:
+        if c.citizen_phone and "*" not in str(c.citizen_phone):
+            phone = escape(str(c.citizen_phone), quote=True)
             st.markdown(
-                f"<p class='lx-tel'><a href='tel:{c.citizen_phone}'>"
-                f"{labels.VISIT_CALL.format(phone=c.citizen_phone)}</a></p>",
+                f"<p class='lx-tel'><a href='tel:{phone}'>"
+                f"{labels.VISIT_CALL.format(phone=phone)}</a></p>",
                 unsafe_allow_html=True,
             )
+        elif c.citizen_phone:
+            st.caption(labels.VISIT_CALL.format(phone=c.citizen_phone))
         st.markdown(
             f"**{c.case_no}** · {SERVICE_CATEGORIES.get(c.category, c.category)}  \n"
             f"{c.description}  \n"

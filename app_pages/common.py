@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from lianxin import labels
 from lianxin.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
@@ -22,6 +24,11 @@ def run_service(fn: Callable[[], T]) -> T | None:
         st.error(f"**{labels.DB_DOWN_TITLE}**：{exc}")
     except LianxinError as exc:
         st.error(str(exc))
+    except SQLAlchemyError as exc:
+        # Never show the driver's message: it can carry the statement's parameters (names,
+        # ID numbers). The detail goes to the server log for the administrator.
+        logging.getLogger("lianxin").exception("database error in a page")
+        st.error(labels.DB_ERROR.format(kind=type(getattr(exc, "orig", exc)).__name__))
     return None
 
 
@@ -62,12 +69,13 @@ def acting_person() -> dict[str, object]:
     """The logged-in user as the case pages need it: name, role, staff_id, community_code.
 
     Read from the login's ``st.session_state["actor"]`` (app_pages/auth_state.py). Without a
-    login (a page run on its own, e.g. under AppTest) every value is None except the role.
+    login (a page run on its own, e.g. under AppTest) every value is None.
     """
     actor = st.session_state.get("actor")
     return {
         "name": getattr(actor, "display_name", None),
-        "role": getattr(actor, "role", None) or st.session_state.get("role", "admin"),
+        "role": getattr(actor, "role", None),
         "staff_id": getattr(actor, "staff_id", None),
         "community_code": getattr(actor, "community_code", None),
+        "token": getattr(actor, "token", None),  # part of per-user cache keys
     }

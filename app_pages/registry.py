@@ -52,14 +52,14 @@ PAGES: list[PageSpec] = [
         "app_pages/visit_day.py",
         "下访日",
         ":material/directions_walk:",
-        ("grid_leader", "grid_worker", "clerk", "admin"),
+        ("grid_leader", "grid_worker", "admin"),
         section="便民服务",
     ),
     PageSpec(
         "app_pages/callback_day.py",
         "回访日",
         ":material/phone_callback:",
-        ("grid_leader", "grid_worker", "clerk", "admin"),
+        ("grid_leader", "grid_worker", "admin"),
         section="便民服务",
     ),
     PageSpec(

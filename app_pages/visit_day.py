@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from html import escape
 
 import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
 from lianxin import labels
 from lianxin.vocab import SERVICE_CATEGORIES, STAFF_ROLES
-from services import cases, visits
+from services import cases, masking, visits
 
 FLASH = "visit_flash"
 PHONE_CSS = """
@@ -28,13 +29,15 @@ div[role="radiogroup"] label {min-height: 44px; align-items: center}
 """
 
 
+# The login token is part of every cache key: what a query returns depends on who asks
+# (row-level security), so one user's list must never be served to another.
 @st.cache_data(ttl=300, show_spinner=False)
-def _staff():  # type: ignore[no-untyped-def]
+def _staff(token: str):  # type: ignore[no-untyped-def]
     return with_session(lambda *, session: visits.visiting_staff(session))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在生成走访名单…")
-def _list(staff_id: int, day: dt.date):  # type: ignore[no-untyped-def]
+def _list(staff_id: int, day: dt.date, token: str):  # type: ignore[no-untyped-def]
     return with_session(lambda *, session: visits.visit_list(session, staff_id=staff_id, day=day))()
 
 
@@ -43,7 +46,8 @@ st.title(labels.PAGE_VISIT_DAY)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 me = acting_person()
-staff = run_service(_staff)
+token = str(me.get("token") or "")
+staff = run_service(lambda: _staff(token))
 if staff is None:
     st.stop()
 staff_id = me["staff_id"]
@@ -59,9 +63,14 @@ today = cases.now().date()
 tuesday = visits.week_of(today)[0] + dt.timedelta(days=1)
 day = st.date_input(labels.VISIT_WEEK, value=tuesday, key="visit_day")
 st.caption(labels.VISIT_INTRO)
-households = run_service(lambda: _list(int(staff_id), day))  # type: ignore[arg-type]
+households = run_service(lambda: _list(int(staff_id), day, token))  # type: ignore[arg-type]
 if households is None:
     st.stop()
+households = masking.mask_frame(households, str(me["role"]))
+if "special_groups" in masking.masked_kinds(str(me["role"])):
+    households["reason"] = [
+        "重点人群（已隐藏）" if str(r).startswith("重点人群") else r for r in households["reason"]
+    ]
 if households.empty:
     st.info(labels.VISIT_NONE)
     st.stop()
@@ -70,16 +79,20 @@ categories = list(SERVICE_CATEGORIES)
 for n, h in enumerate(households.itertuples(), start=1):
     with st.container(border=True):
         st.markdown(
-            f"<p class='lx-name'>{n}. {h.head_name}</p><p class='lx-addr'>{h.address}</p>",
+            f"<p class='lx-name'>{n}. {escape(str(h.head_name))}</p>"
+            f"<p class='lx-addr'>{escape(str(h.address))}</p>",
             unsafe_allow_html=True,
         )
         st.caption(("✅ " if h.visited_this_week else "") + str(h.reason))
-        if h.phone:
+        if h.phone and "*" not in str(h.phone):
+            phone = escape(str(h.phone), quote=True)
             st.markdown(
-                f"<p class='lx-tel'><a href='tel:{h.phone}'>{labels.VISIT_CALL.format(phone=h.phone)}"
+                f"<p class='lx-tel'><a href='tel:{phone}'>{labels.VISIT_CALL.format(phone=phone)}"
                 "</a></p>",
                 unsafe_allow_html=True,
             )
+        elif h.phone:
+            st.caption(labels.VISIT_CALL.format(phone=h.phone))
         with st.expander(labels.VISIT_RECORD, expanded=False):
             with st.form(f"visit_form_{h.household_id}"):
                 outcome = st.radio(

@@ -160,7 +160,11 @@ if st.toggle(labels.CASE_PIN, key="window_pin_on"):
         streets_layer(layers[1]).add_to(m)
         communities_layer(layers[0]).add_to(m)
         out = st_folium(
-            m, height=380, width="stretch", returned_objects=["last_clicked"], key="window_map"
+            m,
+            height=380,
+            use_container_width=True,
+            returned_objects=["last_clicked"],
+            key="window_map",
         )
         clicked = (out or {}).get("last_clicked")
         if clicked:

@@ -135,10 +135,15 @@ _USER_COLUMNS = (
 )
 
 
-def find_user(session: Session, username: str) -> dict[str, Any] | None:
+def find_user(
+    session: Session, username: str, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    """The account row; ``for_update`` locks it until the transaction ends, so concurrent
+    wrong passwords are counted one after another (the lock-out cannot be raced)."""
+    lock = " FOR UPDATE" if for_update else ""
     row = (
         session.execute(
-            text(f"SELECT {_USER_COLUMNS} FROM users WHERE username = :u"),  # noqa: S608
+            text(f"SELECT {_USER_COLUMNS} FROM users WHERE username = :u{lock}"),  # noqa: S608
             {"u": username},
         )
         .mappings()

@@ -27,7 +27,9 @@ def get_engine(url: str | None = None) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
-        connect_args={"connect_timeout": 5},
+        # Beijing time for every session: dates and "this week" are the office's, and
+        # timestamps come back as +08:00 (the database still stores absolute instants).
+        connect_args={"connect_timeout": 5, "options": "-c timezone=Asia/Shanghai"},
     )
 
 

@@ -11,6 +11,7 @@ PAGE_OVERVIEW = "总览"
 
 DB_DOWN_TITLE = "数据库未连接"
 LOGIN_REQUIRED = "请先登录（登录已过期或尚未登录）"
+DB_ERROR = "数据库拒绝了这次操作（{kind}），没有写入任何内容。请刷新后重试；如仍出现，请联系管理员查看服务器日志。"
 
 CELL_FIELDS = {
     "cell_code": "网格编码",

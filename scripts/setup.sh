@@ -49,12 +49,18 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.lianxin-stamp 2>/dev/null)" != "$stamp_py" ]; then
   say "安装 Python 依赖（首次约需数分钟）"
-  # (grep drops pip's notices about this machine's extra package folders)
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 \
-    | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
-    | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import lianxin, geopandas, streamlit' \
+  # pip's own output minus its notices about this machine's extra package folders
+  pip_quiet() {
+    local log; log=$(mktemp)
+    if ! .venv/bin/python -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1; then
+      grep -v '^WARNING: Location' "$log" >&2; rm -f "$log"
+      die "Python 依赖安装失败（pip install $*）：请查看上面的输出"
+    fi
+    grep -v '^WARNING: Location' "$log" || true; rm -f "$log"
+  }
+  pip_quiet --upgrade pip
+  pip_quiet -e ".[test]"
+  .venv/bin/python -c 'import lianxin, geopandas, streamlit, pytest, playwright' \
     || die "Python 依赖安装失败：请查看上面的 pip 输出"
   echo "$stamp_py" > .venv/.lianxin-stamp
 fi

@@ -181,7 +181,7 @@ def authenticate(
     """
     now = now or dt.datetime.now(dt.UTC)
     name = (username or "").strip()[:USERNAME_MAX]
-    user = access.find_user(session, name) if name else None
+    user = access.find_user(session, name, for_update=True) if name else None
     if user is None or not user["active"]:
         verify_password(None, password)  # same cost as a real check
         audit.record(
