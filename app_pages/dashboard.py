@@ -445,7 +445,14 @@ if options is not None:
         with tab_trend:
             tr = run_service(lambda: _trend(f, now.date()))
             if tr is not None and len(tr):
-                last = tr.iloc[-1]
+                # The current month is not over: compare the last complete month, so an early
+                # date does not show a −80 % 环比 against a full month.
+                month_done = (now.date() + dt.timedelta(days=1)).month != now.date().month
+                last = tr.iloc[-1] if month_done or len(tr) < 2 else tr.iloc[-2]
+                if not month_done:
+                    st.caption(
+                        f"本月尚未结束：同比、环比按 {last['month']}（最近一个完整月份）计算"
+                    )
                 k1, k2, k3 = st.columns(3)
                 k1.metric(f"{last['month']} 受理（件）", labels.fmt_int(last["received"]))
                 k2.metric(

@@ -529,6 +529,29 @@ def _publish_result(result: gp.PublishResult) -> None:
         file_name=f"住户网格变化_第{result.plan.version_no}版.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="planner_diff_xlsx",
+        on_click=_log_diff_export,
+        args=(result.plan.version_no, len(moved), "head_name" in moved.columns),
+    )
+
+
+def _log_diff_export(version_no: int, rows: int, with_names: bool) -> None:
+    """An export of household names is personal data leaving the system: one audit row."""
+    from services import audit
+
+    actor = st.session_state.get("actor")
+    if actor is None:
+        return
+    run_service(
+        with_session(
+            lambda *, session: audit.record(
+                session,
+                username=actor.username,
+                action=audit.EXPORT,
+                target=f"grid_plan_diff:v{version_no}",
+                detail={"rows": rows, "names": with_names},
+                client=actor.client,
+            )
+        )
     )
 
 
