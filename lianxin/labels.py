@@ -102,7 +102,7 @@ DASH_CELL_FIELDS = {
     "description": "内容",
     "handler_name": "承办人",
 }
-DASH_METRIC_CASES = "期间受理（件）"
+DASH_METRIC_CASES = "期间受理·已定位到网格（件）"
 DASH_METRIC_OPEN = "在办事件（件）"
 DASH_METRIC_OVERDUE = "超期事件（件）"
 DASH_METRIC_CELLS_OPEN = "有在办事件的网格"

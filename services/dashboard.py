@@ -218,7 +218,10 @@ def dashboard_view(
         sums = q.rate_counts_from_summary(session, f, count_basically_satisfied=cbs)
     else:
         sums = q.rate_counts(session, f, start=f.start, end=f.end, count_basically_satisfied=cbs)
-    period_total = int(per_cell.sum())
+    # Only cells of the published plan count, whichever path produced per_cell (the month
+    # summary also holds unlocated cases and retired cells), so a filter never changes the
+    # meaning of the total.
+    period_total = int(per_cell[per_cell.index.isin(shapes["cell_code"])].sum())
     counts = q.cell_open_counts(session, f, as_of=as_of).merge(
         per_cell.rename("cases"), left_on="cell_code", right_index=True, how="left"
     )

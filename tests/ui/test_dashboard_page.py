@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lianxin import labels
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.ui
@@ -110,11 +111,11 @@ def test_animation_week_steps_and_a_community_filter_run(demo_db):
         assert not at.exception, at.exception
         at.selectbox(key="dash_step").set_value("week").run()
         assert not at.exception, at.exception
-        before = {m.label: m.value for m in at.metric}["期间受理（件）"]
+        before = {m.label: m.value for m in at.metric}[labels.DASH_METRIC_CASES]
         community = at.multiselect(key="dash_community").options[0]
         at.multiselect(key="dash_community").select(community).run()
         assert not at.exception, at.exception
-        after = {m.label: m.value for m in at.metric}["期间受理（件）"]
+        after = {m.label: m.value for m in at.metric}[labels.DASH_METRIC_CASES]
         assert int(after.replace(",", "")) < int(before.replace(",", ""))
         table = next(df.value for df in at.dataframe if "visits_planned" in df.value.columns)
         assert table["community_name"].nunique() == 1
