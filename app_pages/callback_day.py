@@ -10,7 +10,7 @@ from html import escape
 
 import streamlit as st
 
-from app_pages.common import acting_person, run_service, with_session
+from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
 from lianxin import labels
 from lianxin.errors import ConflictError, LianxinError
 from lianxin.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
@@ -18,25 +18,9 @@ from services import cases, masking, visits
 
 FLASH = "callback_flash"
 # Pages are scripts (importing one runs it), so the phone style is repeated from visit_day.py.
-PHONE_CSS = """
-<style>
-.block-container {max-width: 430px; padding-left: .75rem; padding-right: .75rem}
-.stApp, .stMarkdown p, label, input, textarea {font-size: 17px !important}
-.stButton button, .stFormSubmitButton button {min-height: 52px; font-size: 18px; width: 100%}
-div[role="radiogroup"] label {min-height: 44px; align-items: center}
-.lx-name {font-size: 20px; font-weight: 700; margin: 0}
-.lx-addr {font-size: 17px; margin: 0 0 .25rem 0}
-.lx-tel a {display: inline-block; min-height: 44px; line-height: 44px; font-size: 18px}
-</style>
-"""
 
 
 # The login token is part of every cache key: row-level security makes results per-user.
-@st.cache_data(ttl=300, show_spinner=False)
-def _staff(token: str):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: visits.visiting_staff(session))()
-
-
 @st.cache_data(ttl=60, show_spinner="正在读取回访名单…")
 def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool, token: str):  # type: ignore[no-untyped-def]
     return with_session(
@@ -54,7 +38,7 @@ me = acting_person()
 token = str(me.get("token") or "")
 staff_id = me["staff_id"]
 if staff_id is None:
-    staff = run_service(lambda: _staff(token))
+    staff = run_service(lambda: visiting_staff(token))
     if staff is None:
         st.stop()
     by_id = {int(r.id): r for r in staff.itertuples()}

@@ -79,3 +79,25 @@ def acting_person() -> dict[str, object]:
         "community_code": getattr(actor, "community_code", None),
         "token": getattr(actor, "token", None),  # part of per-user cache keys
     }
+
+
+# --- phone-sized pages (visit day, callback day) ---------------------------------------------
+PHONE_CSS = """
+<style>
+.block-container {max-width: 430px; padding-left: .75rem; padding-right: .75rem}
+.stApp, .stMarkdown p, label, input, textarea {font-size: 17px !important}
+.stButton button, .stFormSubmitButton button {min-height: 52px; font-size: 18px; width: 100%}
+div[role="radiogroup"] label {min-height: 44px; align-items: center}
+.lx-name {font-size: 20px; font-weight: 700; margin: 0}
+.lx-addr {font-size: 17px; margin: 0 0 .25rem 0}
+.lx-tel a {display: inline-block; min-height: 44px; line-height: 44px; font-size: 18px}
+</style>
+"""
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def visiting_staff(token: str):  # type: ignore[no-untyped-def]
+    """Grid leaders, workers and cadres who visit (token: the cache is per login)."""
+    from services import visits
+
+    return with_session(lambda *, session: visits.visiting_staff(session))()

@@ -10,32 +10,16 @@ from html import escape
 
 import streamlit as st
 
-from app_pages.common import acting_person, run_service, with_session
+from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
 from lianxin import labels
 from lianxin.vocab import SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking, visits
 
 FLASH = "visit_flash"
-PHONE_CSS = """
-<style>
-.block-container {max-width: 430px; padding-left: .75rem; padding-right: .75rem}
-.stApp, .stMarkdown p, label, input, textarea {font-size: 17px !important}
-.stButton button, .stFormSubmitButton button {min-height: 52px; font-size: 18px; width: 100%}
-div[role="radiogroup"] label {min-height: 44px; align-items: center}
-.lx-name {font-size: 20px; font-weight: 700; margin: 0}
-.lx-addr {font-size: 17px; margin: 0 0 .25rem 0}
-.lx-tel a {display: inline-block; min-height: 44px; line-height: 44px; font-size: 18px}
-</style>
-"""
 
 
 # The login token is part of every cache key: what a query returns depends on who asks
 # (row-level security), so one user's list must never be served to another.
-@st.cache_data(ttl=300, show_spinner=False)
-def _staff(token: str):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: visits.visiting_staff(session))()
-
-
 @st.cache_data(ttl=60, show_spinner="正在生成走访名单…")
 def _list(staff_id: int, day: dt.date, token: str):  # type: ignore[no-untyped-def]
     return with_session(lambda *, session: visits.visit_list(session, staff_id=staff_id, day=day))()
@@ -47,7 +31,7 @@ if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 me = acting_person()
 token = str(me.get("token") or "")
-staff = run_service(lambda: _staff(token))
+staff = run_service(lambda: visiting_staff(token))
 if staff is None:
     st.stop()
 staff_id = me["staff_id"]

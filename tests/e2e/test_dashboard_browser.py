@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.e2e.test_overview_browser import _offline_page, app_url, browser  # noqa: F401
+from tests.e2e.conftest import offline_page
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ CLICK_BUSIEST_CELL = """
 """
 
 
-def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db):  # noqa: F811
+def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db):
     from sqlalchemy import text
 
     from db.engine import session_scope
@@ -55,7 +55,7 @@ def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db
                 "AND p.state = 'published'"
             )
         ).scalar()
-    context, page, outside = _offline_page(browser, app_url)
+    context, page, outside = offline_page(browser, app_url)
     try:
         with temporary_account(demo_db, role="leader") as (username, password):
             browser_login(page, app_url, username, password)

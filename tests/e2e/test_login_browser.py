@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,21 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from app_pages.registry import pages_for
-from tests.conftest import ROOT
 from tests.e2e.logins import browser_login
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 D = "999996"
 CELL = "999996001001001"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,46 +49,6 @@ def accounts(db_url: str) -> Iterator[dict[str, tuple[str, str]]]:
     with session_scope(db_url) as s:
         s.execute(text("DELETE FROM users WHERE username LIKE :p"), {"p": f"t\\_e2e\\_%{suffix}"})
         s.execute(text("DELETE FROM staff WHERE staff_no = :n"), {"n": f"E2E-{suffix}"})
-
-
-@pytest.fixture(scope="module")
-def app_url(db_url: str) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-        + ["--server.headless", "true"],
-        cwd=ROOT,
-        env=dict(os.environ, DATABASE_URL=db_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])  # type: ignore[union-attr]
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run make test (it installs chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _nav_titles(page) -> list[str]:  # noqa: ANN001

@@ -9,7 +9,7 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from tests.e2e.test_overview_browser import _offline_page, app_url, browser  # noqa: F401
+from tests.e2e.conftest import offline_page
 
 pytestmark = pytest.mark.e2e
 
@@ -43,11 +43,11 @@ def leader(demo_db):
 
 
 def test_a_grid_leader_sees_their_cell_and_downloads_the_notice_board(
-    app_url,  # noqa: F811
-    browser,  # noqa: F811
+    app_url,
+    browser,
     leader,
 ):
-    context, page, outside = _offline_page(browser, app_url)
+    context, page, outside = offline_page(browser, app_url)
     try:
         page.goto(app_url, wait_until="domcontentloaded")
         page.get_by_label("用户名").wait_for(timeout=60_000)

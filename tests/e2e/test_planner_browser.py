@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from tests.e2e.conftest import offline_page
 from tests.e2e.logins import browser_login, temporary_account
-from tests.e2e.test_overview_browser import _offline_page, app_url, browser  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +22,9 @@ def _drop_drafts(db_url: str) -> None:
         s.execute(text("DELETE FROM grid_plans WHERE state IN ('draft','validated')"))
 
 
-def test_planner_draws_cells_and_offers_local_drawing_tools(app_url, browser, demo_db):  # noqa: F811
+def test_planner_draws_cells_and_offers_local_drawing_tools(app_url, browser, demo_db):
     _drop_drafts(demo_db)
-    context, page, outside = _offline_page(browser, app_url)
+    context, page, outside = offline_page(browser, app_url)
     try:
         with temporary_account(demo_db, role="planner") as (username, password):
             browser_login(page, app_url, username, password)

@@ -14,7 +14,7 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from tests.e2e.test_overview_browser import _offline_page, app_url, browser  # noqa: F401
+from tests.e2e.conftest import offline_page
 
 pytestmark = pytest.mark.e2e
 
@@ -66,15 +66,15 @@ def _go(page, title: str) -> None:  # noqa: ANN001
 
 
 def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
-    app_url,  # noqa: F811
-    browser,  # noqa: F811
+    app_url,
+    browser,
     clerk,
     demo_db,
 ):
     from db.engine import session_scope
     from services import cases
 
-    context, page, outside = _offline_page(browser, app_url)
+    context, page, outside = offline_page(browser, app_url)
     try:
         page.goto(app_url, wait_until="domcontentloaded")
         _log_in(page, *clerk)
