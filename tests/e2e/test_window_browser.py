@@ -93,6 +93,9 @@ def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
         page.keyboard.press("Enter")
 
         page.get_by_text("受理回执").first.wait_for(timeout=60_000)
+        # the receipt's rows arrive after its heading: wait for the last of them
+        page.get_by_text("办理时限").first.wait_for(timeout=30_000)
+        page.get_by_text("经办人").first.wait_for(timeout=30_000)
         body = page.locator("section.main, [data-testid='stMain']").first.inner_text()
         found = re.search(r"LC\d{8}-\d{4,}", body)
         assert found, body[:2000]
