@@ -6,6 +6,8 @@ itself and names its tooltip fields explicitly (STYLE.md §11).
 
 from __future__ import annotations
 
+import json
+
 import folium
 import geopandas as gpd
 from branca.element import MacroElement, Template
@@ -40,14 +42,35 @@ def base_map(
         control_scale=True,
         prefer_canvas=prefer_canvas,
         attribution_control=bool(tiles),
+        zoom_snap=0.25,  # fit the town snugly, not to the next power of two
     )
     if tiles:
         folium.TileLayer(tiles=tiles, attr=attribution or "basemap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    _refit_when_resized(m, [[miny, minx], [maxy, maxx]])
     m.get_root().header.add_child(
         folium.Element("<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>")
     )
     return m
+
+
+def _refit_when_resized(m: folium.Map, bounds: list[list[float]]) -> None:
+    """Fit the bounds again when the map's box changes size.
+
+    Inside Streamlit the map is drawn before its iframe reaches its final width, so a single
+    fitBounds leaves the town small and off-centre. Only size changes trigger it: panning
+    and zooming by the user are left alone.
+    """
+    refit = MacroElement()
+    refit._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function(map){var b=" + json.dumps(bounds) + ";"
+        "if(window.ResizeObserver){var w=0;new ResizeObserver(function(e){"
+        "var nw=e[0].contentRect.width;if(Math.abs(nw-w)>20){w=nw;map.invalidateSize();"
+        "map.fitBounds(b);}}).observe(map.getContainer());}})({{this._parent.get_name()}});"
+        "{% endmacro %}"
+    )
+    m.add_child(refit)
 
 
 def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街巷") -> folium.FeatureGroup:
