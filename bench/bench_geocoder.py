@@ -31,6 +31,7 @@ import pandas as pd
 
 from gis.gazetteer import Gazetteer
 from lianxin.commands.addresses import read_table
+from lianxin.demo.people import chinese_number  # the demo writes numerals the same way
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,29 +48,7 @@ def metres_apart(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
 
 
-_CN = "零一二三四五六七八九"
 _FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
-
-
-def to_chinese_numeral(n: int) -> str:
-    """53 → 五十三, 103 → 一百零三, 10 → 十 (house numbers below 1000)."""
-    if n < 10:
-        return _CN[n]
-    if n < 20:
-        return "十" + (_CN[n % 10] if n % 10 else "")
-    if n < 100:
-        return _CN[n // 10] + "十" + (_CN[n % 10] if n % 10 else "")
-    rest = n % 100
-    head = _CN[n // 100] + "百"
-    if rest == 0:
-        return head
-    return head + (
-        "零" + _CN[rest]
-        if rest < 10
-        else to_chinese_numeral(rest).replace("十", "一十", 1)
-        if rest < 20
-        else to_chinese_numeral(rest)
-    )
 
 
 def perturb(text: str, street: str, rng: random.Random) -> tuple[str, str]:
@@ -82,9 +61,7 @@ def perturb(text: str, street: str, rng: random.Random) -> tuple[str, str]:
     if kind == "numeral":
         m = re.search(r"(\d+)号", text)
         if m and int(m.group(1)) < 1000:
-            return text[: m.start()] + to_chinese_numeral(int(m.group(1))) + text[
-                m.end() - 1 :
-            ], kind
+            return text[: m.start()] + chinese_number(int(m.group(1))) + text[m.end() - 1 :], kind
         return text, "none"
     if kind == "spaces":
         return re.sub(r"(\d+)", r" \1 ", text, count=1), kind

@@ -23,7 +23,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gis.crs import metric_crs_for
+from gis.crs import metric_crs_for, union_in
 from lianxin.errors import GeometryError, InvalidInputError
 
 __all__ = ["BlocksResult", "blocks_from_streets", "working_crs"]
@@ -205,16 +205,7 @@ def _boundary_in(
 ) -> shapely.Geometry | None:
     if boundary is None:
         return None
-    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        b = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
-        if b.crs is None:
-            b = b.set_crs(input_crs)
-        geom = shapely.union_all(np.asarray(b.to_crs(work).array))
-    else:
-        geom = boundary
-        if work != pyproj.CRS.from_user_input(input_crs):
-            geom = gpd.GeoSeries([geom], crs=input_crs).to_crs(work).iloc[0]
-    geom = shapely.make_valid(geom)
+    geom = shapely.make_valid(union_in(boundary, input_crs, work))
     polys = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in _POLY_TYPES]
     if not polys or shapely.area(shapely.union_all(polys)) <= 0:
         raise GeometryError("边界必须是有面积的多边形")

@@ -22,6 +22,7 @@ import pyproj
 import shapely
 
 from gis.blocks import working_crs
+from gis.crs import union_in
 from lianxin.errors import InvalidInputError
 
 __all__ = [
@@ -455,16 +456,7 @@ def _polygon_in(
 ) -> shapely.Geometry | None:
     if geom is None:
         return None
-    if isinstance(geom, gpd.GeoDataFrame | gpd.GeoSeries):
-        s = geom.geometry if isinstance(geom, gpd.GeoDataFrame) else geom
-        if s.crs is None:
-            s = s.set_crs(crs)
-        g = shapely.union_all(np.asarray(s.to_crs(work).array))
-    else:
-        g = geom
-        if work != pyproj.CRS.from_user_input(crs):
-            g = gpd.GeoSeries([g], crs=crs).to_crs(work).iloc[0]
-    g = _polygonal(shapely.make_valid(g))
+    g = _polygonal(shapely.make_valid(union_in(geom, crs, work)))
     if shapely.is_empty(g):
         raise InvalidInputError(f"{what}必须是有面积的多边形")
     return g

@@ -12,6 +12,7 @@ GCJ-02 (the offset coordinates of Amap/Tencent maps, ~500 m off at Ankang) is co
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -59,3 +60,22 @@ def gcj02_to_wgs84(geometries: np.ndarray | shapely.Geometry) -> np.ndarray | sh
         return out
 
     return shapely.transform(geometries, convert)
+
+
+def union_in(
+    geom: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry,
+    input_crs: object,
+    work: pyproj.CRS,
+) -> shapely.Geometry:
+    """One geometry in the ``work`` CRS: the union of a frame/series, or a bare geometry.
+
+    A frame without a CRS, or a bare geometry, is taken to be in ``input_crs``.
+    """
+    if isinstance(geom, gpd.GeoDataFrame | gpd.GeoSeries):
+        s = geom.geometry if isinstance(geom, gpd.GeoDataFrame) else geom
+        if s.crs is None:
+            s = s.set_crs(input_crs)
+        return shapely.union_all(np.asarray(s.to_crs(work).array))
+    if work != pyproj.CRS.from_user_input(input_crs):
+        return gpd.GeoSeries([geom], crs=input_crs).to_crs(work).iloc[0]
+    return geom
