@@ -100,16 +100,18 @@ _PUBLISHED_CELLS = """
 
 
 # ------------------------------------------------------------------------------ summaries
-def refresh_summaries(session: Session, *, max_age_s: int = 600) -> int:
+def refresh_summaries(session: Session, *, max_age_s: int = 600, in_request: bool = True) -> int:
     """Refresh the dashboard summaries that triggers marked dirty; how many were refreshed.
 
-    ``cell_household_summary`` is refreshed whenever households changed;
-    ``case_month_summary`` (trends) at most every ``max_age_s`` seconds on a large table.
+    ``in_request=True`` (a page view): only while the tables are small, so a demo or one
+    sub-district shows a change at once and no page request pays a city-scale refresh
+    (migration 0012). ``in_request=False`` (the background job, ``lianxin stats refresh``):
+    whatever is dirty and older than ``max_age_s``.
     """
     return int(
         session.execute(
-            text("SELECT dashboard_refresh_if_dirty(make_interval(secs => :s))"),
-            {"s": max_age_s},
+            text("SELECT dashboard_refresh_if_dirty(make_interval(secs => :s), :r)"),
+            {"s": max_age_s, "r": in_request},
         ).scalar()
         or 0
     )

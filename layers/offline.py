@@ -13,23 +13,39 @@ internet — the tests assert it is empty.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import folium
 import folium.plugins
 
 STATIC_PREFIX = "/app/static/vendor"
 
-_MAP_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet/leaflet.js")]
-_MAP_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet/leaflet.css")]
+
+def _asset_version() -> str:
+    """A version for the asset URLs: the npm lock file pins every asset, so its hash changes
+    exactly when an asset may change. The proxy serves these URLs with a one-year cache
+    lifetime (lianxin/serving.py); the version makes a browser fetch an upgraded file."""
+    lock = Path(__file__).resolve().parents[1] / "package-lock.json"
+    try:
+        return hashlib.sha256(lock.read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "0"
+
+
+_V = f"?v={_asset_version()}"
+
+_MAP_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet/leaflet.js{_V}")]
+_MAP_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet/leaflet.css{_V}")]
 _PLUGINS: dict[type, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     folium.plugins.HeatMap: (
-        [("leaflet-heat.js", f"{STATIC_PREFIX}/leaflet-heat/leaflet-heat.js")],
+        [("leaflet-heat.js", f"{STATIC_PREFIX}/leaflet-heat/leaflet-heat.js{_V}")],
         [],
     ),
     folium.plugins.Draw: (
-        [("leaflet_draw_js", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.js")],
-        [("leaflet_draw_css", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.css")],
+        [("leaflet_draw_js", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.js{_V}")],
+        [("leaflet_draw_css", f"{STATIC_PREFIX}/leaflet-draw/leaflet.draw.css{_V}")],
     ),
 }
 

@@ -17,7 +17,8 @@ command -v python3 >/dev/null || die "需要 python3 (>= 3.11)：sudo apt-get in
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
   || die "需要 Python >= 3.11，当前 $(python3 --version)"
 
-pkgs=(fonts-noto-cjk fonts-noto-color-emoji)
+# haproxy: the reverse proxy in front of the Streamlit workers (lianxin serve)
+pkgs=(fonts-noto-cjk fonts-noto-color-emoji haproxy)
 # With both URLs pointing at an existing PostGIS, the local server is not needed.
 if [ -z "${DATABASE_URL:-}" ] || { [ "$mode" = test ] && [ -z "${TEST_DATABASE_URL:-}" ]; }; then
   pkgs+=(postgresql-15-postgis-3)

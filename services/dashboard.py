@@ -170,6 +170,16 @@ class DashboardView:
     bin_deg: float
 
 
+def refresh_summaries(*, session: Session, max_age_s: int = 0) -> int:
+    """Refresh the dirty month summaries now, whatever the table sizes (the background job).
+
+    Page views refresh only small tables themselves (see :func:`dashboard_view`); at city
+    scale ``lianxin stats refresh --every 60``, started by ``lianxin serve``, keeps them fresh,
+    so no page request waits for a refresh. Returns how many summary groups were refreshed.
+    """
+    return q.refresh_summaries(session, max_age_s=max_age_s, in_request=False)
+
+
 def dashboard_view(
     session: Session,
     f: CaseFilter,
@@ -192,7 +202,7 @@ def dashboard_view(
     Open/overdue counts always come live from the partial index of open cases.
     ``use_summaries=False`` counts everything from the cases.
     """
-    q.refresh_summaries(session)
+    q.refresh_summaries(session, in_request=True)
     if shapes is None or zoom is None:
         shapes, zoom = display_shapes(cell_shapes(session, community_codes=f.community_codes))
     minx, miny, maxx, maxy = shapes.total_bounds

@@ -55,7 +55,8 @@ def test_every_asset_streamlit_folium_loads_is_local_and_installed():
     assert urls, "no assets collected"
     for url in urls:
         assert url.startswith(STATIC_PREFIX), url
-        local = ROOT / "static" / "vendor" / url.removeprefix(STATIC_PREFIX + "/")
+        path = url.removeprefix(STATIC_PREFIX + "/").split("?")[0]  # ?v= is the asset version
+        local = ROOT / "static" / "vendor" / path
         assert local.exists(), f"{local} is not installed (make setup copies it from node_modules)"
 
 

@@ -1,0 +1,36 @@
+"""The month summaries are refreshed by the background job, and by a page only on small tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from services.dashboard import refresh_summaries
+
+
+def _dirty(s) -> dict[str, bool]:
+    return dict(s.execute(text("SELECT name, dirty FROM dashboard_refresh")).fetchall())
+
+
+def test_the_background_job_refreshes_what_a_change_marked_dirty(demo_session):
+    s = demo_session
+    refresh_summaries(session=s)
+    assert not any(_dirty(s).values())
+    # a clerk's change to any case marks the case summaries dirty (statement trigger)
+    s.execute(
+        text("UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)")
+    )
+    assert _dirty(s)["case_summaries"] is True
+    assert refresh_summaries(session=s) == 1
+    assert _dirty(s)["case_summaries"] is False
+
+
+def test_a_page_view_refreshes_a_small_town_at_once(demo_session):
+    from db import dashboard_queries as q
+
+    s = demo_session
+    s.execute(
+        text("UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)")
+    )
+    # the demo has 3,000 cases: small, so the page sees its change without waiting for the job
+    assert q.refresh_summaries(s, in_request=True) >= 1
+    assert _dirty(s)["case_summaries"] is False
