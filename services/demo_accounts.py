@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db import access
+from db import access, staff_queries
 from services import auth
 
 DEMO_PREFIX = "demo_"
@@ -83,3 +83,8 @@ def seed(*, session: Session, by: str = "cli") -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def staff_roster(*, session: Session) -> list[dict[str, Any]]:
+    """Active staff (number, role, community, cell), for tools that make accounts per person."""
+    return staff_queries.active_staff(session)
