@@ -9,6 +9,7 @@ fi
 echo "== ruff"; .venv/bin/ruff check . || exit 1
 .venv/bin/ruff format --check . || { echo "格式不符：运行 .venv/bin/ruff format ."; exit 1; }
 echo "== mypy"; .venv/bin/mypy || exit 1
+echo "== import-linter"; .venv/bin/lint-imports --no-cache || exit 1
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
 rc=$?
