@@ -282,7 +282,7 @@ PAGE_AUDIT_LOG = "审计日志"
 LOGIN_USERNAME = "用户名"
 LOGIN_PASSWORD = "密码"
 LOGIN_BUTTON = "登录"
-LOGIN_HINT = "请使用本人账号登录。连续5次密码错误将锁定15分钟；8小时无操作自动退出。"
+LOGIN_HINT = "请使用本人账号登录。多次输错密码需等待片刻再试；8小时无操作自动退出。"
 LOGIN_DEMO_HINT = (
     "示例环境：运行 make run 时终端会打印每个角色的示例账号与密码（每次运行重新生成）。"
 )
