@@ -6,7 +6,7 @@ run: setup
 	@if [ "$${LIANXIN_DEMO:-1}" != 0 ]; then \
 	  .venv/bin/lianxin demo load --if-empty && .venv/bin/lianxin users seed-demo; \
 	else echo "LIANXIN_DEMO=0：不载入示例数据；用 .venv/bin/lianxin users add 创建账号"; fi
-	.venv/bin/streamlit run app.py --server.port $${PORT:-8501}
+	.venv/bin/streamlit run serve.py --server.port $${PORT:-8501}
 
 test: setup-test
 	bash scripts/test.sh

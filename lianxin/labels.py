@@ -288,6 +288,8 @@ LOGIN_DEMO_HINT = (
 )
 LOGIN_EXPIRED = "登录已超时或已失效，请重新登录"
 LOGGED_OUT = "已退出登录"
+# login that survives a reload (issue 11): a bookmark of a page the role does not have
+PAGE_NOT_FOR_ROLE = "您的角色没有这个页面。请从左侧菜单选择，或回到总览。"
 LOGIN_MISSING = "请输入用户名和密码"
 LOGOUT_BUTTON = "退出"
 AUDIT_CAPTION = "个人信息的查看、导出、显示完整信息，登录与权限变更的记录。日志只能追加，任何人都不能修改或删除。"

@@ -23,6 +23,7 @@ take the owner's session as ``session=`` (the app role cannot read ``users``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,7 @@ class LoginResult:
     ok: bool
     message: str
     actor: Actor | None = None
+    handoff: str | None = None  # one-time code the browser exchanges for the login cookie
 
 
 # --- pure -----------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ def authenticate(
         updates["password_hash"] = hash_password(password)
     access.update_user(session, user["id"], **updates)
     token = secrets.token_urlsafe(32)
-    access.insert_session(
+    session_id = access.insert_session(
         session,
         token=token,
         user_id=user["id"],
@@ -305,7 +307,65 @@ def authenticate(
         staff_id=user["staff_id"],
         client=client,
     )
-    return LoginResult(True, f"欢迎，{user['display_name']}", actor)
+    handoff = open_handoff(token, session_id=session_id, session=session)
+    return LoginResult(True, f"欢迎，{user['display_name']}", actor, handoff)
+
+
+# --- the login cookie -------------------------------------------------------------------------
+# The browser keeps the token in an HttpOnly cookie, which only a server response can set. At
+# login a one-time code is made (HANDOFF_SECONDS, single use); the page's script POSTs it to
+# /_lianxin/session (app_pages/session_cookie.py), which answers with the Set-Cookie. The code
+# itself never grants anything but that one cookie, so the token is never visible to scripts.
+# The database keeps only the code's SHA-256 and the token XOR-ed with SHAKE-256(code): a
+# one-time pad from a 256-bit secret used once, so the table alone never yields a token. In
+# the database, so any worker behind a proxy can redeem the code the login worker made.
+
+HANDOFF_SECONDS = 60
+
+
+def _pad(code: str, length: int) -> bytes:
+    return hashlib.shake_256(b"lianxin-login-handoff:" + code.encode("utf-8")).digest(length)
+
+
+def open_handoff(token: str, *, session_id: int, session: Session) -> str:
+    code = secrets.token_urlsafe(32)
+    raw = token.encode("utf-8")
+    sealed = bytes(a ^ b for a, b in zip(raw, _pad(code, len(raw)), strict=True))
+    access.insert_handoff(
+        session,
+        code_hash=access.token_hash(code),
+        session_id=session_id,
+        sealed=sealed,
+        seconds=HANDOFF_SECONDS,
+    )
+    return code
+
+
+def redeem_handoff(code: str, *, session: Session) -> str | None:
+    """The token behind a one-time code (used up now), or None: unknown, used, expired, or its
+    login already ended."""
+    if not code or len(code) > 100:
+        return None
+    sealed = access.take_handoff(session, access.token_hash(code))
+    if sealed is None:
+        return None
+    raw = bytes(a ^ b for a, b in zip(sealed, _pad(code, len(sealed)), strict=True))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def end_login(token: str | None, *, client: str | None = None, url: str | None = None) -> bool:
+    """End the login behind ``token`` (the cookie's), logging it; False if it was not open."""
+    if not token or len(token) > 100:
+        return False
+    with access.acting_session(token, url=url, touch=False) as s:
+        me = access.whoami(s)
+        if me is None:
+            return False
+        audit.record(s, username=me["username"], action=audit.LOGOUT, client=client)
+        return access.end_session(s)
 
 
 def current_actor(

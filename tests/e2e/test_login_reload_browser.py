@@ -1,0 +1,162 @@
+"""In headless Chromium: a login survives a reload and a bookmark (issue 11), in an HttpOnly,
+SameSite=Strict cookie; 退出 ends it in the database and clears the cookie.
+
+Every step waits for the settled state: the app's script has finished (``stApp`` reports
+``notRunning``) and the element is in its final container.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from app_pages.session_cookie import COOKIE
+from tests.e2e.conftest import offline_page
+from tests.e2e.logins import temporary_account
+
+pytestmark = pytest.mark.e2e
+
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def settle(page) -> None:  # noqa: ANN001
+    page.locator(SETTLED).wait_for(timeout=60_000)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
+def fill_login(page, username: str, password: str) -> None:  # noqa: ANN001
+    page.get_by_label("用户名").wait_for(timeout=60_000)
+    settle(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def logged_in(page) -> None:  # noqa: ANN001
+    page.get_by_role("button", name="退出").wait_for(timeout=60_000)
+    settle(page)
+
+
+def heading(page, title: str) -> None:  # noqa: ANN001
+    page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+    settle(page)
+
+
+def login_cookie(context) -> dict | None:  # noqa: ANN001
+    """The login cookie once the browser holds it (the script that fetches it runs after the
+    page has settled); None after 10 s."""
+    for _ in range(100):
+        found = [c for c in context.cookies() if c["name"] == COOKIE]
+        if found:
+            return found[0]
+        context.pages[0].wait_for_timeout(100)
+    return None
+
+
+def open_session(db_url: str, token: str) -> bool:
+    from db.engine import session_scope
+
+    with session_scope(db_url) as s:
+        return bool(
+            s.execute(
+                text(
+                    "SELECT ended_at IS NULL AND expires_at > now() FROM user_sessions "
+                    "WHERE token_hash = :h"
+                ),
+                {"h": hashlib.sha256(token.encode()).hexdigest()},
+            ).scalar()
+        )
+
+
+@pytest.fixture
+def grid_leader(demo_db) -> Iterator[tuple[str, str]]:
+    from db.engine import session_scope
+
+    with session_scope(demo_db) as s:
+        staff_no = s.execute(
+            text(
+                "SELECT staff_no FROM staff WHERE role = 'grid_leader' AND cell_code IS NOT NULL "
+                "AND active ORDER BY staff_no LIMIT 1"
+            )
+        ).scalar_one()
+    with temporary_account(demo_db, role="grid_leader", staff_no=staff_no) as account:
+        yield account
+
+
+def test_a_login_survives_a_reload_on_the_same_page_and_logout_ends_it(
+    app_url, browser, demo_db, grid_leader
+):
+    context, page, outside = offline_page(browser, app_url)
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        fill_login(page, *grid_leader)
+        logged_in(page)
+        cookie = login_cookie(context)
+        assert cookie is not None, "no login cookie after login"
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Strict"
+        assert cookie["path"] == "/"
+        assert open_session(demo_db, cookie["value"])
+        assert cookie["value"] not in page.url
+        assert page.evaluate("document.cookie").find(COOKIE) == -1  # scripts cannot read it
+
+        page.locator('[data-testid="stSidebarNav"] a', has_text="回访日").click()
+        heading(page, "回访日")
+        assert page.url.rstrip("/").endswith("/callback_day")
+
+        page.reload(wait_until="domcontentloaded")
+        logged_in(page)
+        heading(page, "回访日")
+        assert page.url.rstrip("/").endswith("/callback_day")
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_label("密码").count() == 0
+
+        page.get_by_role("button", name="退出").click()
+        page.get_by_role("button", name="登录").wait_for(timeout=60_000)
+        settle(page)
+        assert not open_session(demo_db, cookie["value"])
+        for _ in range(100):  # the clearing request runs after the page settled
+            if not any(c["name"] == COOKIE for c in context.cookies()):
+                break
+            page.wait_for_timeout(100)
+        assert not any(c["name"] == COOKIE for c in context.cookies())
+
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_label("密码").wait_for(timeout=60_000)
+        settle(page)
+        assert page.get_by_role("button", name="退出").count() == 0
+        assert outside == []
+    finally:
+        context.close()
+
+
+def test_a_bookmarked_page_opens_after_login(app_url, browser, demo_db, grid_leader):
+    context, page, _outside = offline_page(browser, app_url)
+    try:
+        page.goto(app_url + "/visit_day", wait_until="domcontentloaded")
+        fill_login(page, *grid_leader)
+        logged_in(page)
+        heading(page, "下访日")
+        assert page.url.rstrip("/").endswith("/visit_day")
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_text("Running the app's main page").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_stale_or_forged_cookie_gets_the_login_page(app_url, browser, demo_db):
+    host = app_url.split("://", 1)[1].split(":")[0]
+    context, page, _outside = offline_page(browser, app_url)
+    try:
+        context.add_cookies(
+            [{"name": COOKIE, "value": "forged-" + "x" * 36, "domain": host, "path": "/"}]
+        )
+        page.goto(app_url + "/my_cell", wait_until="domcontentloaded")
+        page.get_by_label("密码").wait_for(timeout=60_000)
+        settle(page)
+        assert page.get_by_role("button", name="退出").count() == 0
+    finally:
+        context.close()
