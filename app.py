@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.auth_state import cookie_scripts, current_actor, sidebar_identity
-from app_pages.common import demo_badge
+from app_pages.common import close_sidebar_after_navigation, demo_badge
 from app_pages.registry import PAGES, pages_for
 from lianxin import labels
 
@@ -51,6 +51,7 @@ if actor is None:
     st.navigation(login, position="hidden").run()
     st.stop()
 sidebar_identity(actor)
+close_sidebar_after_navigation()
 
 role = actor.role  # RLS in PostgreSQL enforces the same scope whatever a page does
 sections: dict[str, list] = {}

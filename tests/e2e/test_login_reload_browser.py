@@ -8,7 +8,9 @@ Every step waits for the settled state: the app's script has finished (``stApp``
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -158,5 +160,34 @@ def test_a_stale_or_forged_cookie_gets_the_login_page(app_url, browser, demo_db)
         page.get_by_label("密码").wait_for(timeout=60_000)
         settle(page)
         assert page.get_by_role("button", name="退出").count() == 0
+    finally:
+        context.close()
+
+
+SIDEBAR_OPEN = (
+    "() => { const r = document.querySelector('[data-testid=\"stSidebar\"]')"
+    ".getBoundingClientRect(); return r.width > 0 && r.x > -1; }"
+)
+
+
+def test_at_phone_width_the_sidebar_closes_after_navigating(app_url, browser, grid_leader):
+    """下访日 and 回访日 at 390 px: a tap on a page link opens the page with the sidebar
+    closed (a desktop user agent, as on a phone in desktop mode or a narrow window)."""
+    context, page, _outside = offline_page(browser, app_url, viewport={"width": 390, "height": 844})
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        fill_login(page, *grid_leader)
+        page.get_by_role("button", name="退出").wait_for(state="attached", timeout=60_000)
+        settle(page)
+        for title in ("下访日", "回访日"):
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+            page.wait_for_function(SIDEBAR_OPEN, timeout=10_000)
+            page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+            heading(page, title)
+            page.wait_for_function(f"() => !({SIDEBAR_OPEN})()", timeout=10_000)
+            assert page.locator("h1", has_text=title).first.is_visible()
+        shot = os.environ.get("LIANXIN_SCREENSHOT_DIR")
+        if shot:
+            page.screenshot(path=str(Path(shot) / "login_phone_callback_day.png"))
     finally:
         context.close()
