@@ -191,3 +191,45 @@ def test_at_phone_width_the_sidebar_closes_after_navigating(app_url, browser, gr
             page.screenshot(path=str(Path(shot) / "login_phone_callback_day.png"))
     finally:
         context.close()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], method: str = "POST"):  # noqa: ANN202
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.headers.get_all("set-cookie") or []
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get_all("set-cookie") or []
+
+
+def test_the_cookie_route_refuses_other_sites_and_used_codes(app_url, demo_db, grid_leader):
+    import json
+
+    from db.engine import session_scope
+    from services import auth
+
+    with session_scope(demo_db) as s:
+        result = auth.authenticate(*grid_leader, session=s, client="127.0.0.1 · pytest")
+    assert result.ok and result.handoff
+    url = app_url + "/_lianxin/session"
+    body = json.dumps({"code": result.handoff}).encode()
+    json_type = {"Content-Type": "application/json"}
+    for hostile in (
+        {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "same-site"},
+        {},  # neither header: not a browser's same-origin fetch
+    ):
+        status, cookies = _post(url, body, {**json_type, **hostile})
+        assert status == 403 and cookies == [], hostile
+    same = {**json_type, "Origin": app_url, "Sec-Fetch-Site": "same-origin"}
+    status, cookies = _post(url, body, same)
+    assert status == 204 and len(cookies) == 1
+    assert cookies[0].startswith(f"{COOKIE}=")
+    flags = {f.strip().lower() for f in cookies[0].split(";")}
+    assert {"httponly", "samesite=strict", "path=/"} <= flags
+    status, cookies = _post(url, body, same)  # the code is used up
+    assert status == 403 and cookies == []
