@@ -139,9 +139,18 @@ def test_a_bookmarked_page_opens_after_login(app_url, browser, demo_db, grid_lea
     context, page, _outside = offline_page(browser, app_url)
     try:
         page.goto(app_url + "/visit_day", wait_until="domcontentloaded")
+        page.get_by_label("用户名").wait_for(timeout=60_000)
+        settle(page)
+        assert page.url.rstrip("/").endswith("/visit_day")  # the address is kept while logging in
+        assert page.get_by_text("Page not found").count() == 0
+        shot = os.environ.get("LIANXIN_SCREENSHOT_DIR")
+        if shot:
+            page.screenshot(path=str(Path(shot) / "login_bookmark_visit_day.png"))
         fill_login(page, *grid_leader)
         logged_in(page)
         heading(page, "下访日")
+        if shot:
+            page.screenshot(path=str(Path(shot) / "login_bookmark_landed.png"))
         assert page.url.rstrip("/").endswith("/visit_day")
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("Running the app's main page").count() == 0

@@ -149,3 +149,27 @@ def test_unlock_can_be_limited_to_one_address(session, addr_only):
     assert lifted == (1 if addr_only else 2)
     assert _try(session, name, PASSWORD, OWNER).ok
     assert _try(session, name, PASSWORD, ATTACKER).ok is (not addr_only)
+
+
+def test_lianxin_users_unlock_lifts_the_back_off(db_url, capsys):
+    from db.engine import session_scope
+    from lianxin.cli import main
+
+    with session_scope(db_url) as s:
+        name = _account(s)
+    try:
+        with session_scope(db_url) as s:
+            for _ in range(auth.FREE_FAILURES + 2):
+                _try(s, name, "guess", ATTACKER)
+            assert not _try(s, name, PASSWORD, ATTACKER).ok
+        assert main(["users", "unlock", name]) == 0
+        out = capsys.readouterr().out
+        assert ATTACKER in out and "已解除" in out
+        with session_scope(db_url) as s:
+            assert _try(s, name, PASSWORD, ATTACKER).ok
+            lifted = audit.search(s, target=f"user:{name}", actions=[audit.LOGIN_UNLOCK])
+            assert len(lifted) == 1 and lifted["username"].iloc[0].startswith("cli")
+    finally:
+        with session_scope(db_url) as s:
+            s.execute(text("DELETE FROM login_backoff WHERE username = :u"), {"u": name})
+            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": name})
