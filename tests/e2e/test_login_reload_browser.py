@@ -154,6 +154,12 @@ def test_a_bookmarked_page_opens_after_login(app_url, browser, demo_db, grid_lea
         assert page.url.rstrip("/").endswith("/visit_day")
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("Running the app's main page").count() == 0
+        # a bookmark of another role's page: logged in (the cookie), told so in Chinese
+        assert login_cookie(context) is not None
+        page.goto(app_url + "/audit_log", wait_until="domcontentloaded")
+        logged_in(page)
+        page.get_by_text("您的角色没有这个页面").wait_for(timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0
     finally:
         context.close()
 
