@@ -95,6 +95,34 @@ div[role="radiogroup"] label {min-height: 44px; align-items: center}
 """
 
 
+# Streamlit closes the sidebar after a page link is tapped only when the browser's user agent
+# says "mobile" (frontend: deviceType === "mobile"); a phone in desktop mode, or a narrow
+# window, keeps it open over the page just opened (下访日, 回访日 at 390 px). This closes it
+# by the width instead: after a tap on a page link, if the window is phone-sized and the
+# sidebar is still open, press its own collapse button. One listener per browser tab.
+PHONE_NAV_JS = """
+<script>
+if (!window.__lianxinPhoneNav) {
+  window.__lianxinPhoneNav = true;
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('[data-testid="stSidebarNav"] a');
+    if (!link || !window.matchMedia('(max-width: 767.98px)').matches) return;
+    setTimeout(function () {
+      var close = document.querySelector(
+        '[data-testid="stSidebarCollapseButton"] button[aria-expanded="true"]');
+      if (close) close.click();
+    }, 60);
+  }, true);
+}
+</script>
+"""
+
+
+def close_sidebar_after_navigation() -> None:
+    """Install :data:`PHONE_NAV_JS` (a zero-height element in the sidebar)."""
+    st.sidebar.html(PHONE_NAV_JS, unsafe_allow_javascript=True)
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def visiting_staff(token: str):  # type: ignore[no-untyped-def]
     """Grid leaders, workers and cadres who visit (token: the cache is per login)."""

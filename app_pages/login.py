@@ -42,7 +42,7 @@ if submitted:
         result = run_service(lambda: _authenticate(username, password))
         if result is not None:
             if result.ok and result.actor is not None:
-                sign_in(result.actor)
+                sign_in(result.actor, result.handoff)
                 st.rerun()
             else:
                 st.error(result.message)

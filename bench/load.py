@@ -136,7 +136,7 @@ def server(db_url: str, *, workers: int, proxy: bool) -> Iterator[tuple[str, lis
         cmd += ["--port", str(base), "--bind", "127.0.0.1", "--first-worker-port", str(base + 1)]
         cmd += ["--refresh-every", "60"]
     else:
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(base)]
+        cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(base)]
         cmd += ["--server.headless", "true"]
     proc = subprocess.Popen(
         cmd,

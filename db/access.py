@@ -210,14 +210,15 @@ def insert_session(
     max_seconds: int,
     client: str | None,
     now: dt.datetime | None = None,
-) -> None:
-    session.execute(
+) -> int:
+    """Open a login session; returns its id."""
+    return session.execute(
         text(
             "INSERT INTO user_sessions (token_hash, user_id, idle_seconds, created_at, "
             "last_seen_at, expires_at, max_expires_at, client) "
             "VALUES (:h, :uid, :idle, coalesce(:now, now()), coalesce(:now, now()), "
             "coalesce(:now, now()) + make_interval(secs => :idle), "
-            "coalesce(:now, now()) + make_interval(secs => :max), :client)"
+            "coalesce(:now, now()) + make_interval(secs => :max), :client) RETURNING id"
         ),
         {
             "h": token_hash(token),
@@ -227,7 +228,7 @@ def insert_session(
             "now": now,
             "client": (client or "")[:100] or None,
         },
-    )
+    ).scalar_one()
 
 
 def end_sessions_of(session: Session, user_id: int) -> int:
@@ -237,6 +238,120 @@ def end_sessions_of(session: Session, user_id: int) -> int:
         {"u": user_id},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- login back-off per (typed username, client address) (migration 0013) -------------------
+
+
+def backoff_for_update(session: Session, username: str, client_addr: str) -> dict[str, Any]:
+    """The back-off row of this (name, address), created empty if missing and locked until the
+    transaction ends: parallel guesses from one address are checked one after another."""
+    session.execute(
+        text(
+            "INSERT INTO login_backoff (username, client_addr) VALUES (:u, :a) "
+            "ON CONFLICT (username, client_addr) DO NOTHING"
+        ),
+        {"u": username, "a": client_addr},
+    )
+    row = (
+        session.execute(
+            text(
+                "SELECT username, client_addr, failures, last_failure_at, blocked_until "
+                "FROM login_backoff WHERE username = :u AND client_addr = :a FOR UPDATE"
+            ),
+            {"u": username, "a": client_addr},
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)
+
+
+def set_backoff(
+    session: Session,
+    username: str,
+    client_addr: str,
+    *,
+    failures: int,
+    last_failure_at: dt.datetime | None,
+    blocked_until: dt.datetime | None,
+) -> None:
+    session.execute(
+        text(
+            "UPDATE login_backoff SET failures = :f, last_failure_at = :at, blocked_until = :b "
+            "WHERE username = :u AND client_addr = :a"
+        ),
+        {"u": username, "a": client_addr, "f": failures, "at": last_failure_at, "b": blocked_until},
+    )
+
+
+def clear_backoff(session: Session, username: str, client_addr: str | None = None) -> int:
+    """Forget the failures of a name (from one address, or from all); returns rows removed."""
+    result = session.execute(
+        text(
+            "DELETE FROM login_backoff WHERE username = :u "
+            "AND (CAST(:a AS text) IS NULL OR client_addr = :a)"
+        ),
+        {"u": username, "a": client_addr},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_old_backoff(session: Session, *, before: dt.datetime) -> None:
+    """Drop rows whose last failure is older than ``before`` (they no longer slow anyone)."""
+    session.execute(
+        text(
+            "DELETE FROM login_backoff WHERE coalesce(last_failure_at, '-infinity') < :t "
+            "AND coalesce(blocked_until, '-infinity') < :t"
+        ),
+        {"t": before},
+    )
+
+
+def backoff_of(session: Session, username: str) -> pd.DataFrame:
+    result = session.execute(
+        text(
+            "SELECT client_addr, failures, last_failure_at, blocked_until FROM login_backoff "
+            "WHERE username = :u AND failures > 0 ORDER BY last_failure_at DESC"
+        ),
+        {"u": username},
+    )
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# --- one-time codes that hand a login over to the HttpOnly cookie (migration 0013) ----------
+
+
+def insert_handoff(
+    session: Session, *, code_hash: str, session_id: int, sealed: bytes, seconds: int
+) -> None:
+    session.execute(
+        text("DELETE FROM login_handoffs WHERE expires_at < now()"),
+    )
+    session.execute(
+        text(
+            "INSERT INTO login_handoffs (code_hash, session_id, sealed_token, expires_at) "
+            "VALUES (:h, :sid, :sealed, now() + make_interval(secs => :secs))"
+        ),
+        {"h": code_hash, "sid": session_id, "sealed": sealed, "secs": seconds},
+    )
+
+
+def take_handoff(session: Session, code_hash: str) -> bytes | None:
+    """Use up a hand-off code: its sealed token if the code is valid, unexpired and its login
+    still open; the row is deleted either way (single use)."""
+    row = session.execute(
+        text(
+            "DELETE FROM login_handoffs h WHERE h.code_hash = :h "
+            "RETURNING h.sealed_token, h.expires_at > now() AS fresh, "
+            "EXISTS (SELECT 1 FROM user_sessions s WHERE s.id = h.session_id "
+            "AND s.ended_at IS NULL AND s.expires_at > now()) AS open"
+        ),
+        {"h": code_hash},
+    ).first()
+    if row is None or not row.fresh or not row.open:
+        return None
+    return bytes(row.sealed_token)
 
 
 def staff_by_no(session: Session, staff_no: str) -> dict[str, Any] | None:

@@ -170,7 +170,8 @@ def serve(
     for w in pool:
         start(
             f"streamlit {w.name}",
-            [py, "-m", "streamlit", "run", "app.py", "--server.port", str(w.port)]
+            # serve.py: app.py plus the login-cookie route (app_pages/session_cookie.py)
+            [py, "-m", "streamlit", "run", "serve.py", "--server.port", str(w.port)]
             + ["--server.address", "127.0.0.1", "--server.headless", "true"],
         )
     if refresh_every_s > 0:

@@ -20,6 +20,9 @@ from db import access
 LOGIN_SUCCESS = "login_success"
 LOGIN_FAILURE = "login_failure"
 LOGOUT = "logout"
+# login back-off (issue 10): a name/address made to wait, and an admin lifting that
+LOGIN_BACKOFF = "login_backoff"
+LOGIN_UNLOCK = "login_unlock"
 VIEW_HOUSEHOLD = "view_household"
 EXPORT = "export"
 UNMASK = "unmask"
@@ -29,6 +32,8 @@ ACTION_NAMES = {
     LOGIN_SUCCESS: "登录成功",
     LOGIN_FAILURE: "登录失败",
     LOGOUT: "退出登录",
+    LOGIN_BACKOFF: "登录限速",
+    LOGIN_UNLOCK: "解除登录限速",
     VIEW_HOUSEHOLD: "查看住户档案",
     EXPORT: "导出",
     UNMASK: "查看完整信息",

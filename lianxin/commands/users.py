@@ -1,4 +1,4 @@
-"""``lianxin users add|list|disable|reset-password|grant|seed-demo`` — accounts (as the owner).
+"""``lianxin users add|list|disable|reset-password|grant|unlock|seed-demo`` — accounts (as the owner).
 
 Every change is an audit row (action ``permission_change``) under the name ``cli:<OS user>``.
 Passwords are generated (and printed once) unless ``--password-stdin`` gives one.
@@ -56,8 +56,6 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from db import access
     from db.engine import check_database, session_scope
     from services.auth import ROLE_NAMES
@@ -73,7 +71,7 @@ def _list(args: argparse.Namespace) -> int:
             str(x) for x in (row["community_code"], row["cell_code"]) if isinstance(x, str) and x
         )
         state = "启用" if row["active"] else "停用"
-        locked = " 已锁定" if not pd.isna(row["locked_until"]) else ""
+        locked = ""
         role = ROLE_NAMES.get(str(row["role"]), str(row["role"]))
         print(
             f"{row['username']:<20} {role:<8} {row['display_name']:<12} "
@@ -101,9 +99,28 @@ def _reset(args: argparse.Namespace) -> int:
     given = _password(args)
     with session_scope() as s:
         password = auth.reset_password(args.username, session=s, password=given, by=_by())
-    print(f"已重置 {args.username} 的密码并解除锁定；其登录已全部失效")
+    print(f"已重置 {args.username} 的密码并解除登录限速；其登录已全部失效")
     if not given:
         print(f"新密码：{password}（只显示这一次）")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    from db import access
+    from db.engine import check_database, session_scope
+    from services import auth
+
+    check_database()
+    with session_scope() as s:
+        waiting = access.backoff_of(s, args.username)
+        lifted = auth.unlock(args.username, session=s, client_addr=args.client, by=_by())
+    if not lifted:
+        print(f"{args.username} 没有登录限速，无需解除")
+        return 0
+    for row in waiting.to_dict("records"):
+        if args.client is None or row["client_addr"] == args.client:
+            print(f"  {row['client_addr']:<20} 连续错误 {row['failures']} 次")
+    print(f"已解除 {args.username} 的登录限速（{lifted} 个来源地址）")
     return 0
 
 
@@ -143,7 +160,9 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("users", help="账号：add | list | disable | reset-password | grant")
+    p = subparsers.add_parser(
+        "users", help="账号：add | list | disable | reset-password | grant | unlock"
+    )
     sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 
     a = sub.add_parser("add", help="创建账号（打印一次生成的初始密码）")
@@ -161,7 +180,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument("username")
     d.set_defaults(handler=_disable)
 
-    r = sub.add_parser("reset-password", help="重置密码并解除锁定")
+    r = sub.add_parser("reset-password", help="重置密码并解除登录限速")
     r.add_argument("username")
     r.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码")
     r.set_defaults(handler=_reset)
@@ -172,6 +191,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     g.add_argument("--community", help="社区编码（传空字符串表示街道中心）")
     g.add_argument("--staff-no", help="工号")
     g.set_defaults(handler=_grant)
+
+    u = sub.add_parser("unlock", help="解除登录限速（连续输错密码后的等待）")
+    u.add_argument("username")
+    u.add_argument("--client", help="只解除这个来源地址（默认全部）")
+    u.set_defaults(handler=_unlock)
 
     sd = sub.add_parser("seed-demo", help="示例环境：每个角色一个示例账号，打印密码")
     sd.set_defaults(handler=_seed_demo)

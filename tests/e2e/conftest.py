@@ -44,7 +44,7 @@ def _free_port() -> int:
 def app_url(demo_db: str) -> Iterator[str]:  # noqa: F811
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port)]
         + ["--server.headless", "true"],
         cwd=ROOT,
         env=dict(os.environ, DATABASE_URL=demo_db),

@@ -31,16 +31,21 @@ def test_verify_accepts_the_password_and_nothing_else(stored):
     assert not auth.verify_password("not-a-hash", "anything")
 
 
-def test_the_fifth_failure_in_a_row_locks_for_15_minutes():
-    failed, locked = 0, None
-    for _ in range(auth.MAX_FAILURES - 1):
-        failed, locked = auth.after_failure(failed, now=NOW)
-        assert locked is None
-    failed, locked = auth.after_failure(failed, now=NOW)
-    assert locked == NOW + dt.timedelta(minutes=15)
-    assert auth.locked_for(locked, now=NOW + dt.timedelta(minutes=14)) == dt.timedelta(minutes=1)
-    assert auth.locked_for(locked, now=NOW + dt.timedelta(minutes=15)) is None
-    assert auth.locked_for(None, now=NOW) is None
+def test_failures_back_off_exponentially_and_never_lock_for_good():
+    # (replaces "the fifth failure in a row locks for 15 minutes": issue 10 removes lock-outs)
+    assert [auth.backoff_delay(n) for n in range(auth.FREE_FAILURES + 1)] == [None] * (
+        auth.FREE_FAILURES + 1
+    )
+    delays = [auth.backoff_delay(n) for n in range(auth.FREE_FAILURES + 1, 30)]
+    assert delays[:3] == [dt.timedelta(seconds=s) for s in (2, 4, 8)]
+    assert all(b >= a for a, b in zip(delays, delays[1:], strict=False))  # type: ignore[operator]
+    assert max(delays) == auth.BACKOFF_MAX == dt.timedelta(minutes=15)  # type: ignore[type-var]
+    until = NOW + dt.timedelta(seconds=8)
+    assert auth.wait_left(until, now=NOW) == dt.timedelta(seconds=8)
+    assert auth.wait_left(until, now=until) is None
+    assert auth.wait_left(None, now=NOW) is None
+    assert auth.client_address("10.0.0.9 · Mozilla/5.0") == "10.0.0.9"
+    assert auth.client_address(None) == "local"
 
 
 def test_a_login_expires_after_8_idle_hours_and_24_hours_in_all():
