@@ -109,3 +109,30 @@ def test_the_app_works_in_a_browser_through_the_proxy(browser, proxy_url):
         assert outside == []
     finally:
         context.close()
+
+
+def test_two_workers_serve_one_logged_in_user_across_a_reload(browser, proxy_url, demo_db):
+    """The tab's worker changes (a restart, or the proxy moving it): the login holds, because
+    it lives in the database and the HttpOnly cookie, not in one worker's memory."""
+    from tests.e2e.logins import temporary_account
+    from tests.e2e.test_login_reload_browser import fill_login, logged_in, login_cookie
+
+    with temporary_account(demo_db, role="leader") as (username, password):
+        context, page, outside = offline_page(browser, proxy_url)
+        try:
+            first = page.goto(proxy_url, wait_until="domcontentloaded")
+            assert first is not None
+            fill_login(page, username, password)
+            logged_in(page)
+            assert login_cookie(context) is not None
+            worker = next(c["value"] for c in context.cookies() if c["name"] == "lianxin_worker")
+            other = "w2" if worker == "w1" else "w1"
+            context.add_cookies(
+                [{"name": "lianxin_worker", "value": other, "url": proxy_url + "/"}]
+            )
+            again = page.reload(wait_until="domcontentloaded")
+            assert again is not None and again.headers.get("x-lianxin-worker") == other
+            logged_in(page)  # 退出 is there: the other worker knows this login
+            assert outside == []
+        finally:
+            context.close()

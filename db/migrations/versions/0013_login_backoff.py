@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013_login_backoff"
-down_revision: str | Sequence[str] | None = "0007_import_scope"
+down_revision: str | Sequence[str] | None = "0012_background_refresh"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
