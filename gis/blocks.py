@@ -178,6 +178,7 @@ def blocks_from_streets(
         outlines = list(shapely.get_parts(shapely.boundary(region)))
 
     edges = _node(np.concatenate([lines, np.asarray(outlines, dtype=object)]))
+    links = np.empty(0, dtype=object)
     if snap_m > 0 and len(lines):
         links = _close_breaks(edges, snap_m=snap_m)
         if len(links):
@@ -206,7 +207,7 @@ def blocks_from_streets(
     share: float | None = None
     rest = gpd.GeoDataFrame({"area_m2": np.array([])}, geometry=gpd.GeoSeries([], crs=work))
     if region is not None and road_union is None and len(lines):
-        share, rest = _enclosed(edges, region, work)
+        share, rest = _enclosed(edges, np.concatenate([lines, links]), region, work)
     if work != pyproj.CRS.from_user_input(input_crs):
         blocks = blocks.to_crs(input_crs)
         lost = lost.to_crs(input_crs)
@@ -215,20 +216,20 @@ def blocks_from_streets(
 
 
 def _enclosed(
-    edges: np.ndarray, region: shapely.Geometry, work: pyproj.CRS
+    edges: np.ndarray, streets: np.ndarray, region: shapely.Geometry, work: pyproj.CRS
 ) -> tuple[float, gpd.GeoDataFrame]:
     """Share of ``region`` inside faces closed by street edges alone, and the rest.
 
-    The edges are already noded with the boundary's outline; the outline's own edges are left
-    out and the street edges polygonized again, so a face counts only when streets close it.
+    The edges are already noded with the boundary's outline; only the edges that lie on a
+    street (or a snapping link) are polygonized again, so a face counts only when streets
+    close it. A street running along the boundary counts as a street.
     """
-    outline = shapely.boundary(region)
-    shapely.prepare(outline)
     mid = shapely.line_interpolate_point(edges, 0.5, normalized=True)
-    on_outline = shapely.dwithin(outline, mid, 10 * _GRID_M) & shapely.dwithin(
-        outline, shapely.get_point(edges, 0), 10 * _GRID_M
-    )
-    street_faces = shapely.get_parts(shapely.polygonize(edges[~on_outline]))
+    on_street = np.zeros(len(edges), dtype=bool)
+    if len(streets):
+        hit, _ = shapely.STRtree(streets).query(mid, predicate="dwithin", distance=10 * _GRID_M)
+        on_street[np.unique(hit)] = True
+    street_faces = shapely.get_parts(shapely.polygonize(edges[on_street]))
     closed = shapely.intersection(
         shapely.union_all(street_faces) if len(street_faces) else shapely.Polygon(), region
     )
