@@ -47,9 +47,7 @@ def _settled(page) -> None:  # noqa: ANN001
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=180_000)
 
 
-def test_a_real_osm_extract_goes_through_the_import_to_a_draft(
-    app_url, browser, demo_db, tmp_path
-):
+def test_a_real_osm_extract_goes_through_the_import_to_a_draft(app_url, browser, demo_db, tmp_path):
     _drop_drafts(demo_db)
     roads = osm_roads_geojson(tmp_path / "helsinki_roads.geojson")
     context, page, outside = offline_page(browser, app_url)
