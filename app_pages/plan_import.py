@@ -202,8 +202,10 @@ if ask is not None:
         st.session_state.pop(ASK, None)
         st.rerun()
     else:
+        used = question.selection.lines if question.selection is not None else inputs["streets"]
+        st.caption(question.selection.summary() if question.selection is not None else "")
         st_folium(
-            _dangles_map(_street_lines(inputs["streets"]), question.dangles),
+            _dangles_map(_street_lines(used), question.dangles),
             height=520,
             use_container_width=True,
             returned_objects=[],

@@ -208,10 +208,18 @@ class ImportNeedsConfirmation(LianxinError):
     with ``confirm=True`` to make the draft anyway.
     """
 
-    def __init__(self, message: str, *, dangles: gpd.GeoDataFrame, blocks: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        dangles: gpd.GeoDataFrame,
+        blocks: int,
+        selection: StreetSelection | None = None,
+    ) -> None:
         super().__init__(message)
         self.dangles = dangles
         self.blocks = blocks
+        self.selection = selection
 
 
 @dataclass(frozen=True)
@@ -640,6 +648,7 @@ def import_streets_into_draft(
             "修改街巷文件或加大吸附距离；确认无误再生成草稿",
             dangles=result.dangles.to_crs(STORAGE_CRS),
             blocks=len(blocks),
+            selection=selection,
         )
     blocks = blocks.assign(block_key=[f"B{n:04d}" for n in range(1, len(blocks) + 1)])
     communities = _communities(session, subdistrict)
