@@ -15,7 +15,7 @@ small fix-ups run in Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -48,10 +48,21 @@ class BlocksResult:
         street end that meets nothing within ``snap_m``), ``"cut_edge"`` (a lane joining two
         streets through the inside of a block) or ``"outside"`` (street outside the boundary);
         with ``length_m`` and ``geometry`` in the CRS of the streets.
+    enclosed_share : float or None
+        With a boundary and centrelines: the share (0–1) of the boundary's area that lies in
+        faces closed by the streets themselves. The rest is closed only by the boundary's
+        outline (a part of the territory the street file does not cover). None otherwise.
+    unenclosed : geopandas.GeoDataFrame
+        That rest, as polygons with ``area_m2``, in the CRS of the streets (empty when
+        ``enclosed_share`` is None or 1).
     """
 
     blocks: gpd.GeoDataFrame
     dangles: gpd.GeoDataFrame
+    enclosed_share: float | None = None
+    unenclosed: gpd.GeoDataFrame = field(
+        default_factory=lambda: gpd.GeoDataFrame({"area_m2": []}, geometry=[])
+    )
 
 
 def working_crs(crs: object, bounds: np.ndarray | None = None) -> pyproj.CRS:
@@ -167,6 +178,7 @@ def blocks_from_streets(
         outlines = list(shapely.get_parts(shapely.boundary(region)))
 
     edges = _node(np.concatenate([lines, np.asarray(outlines, dtype=object)]))
+    links = np.empty(0, dtype=object)
     if snap_m > 0 and len(lines):
         links = _close_breaks(edges, snap_m=snap_m)
         if len(links):
@@ -192,10 +204,46 @@ def blocks_from_streets(
 
     blocks = _blocks_frame(faces, work)
     lost = _lost_linework(cuts, dangles, edges, region).set_crs(work)
+    share: float | None = None
+    rest = gpd.GeoDataFrame({"area_m2": np.array([])}, geometry=gpd.GeoSeries([], crs=work))
+    if region is not None and road_union is None and len(lines):
+        share, rest = _enclosed(edges, np.concatenate([lines, links]), region, work)
     if work != pyproj.CRS.from_user_input(input_crs):
         blocks = blocks.to_crs(input_crs)
         lost = lost.to_crs(input_crs)
-    return BlocksResult(blocks=blocks, dangles=lost)
+        rest = rest.to_crs(input_crs)
+    return BlocksResult(blocks=blocks, dangles=lost, enclosed_share=share, unenclosed=rest)
+
+
+def _enclosed(
+    edges: np.ndarray, streets: np.ndarray, region: shapely.Geometry, work: pyproj.CRS
+) -> tuple[float, gpd.GeoDataFrame]:
+    """Share of ``region`` inside faces closed by street edges alone, and the rest.
+
+    The edges are already noded with the boundary's outline; only the edges that lie on a
+    street (or a snapping link) are polygonized again, so a face counts only when streets
+    close it. A street running along the boundary counts as a street.
+    """
+    mid = shapely.line_interpolate_point(edges, 0.5, normalized=True)
+    on_street = np.zeros(len(edges), dtype=bool)
+    if len(streets):
+        hit, _ = shapely.STRtree(streets).query(mid, predicate="dwithin", distance=10 * _GRID_M)
+        on_street[np.unique(hit)] = True
+    street_faces = shapely.get_parts(shapely.polygonize(edges[on_street]))
+    closed = shapely.intersection(
+        shapely.union_all(street_faces) if len(street_faces) else shapely.Polygon(), region
+    )
+    total = float(shapely.area(region))
+    share = min(1.0, float(shapely.area(closed)) / total) if total > 0 else 0.0
+    rest = shapely.get_parts(shapely.difference(region, closed))
+    rest = rest[np.isin(shapely.get_type_id(rest), _POLY_TYPES)]
+    # Rounding slivers along the outline are not a part of the territory left uncovered.
+    rest = rest[shapely.area(rest) >= 1.0] if len(rest) else rest
+    frame = gpd.GeoDataFrame(
+        {"area_m2": np.round(shapely.area(rest), 1) if len(rest) else np.array([])},
+        geometry=gpd.GeoSeries(rest, crs=work),
+    )
+    return share, frame
 
 
 def _boundary_in(

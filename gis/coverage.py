@@ -101,7 +101,8 @@ def check_coverage(
         Household points; counted per cell (point in polygon). A ``household_id`` column
         names them in messages, else the index.
     id_field : str or None, default "cell_id"
-        Column naming cells in messages; ``None`` uses the index.
+        Column naming cells in messages; ``None`` uses the index. Its values must be unique
+        (two cells with one id are reported as ``duplicate_code``, by row).
     community_field : str, optional
         Column of the cells (and of ``communities``) holding the community code.
     communities : GeoDataFrame, optional
@@ -350,6 +351,24 @@ def check_coverage(
                 geometry=g,
                 area=shapely.area(g),
                 message=f"网格编码 {code} 重复：网格 {_names([ids[m] for m in members])} 使用同一编码",
+            )
+    if id_field is not None and id_field != code_field and id_field in cells.columns:
+        # The file's own id names each cell in every message: two cells with one id are as
+        # ambiguous as two with one code, so they are reported the same way, by row.
+        own = cells[id_field].astype("string").str.strip()
+        dup = own.notna().to_numpy() & (own != "").fillna(False).to_numpy()
+        dup &= own.duplicated(keep=False).to_numpy()
+        for code in sorted(set(own[dup])):
+            members = np.flatnonzero((own == code).fillna(False).to_numpy())
+            g = shapely.union_all(fixed[members][~pd.isna(fixed[members])])
+            rows = "、".join(f"第 {m + 1} 个" for m in members[:6])
+            ctx.add(
+                "duplicate_code",
+                list(members),
+                geometry=g,
+                area=shapely.area(g),
+                message=f"网格编号 {code} 重复（字段 {id_field}）：{rows}网格使用同一编号，"
+                f"共 {len(members)} 个",
             )
     return ctx.frame()
 

@@ -527,3 +527,17 @@ PLAN_IMPORT_DANGLE_KINDS = {"dangle": "断头线", "cut_edge": "街区内连线"
 PLAN_IMPORT_PROPOSAL_PROBLEMS = "自动组合未能满足的地方"
 PLAN_IMPORT_OPEN = "到“方案编辑”页修改并发布"
 PLAN_IMPORT_PROGRESS = "正在生成街区和网格…"
+# streets area: the highway filter, the dangle confirmation, the enclosed share (导入街巷)
+PLAN_IMPORT_HIGHWAYS = "用作街区边界的道路等级（文件有 highway 属性时）"
+PLAN_IMPORT_HIGHWAYS_HELP = (
+    "OpenStreetMap 导出的 highway 标签。默认用机动车道路和小巷（含 service 内部道路，"
+    "不含停车场通道、私家车道），不含人行道、台阶、小路、自行车道。测绘或 CAD 文件没有此属性时全部使用。"
+)
+PLAN_IMPORT_CONFIRM_TITLE = "生成草稿前请确认"
+PLAN_IMPORT_CONFIRM = "仍然生成草稿"
+PLAN_IMPORT_BACK = "返回修改"
+PLAN_IMPORT_ENCLOSED = (
+    "街巷围合的区域只占边界的 {share}；其余 {rest}（{area} 平方公里）只由边界线围成，"
+    "街巷文件没有覆盖，见地图上的灰色区域"
+)
+PLAN_IMPORT_UNENCLOSED = "街巷未覆盖的区域"

@@ -51,12 +51,22 @@ from gis.blocks import blocks_from_streets, working_crs
 from gis.cells import cell_code, number_cells, propose_cells, validate_cell_code
 from gis.coverage import BLOCKING_KINDS, KIND_LABELS, WARNING_KINDS, check_coverage
 from gis.crs import STORAGE_CRS
-from lianxin.errors import ConflictError, GeometryError, InvalidInputError, NotFoundError
+from gis.streets import DEFAULT_HIGHWAYS, StreetSelection, check_extent, select_streets
+from lianxin.errors import (
+    ConflictError,
+    GeometryError,
+    InvalidInputError,
+    LianxinError,
+    NotFoundError,
+)
 
 __all__ = [
     "EXPORT_FORMATS",
     "STATE_LABELS",
     "EditResult",
+    "DANGLES_TO_CONFIRM",
+    "ENCLOSED_SHARE_TO_WARN",
+    "ImportNeedsConfirmation",
     "ImportResult",
     "PlanGeodata",
     "PlanInfo",
@@ -168,13 +178,48 @@ class EditResult:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """A draft built from imported streets: the plan, the dangles, proposal problems."""
+    """A draft built from imported streets: the plan, the dangles, proposal problems.
+
+    ``enclosed_share`` is the share of the boundary closed by the streets themselves (None for
+    road polygons); ``unenclosed`` the rest, as polygons in EPSG:4490; ``selection`` what the
+    street filter kept and left out.
+    """
 
     plan: PlanInfo
     blocks: int
     cells: int
     dangles: gpd.GeoDataFrame
     proposal_problems: pd.DataFrame
+    enclosed_share: float | None = None
+    unenclosed: gpd.GeoDataFrame | None = None
+    selection: StreetSelection | None = None
+
+
+#: More dangling street ends than this and the import asks the planner before making a draft.
+DANGLES_TO_CONFIRM = 100
+#: Streets closing less of the boundary than this share are reported, with where the rest is.
+ENCLOSED_SHARE_TO_WARN = 0.95
+
+
+class ImportNeedsConfirmation(LianxinError):
+    """The street file gives a result the planner should look at before a draft is made.
+
+    Nothing was written. ``dangles`` holds the dangling street ends (EPSG:4490); call again
+    with ``confirm=True`` to make the draft anyway.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dangles: gpd.GeoDataFrame,
+        blocks: int,
+        selection: StreetSelection | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.dangles = dangles
+        self.blocks = blocks
+        self.selection = selection
 
 
 @dataclass(frozen=True)
@@ -521,6 +566,8 @@ def import_streets_into_draft(
     min_households: int = 300,
     max_households: int = 500,
     min_block_width_m: float = 6.0,
+    highways: Iterable[str] | None = DEFAULT_HIGHWAYS,
+    confirm: bool = False,
 ) -> ImportResult:
     """Build blocks from imported streets/lanes and put them, grouped into cells, in a draft.
 
@@ -540,10 +587,24 @@ def import_streets_into_draft(
         Group blocks into cells of ``min_households``–``max_households`` households with
         :func:`gis.cells.propose_cells` (households from the database); False makes one cell
         per block.
+    highways : iterable of str or None, default :data:`gis.streets.DEFAULT_HIGHWAYS`
+        OSM ``highway`` values used as block outlines (files without a ``highway`` attribute
+        are used whole); see :func:`gis.streets.select_streets`.
+    confirm : bool, default False
+        Make the draft even when the streets leave more than :data:`DANGLES_TO_CONFIRM`
+        dangling ends; without it such a result raises :class:`ImportNeedsConfirmation`.
 
     Returns
     -------
     ImportResult
+
+    Raises
+    ------
+    lianxin.errors.GeometryError
+        The streets do not reach the boundary (one line naming both extents), or enclose
+        nothing.
+    ImportNeedsConfirmation
+        Hundreds of dangles and ``confirm`` is False. Nothing is written.
     """
     if plan_id is None:
         pub = repositories.published_plan(session)
@@ -567,20 +628,46 @@ def import_streets_into_draft(
             raise NotFoundError(f"找不到街道 {subdistrict} 的边界，请上传边界文件")
     if streets_gdf.crs is None:
         raise GeometryError("街巷图层没有坐标系")
-    streets = streets_gdf.to_crs(STORAGE_CRS)
+    selection = select_streets(
+        streets_gdf, highways=None if highways is None else frozenset(highways)
+    )
+    streets = selection.lines.to_crs(STORAGE_CRS)
     boundary = boundary_gdf.to_crs(STORAGE_CRS)
+    check_extent(streets, boundary)
     result = blocks_from_streets(
         streets, boundary=boundary, snap_m=snap_m, min_block_width_m=min_block_width_m
     )
     blocks = result.blocks
     if not len(blocks):
         raise GeometryError("由这些街巷没有围出任何街区：请检查街巷是否与边界相交、是否闭合")
+    n_dangles = int((result.dangles["kind"] == "dangle").sum())
+    if n_dangles > DANGLES_TO_CONFIRM and not confirm:
+        raise ImportNeedsConfirmation(
+            f"街巷文件留下 {n_dangles:,} 个断头线（端点在 {snap_m:g} 米内不与任何街巷或边界相接），"
+            f"由此生成的 {len(blocks):,} 个街区可能有误：请先在地图上查看断头线，"
+            "修改街巷文件或加大吸附距离；确认无误再生成草稿",
+            dangles=result.dangles.to_crs(STORAGE_CRS),
+            blocks=len(blocks),
+            selection=selection,
+        )
     blocks = blocks.assign(block_key=[f"B{n:04d}" for n in range(1, len(blocks) + 1)])
     communities = _communities(session, subdistrict)
-    blocks["community_code"] = _largest_overlap(blocks, communities)
+    blocks["community_code"] = pd.Series(
+        _largest_overlap(blocks, communities), index=blocks.index, dtype=object
+    )
+    outside = blocks["community_code"].isna()
     problems = pd.DataFrame(
         columns=["kind", "community_code", "block_ids", "households", "message"]
     )
+    if outside.all():
+        raise GeometryError(
+            f"生成的 {len(blocks):,} 个街区都不在街道 {subdistrict} 的任何社区内：请检查边界文件"
+            "是否就是本街道的边界"
+        )
+    if outside.any():
+        # No 15-digit code exists for a block outside every community: say so, leave it out.
+        problems = pd.DataFrame(_outside_community_problems(blocks[outside]))
+        blocks = blocks.loc[~outside].copy()
     if propose:
         proposal = propose_cells(
             blocks,
@@ -592,11 +679,18 @@ def import_streets_into_draft(
             subdistrict_code=subdistrict[-3:],
             block_id_field="block_key",
         )
-        problems = proposal.problems
+        problems = pd.concat(
+            [problems, proposal.problems] if len(problems) else [proposal.problems],
+            ignore_index=True,
+        )
         cell_of = {b: row.cell_code for row in proposal.cells.itertuples() for b in row.block_ids}
     else:
         cell_of = _one_cell_per_block(blocks, district, subdistrict[-3:])
-    blocks["cell_code"] = blocks["block_key"].map(cell_of)
+    # Object dtype, whatever the proposal covered: when it took no block, ``map`` alone would
+    # give an all-NaN float column that refuses the 15-digit codes assigned below.
+    blocks["cell_code"] = pd.Series(
+        [cell_of.get(str(k)) for k in blocks["block_key"]], index=blocks.index, dtype=object
+    )
     # A block no proposed cell took (too many households, isolated) gets a cell of its own,
     # so the draft still covers the territory; the check then shows its household count.
     loose = blocks["cell_code"].isna()
@@ -629,10 +723,31 @@ def import_streets_into_draft(
         cells=len(codes),
         dangles=result.dangles,
         proposal_problems=problems,
+        enclosed_share=result.enclosed_share,
+        unenclosed=result.unenclosed.to_crs(STORAGE_CRS),
+        selection=selection,
     )
 
 
-def _largest_overlap(blocks: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[str]:
+def _outside_community_problems(blocks: gpd.GeoDataFrame) -> list[dict[str, object]]:
+    work = working_crs(blocks.crs, blocks.total_bounds)
+    area = shapely.area(np.asarray(blocks.to_crs(work).geometry.array))
+    spots = shapely.point_on_surface(np.asarray(blocks.to_crs(STORAGE_CRS).geometry.array))
+    return [
+        {
+            "kind": "outside_community",
+            "community_code": None,
+            "block_ids": [str(key)],
+            "households": np.nan,
+            "message": f"街区 {key}（{a:,.0f} 平方米，位于经度 {p.x:.5f}、纬度 {p.y:.5f}）"
+            "不在任何社区内，没有可用的网格编码，未编入草稿：请核对边界或社区边界",
+        }
+        for key, a, p in zip(blocks["block_key"], area, spots, strict=True)
+    ]
+
+
+def _largest_overlap(blocks: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[str | None]:
+    """The community each block overlaps most; None for a block mostly outside all of them."""
     if not len(communities):
         raise NotFoundError("数据库里没有社区边界，无法判断街区所属社区")
     b = np.asarray(blocks.geometry.array)
@@ -646,11 +761,14 @@ def _largest_overlap(blocks: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) ->
     for i, j, a in zip(left, right, area, strict=True):
         if a > best_area[i]:
             best[i], best_area[i] = j, a
-    if (best < 0).any():
-        nearest = shapely.STRtree(cw).nearest(bw[best < 0])
-        best[best < 0] = nearest
     codes = communities["community_code"].astype(str).to_numpy()
-    return [str(codes[j]) for j in best]
+    # A block mostly outside every community has no community: no nearest-community guess.
+    inside = np.zeros(len(bw))
+    np.add.at(inside, left, area)
+    own = shapely.area(bw)
+    return [
+        str(codes[j]) if j >= 0 and inside[i] >= 0.5 * own[i] else None for i, j in enumerate(best)
+    ]
 
 
 def _one_cell_per_block(blocks: gpd.GeoDataFrame, district: str, sd3: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from gis.cells import propose_cells
 from gis.coverage import KIND_LABELS, check_coverage
 from gis.crs import DISPLAY_CRS
 from gis.io import read_vector, write_layers
+from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS, check_extent, select_streets
 from lianxin.errors import InvalidInputError
 
 _MAX_LINES_PER_KIND = 20
@@ -52,6 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=float,
         default=6.0,
         help="比此更窄的面视为道路空间并入相邻街区，米（默认 6）",
+    )
+    p.add_argument(
+        "--highways",
+        metavar="LIST",
+        help="用作街区边界的 OSM highway 值，逗号分隔（默认："
+        + ",".join(h for h in HIGHWAY_LABELS if h in DEFAULT_HIGHWAYS)
+        + "）；all 表示全部。文件没有 highway 属性时全部使用",
     )
     p.add_argument("--layer", help="读取 STREETS 中的图层名")
     p.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
@@ -138,17 +146,45 @@ def run_blocks(args: argparse.Namespace) -> int:
         boundary = _optional(
             args.boundary, read_vector, gcj02=args.gcj02, expected="polygon", what="边界"
         )
+        selection = select_streets(streets, highways=_highways(args.highways))
+        if boundary is not None:
+            check_extent(selection.lines, boundary)
         result = blocks_from_streets(
-            streets, boundary=boundary, snap_m=args.snap_m, min_block_width_m=args.min_block_width_m
+            selection.lines,
+            boundary=boundary,
+            snap_m=args.snap_m,
+            min_block_width_m=args.min_block_width_m,
         )
-        write_layers(args.output, {"blocks": result.blocks, "dangles": result.dangles})
+        layers = {"blocks": result.blocks, "dangles": result.dangles}
+        if len(result.unenclosed):
+            layers["unenclosed"] = result.unenclosed
+        write_layers(args.output, layers)
     kinds = result.dangles["kind"].value_counts().to_dict()
+    print(selection.summary())
     print(
-        f"已生成 {len(result.blocks)} 个街区，总面积 {result.blocks['area_m2'].sum():.1f} 平方米；"
-        f"断头线 {kinds.get('dangle', 0)} 条，街区内连线 {kinds.get('cut_edge', 0)} 条，"
-        f"边界外线段 {kinds.get('outside', 0)} 条；已写入 {args.output}"
+        f"已生成 {len(result.blocks):,} 个街区，总面积 {result.blocks['area_m2'].sum():,.1f} 平方米；"
+        f"断头线 {kinds.get('dangle', 0):,} 条，街区内连线 {kinds.get('cut_edge', 0):,} 条，"
+        f"边界外线段 {kinds.get('outside', 0):,} 条；已写入 {args.output}"
     )
+    share = result.enclosed_share
+    if share is not None and share < 0.95:
+        rest = float(result.unenclosed["area_m2"].sum()) / 1e6
+        print(
+            f"警告：街巷围合的区域只占边界的 {share * 100:.1f}%，其余 {rest:,.2f} 平方公里只由边界线"
+            "围成（见输出图层 unenclosed）"
+        )
     return 0
+
+
+def _highways(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return DEFAULT_HIGHWAYS
+    items = {v.strip() for v in value.split(",") if v.strip()}
+    if items == {"all"}:
+        return None
+    if not items:
+        raise InvalidInputError("--highways 不能为空：请列出 highway 值，或写 all")
+    return frozenset(items)
 
 
 def _pick_id_field(cells: gpd.GeoDataFrame, wanted: str | None) -> str:

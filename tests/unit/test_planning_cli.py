@@ -234,3 +234,54 @@ def test_propose_requires_households(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["propose", str(tmp_path / "b.gpkg"), "-o", str(tmp_path / "o.gpkg")])
     assert exc.value.code == 2
+
+
+# --- streets area: real street files (OSM tags, far away) and duplicate ids ---------------------
+
+
+def test_check_reports_duplicate_values_of_the_cells_own_id_field(tmp_path: Path, capsys) -> None:
+    cells = cell_grid()
+    cells.loc[cells["cell_id"] == "B2", "cell_id"] = "C0909"
+    cells.loc[cells["cell_id"] == "C3", "cell_id"] = "C0909"
+    src = tmp_path / "cells.geojson"
+    cells.to_crs("EPSG:4490").to_file(src)
+    assert main(["check", str(src), "--json"]) == 1  # no --code-field
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["summary"] == {"duplicate_code": 1}
+    assert payload["problems"][0]["cell_ids"] == ["C0909", "C0909"]
+    assert "C0909" in payload["problems"][0]["message"]
+
+
+def test_blocks_filters_osm_highways_and_says_what_it_left_out(tmp_path: Path, capsys) -> None:
+    streets = street_grid().assign(highway="residential")
+    x, y = X0 + 50, Y0
+    path = gpd.GeoDataFrame(
+        {"name": [None], "highway": ["footway"]},
+        geometry=[shapely.LineString([(x, y), (x, y + 100)])],
+        crs=METRIC,
+    ).to_crs("EPSG:4490")
+    src = tmp_path / "osm.geojson"
+    gpd.GeoDataFrame(gpd.pd.concat([streets, path], ignore_index=True), crs="EPSG:4490").to_file(
+        src
+    )
+    out = tmp_path / "blocks.gpkg"
+    assert main(["blocks", str(src), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "4 个街区" in text and "道路等级不在所选范围内 1 条" in text
+    assert main(["blocks", str(src), "-o", str(out), "--highways", "all"]) == 0
+    assert "5 个街区" in capsys.readouterr().out
+    assert main(["blocks", str(src), "-o", str(out), "--highways", "residential,footway"]) == 0
+    assert "5 个街区" in capsys.readouterr().out
+
+
+def test_blocks_refuses_streets_1000_km_from_the_boundary(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "streets.geojson"
+    far = street_grid().to_crs(METRIC)
+    far.set_geometry(far.translate(0, 1_000_000)).to_crs("EPSG:4490").to_file(src)
+    bnd = tmp_path / "boundary.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 200, Y0 + 200)], crs=METRIC).to_crs(
+        "EPSG:4490"
+    ).to_file(bnd)
+    assert main(["blocks", str(src), "-o", str(tmp_path / "b.gpkg"), "--boundary", str(bnd)]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "相距约" in err and err.count("经度") == 2
