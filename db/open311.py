@@ -1,0 +1,135 @@
+"""SQL of the Open311 GeoReport API (services/open311.py) and the case exchange.
+
+Public reads return no personal field: no citizen name, phone, e-mail or address, and the
+point is the *cell's* (``ST_PointOnSurface`` of the published cell, else of the community) —
+never the case's own point, so a shrinking bbox cannot triangulate a door plate. The bbox
+filter runs on that same public point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def insert_request(
+    session: Session, *, token: str, case_no: str, api_key_id: int | None, media_url: str | None
+) -> None:
+    session.execute(
+        text(
+            "INSERT INTO open311_requests (token, case_id, api_key_id, media_url) "
+            "SELECT CAST(:t AS uuid), c.id, :k, :m FROM cases c WHERE c.case_no = :no"
+        ),
+        {"t": token, "no": case_no, "k": api_key_id, "m": media_url},
+    )
+
+
+def set_citizen_email(session: Session, *, case_no: str, email: str | None) -> None:
+    session.execute(
+        text("UPDATE cases SET citizen_email = :e WHERE case_no = :no"),
+        {"e": email, "no": case_no},
+    )
+
+
+def case_no_for_token(session: Session, token: str) -> str | None:
+    return session.execute(
+        text(
+            "SELECT c.case_no FROM open311_requests r JOIN cases c ON c.id = r.case_id "
+            "WHERE r.token = CAST(:t AS uuid)"
+        ),
+        {"t": token},
+    ).scalar()
+
+
+_PUBLIC_SQL = """
+WITH cells AS (
+    SELECT g.cell_code, g.name, ST_PointOnSurface(g.geom) AS pt
+    FROM grid_cells g JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
+    WHERE CAST(:xmin AS float8) IS NULL
+       OR ST_Intersects(g.geom, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))
+), communities_pt AS (
+    SELECT m.code, m.name, ST_PointOnSurface(m.geom) AS pt FROM communities m
+)
+SELECT c.case_no, c.category, c.kind, c.state, c.description, c.channel, c.service_item,
+       c.received_at, c.due_at, c.closed_at, c.department, c.escalation_level, c.satisfaction,
+       c.cell_code, c.community_code, cl.name AS cell_name, m.name AS community_name,
+       c.citizen_name,
+       ST_X(coalesce(cl.pt, m.pt)) AS lon, ST_Y(coalesce(cl.pt, m.pt)) AS lat,
+       hs.cell_code AS handler_cell_code, hc.name AS handler_cell_name,
+       hm.name AS handler_community_name,
+       e.at AS updated_at, e.action AS last_action,
+       r.token, r.media_url
+FROM cases c
+LEFT JOIN cells cl ON cl.cell_code = c.cell_code
+LEFT JOIN communities_pt m ON m.code = c.community_code
+LEFT JOIN staff hs ON hs.id = c.handler_staff_id
+LEFT JOIN LATERAL (
+    SELECT g.name FROM grid_cells g JOIN grid_plans p ON p.id = g.plan_id
+    AND p.state = 'published' WHERE g.cell_code = hs.cell_code LIMIT 1) hc ON true
+LEFT JOIN communities hm ON hm.code = hs.community_code
+LEFT JOIN LATERAL (
+    SELECT x.at, x.action FROM case_events x WHERE x.case_id = c.id
+    ORDER BY x.seq DESC LIMIT 1) e ON true
+LEFT JOIN open311_requests r ON r.case_id = c.id
+WHERE (CAST(:nos AS text[]) IS NULL OR c.case_no = ANY (CAST(:nos AS text[])))
+  AND (CAST(:cats AS text[]) IS NULL OR c.category = ANY (CAST(:cats AS text[])))
+  AND (CAST(:states AS text[]) IS NULL OR c.state = ANY (CAST(:states AS text[])))
+  AND (CAST(:since AS timestamptz) IS NULL OR c.received_at >= :since)
+  AND (CAST(:until AS timestamptz) IS NULL OR c.received_at <= :until)
+  AND (CAST(:xmin AS float8) IS NULL
+       OR (cl.pt IS NOT NULL
+           AND ST_Intersects(cl.pt, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)))
+       OR (c.cell_code IS NULL AND m.pt IS NOT NULL
+           AND ST_Intersects(m.pt, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))))
+ORDER BY c.received_at DESC, c.case_no DESC
+LIMIT :limit
+"""
+
+
+def public_requests(
+    session: Session,
+    *,
+    case_nos: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    states: Sequence[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    limit: int = 1000,
+) -> list[Any]:
+    """Cases as GeoReport shows them, newest first (RLS applies: the acting key's scope).
+
+    ``citizen_name`` comes back only so the service can scrub it out of the description; it
+    never leaves the service.
+    """
+    xmin, ymin, xmax, ymax = bbox if bbox else (None, None, None, None)
+    result = session.execute(
+        text(_PUBLIC_SQL),
+        {
+            "nos": list(case_nos) if case_nos else None,
+            "cats": list(categories) if categories else None,
+            "states": list(states) if states else None,
+            "since": since,
+            "until": until,
+            "xmin": xmin,
+            "ymin": ymin,
+            "xmax": xmax,
+            "ymax": ymax,
+            "limit": int(limit),
+        },
+    )
+    return list(result.all())
+
+
+def subdistrict_extent(session: Session) -> tuple[float, float, float, float] | None:
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) AS e FROM communities) x"
+        )
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
