@@ -486,7 +486,10 @@ def get_requests(*, session: Session, params: Mapping[str, str]) -> list[dict[st
     ids = [s.strip() for s in (params.get("service_request_id") or "").split(",") if s.strip()]
     codes = [s.strip() for s in (params.get("service_code") or "").split(",") if s.strip()]
     for code in codes:
-        _check_service(code)
+        if code not in SERVICE_CATEGORIES:
+            raise InvalidInputError(
+                f"service_code {code!r} 不是本系统的服务代码；可选：{'、'.join(SERVICE_CATEGORIES)}"
+            )
     start = parse_datetime(params.get("start_date"), "start_date")
     end = parse_datetime(params.get("end_date"), "end_date")
     if start and end and start > end:
