@@ -6,6 +6,10 @@ run: setup
 	@if [ "$${LIANXIN_DEMO:-1}" != 0 ]; then \
 	  .venv/bin/lianxin demo load --if-empty && .venv/bin/lianxin users seed-demo; \
 	else echo "LIANXIN_DEMO=0：不载入示例数据；用 .venv/bin/lianxin users add 创建账号"; fi
+	@# open311 area: the Open311 API (uvicorn) beside Streamlit, stopped with it
+	@trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	API_PORT=$${API_PORT:-8502} .venv/bin/python -m api & api=$$!; \
+	echo "Open311 接口：http://$${API_HOST:-127.0.0.1}:$${API_PORT:-8502}/open311/v2/discovery.json"; \
 	.venv/bin/streamlit run app.py --server.port $${PORT:-8501}
 
 test: setup-test
