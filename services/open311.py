@@ -477,7 +477,6 @@ def _public(row: Any) -> dict[str, Any]:
         "lianxin_state": state,
         "lianxin_state_name": label,
         "interface_used": CHANNELS.get(row.channel, row.channel),
-        "token": str(row.token) if row.token is not None else None,
     }
 
 
