@@ -305,7 +305,12 @@ def create_app(url: str | None = None) -> FastAPI:
                     params=params,
                     attributes=attributes,
                     media=media,
-                    gazetteer=backend.gazetteer(session),
+                    # built once, and only when an address is to be geocoded
+                    gazetteer=(
+                        backend.gazetteer(session)
+                        if params.get("address_string") and not params.get("lat")
+                        else None
+                    ),
                 )
             ]
 
