@@ -45,27 +45,58 @@ def case_no_for_token(session: Session, token: str) -> str | None:
     ).scalar()
 
 
+_COMMON = """(CAST(:nos AS text[]) IS NULL OR c.case_no = ANY (CAST(:nos AS text[])))
+      AND (CAST(:cats AS text[]) IS NULL OR c.category = ANY (CAST(:cats AS text[])))
+      AND (CAST(:states AS text[]) IS NULL OR c.state = ANY (CAST(:states AS text[])))
+      AND (CAST(:since AS timestamptz) IS NULL OR c.received_at >= :since)
+      AND (CAST(:until AS timestamptz) IS NULL OR c.received_at <= :until)"""
+
 _PUBLIC_SQL = """
-WITH cells AS (
-    SELECT g.cell_code, g.name, ST_PointOnSurface(g.geom) AS pt
+WITH env AS (
+    SELECT CASE WHEN CAST(:xmin AS float8) IS NULL THEN NULL
+                ELSE ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490) END AS g
+), in_box AS MATERIALIZED (
+    -- cells whose public point is in the bbox (only when a bbox is given)
+    SELECT g.cell_code FROM grid_cells g
+    JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published', env
+    WHERE env.g IS NOT NULL AND g.geom && env.g
+      AND ST_Intersects(ST_PointOnSurface(g.geom), env.g)
+), communities_in_box AS MATERIALIZED (
+    SELECT m.code FROM communities m, env
+    WHERE env.g IS NOT NULL AND m.geom && env.g
+      AND ST_Intersects(ST_PointOnSurface(m.geom), env.g)
+), picked AS MATERIALIZED (
+    -- three branches so each can use its index: no bbox (received_at), cells in the bbox
+    -- (cell_code), unplaced cases of communities in the bbox (community_code)
+    (SELECT c.* FROM cases c WHERE {common} AND CAST(:xmin AS float8) IS NULL
+     ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
+    UNION ALL
+    (SELECT c.* FROM cases c WHERE {common}
+       AND c.cell_code = ANY (ARRAY(SELECT cell_code FROM in_box))
+     ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
+    UNION ALL
+    (SELECT c.* FROM cases c WHERE {common} AND c.cell_code IS NULL
+       AND c.community_code = ANY (ARRAY(SELECT code FROM communities_in_box))
+     ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
+), cells AS MATERIALIZED (
+    SELECT DISTINCT ON (g.cell_code) g.cell_code, g.name, ST_PointOnSurface(g.geom) AS pt
     FROM grid_cells g JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
-    WHERE CAST(:xmin AS float8) IS NULL
-       OR ST_Intersects(g.geom, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))
-), communities_pt AS (
-    SELECT m.code, m.name, ST_PointOnSurface(m.geom) AS pt FROM communities m
+    WHERE g.cell_code IN (SELECT cell_code FROM picked)
+    ORDER BY g.cell_code
 )
 SELECT c.case_no, c.category, c.kind, c.state, c.description, c.channel, c.service_item,
        c.received_at, c.due_at, c.closed_at, c.department, c.escalation_level, c.satisfaction,
        c.cell_code, c.community_code, cl.name AS cell_name, m.name AS community_name,
        c.citizen_name,
-       ST_X(coalesce(cl.pt, m.pt)) AS lon, ST_Y(coalesce(cl.pt, m.pt)) AS lat,
+       ST_X(coalesce(cl.pt, ST_PointOnSurface(m.geom))) AS lon,
+       ST_Y(coalesce(cl.pt, ST_PointOnSurface(m.geom))) AS lat,
        hs.cell_code AS handler_cell_code, hc.name AS handler_cell_name,
        hm.name AS handler_community_name,
        e.at AS updated_at, e.action AS last_action,
        r.token, r.media_url
-FROM cases c
+FROM picked c
 LEFT JOIN cells cl ON cl.cell_code = c.cell_code
-LEFT JOIN communities_pt m ON m.code = c.community_code
+LEFT JOIN communities m ON m.code = c.community_code
 LEFT JOIN staff hs ON hs.id = c.handler_staff_id
 LEFT JOIN LATERAL (
     SELECT g.name FROM grid_cells g JOIN grid_plans p ON p.id = g.plan_id
@@ -75,19 +106,9 @@ LEFT JOIN LATERAL (
     SELECT x.at, x.action FROM case_events x WHERE x.case_id = c.id
     ORDER BY x.seq DESC LIMIT 1) e ON true
 LEFT JOIN open311_requests r ON r.case_id = c.id
-WHERE (CAST(:nos AS text[]) IS NULL OR c.case_no = ANY (CAST(:nos AS text[])))
-  AND (CAST(:cats AS text[]) IS NULL OR c.category = ANY (CAST(:cats AS text[])))
-  AND (CAST(:states AS text[]) IS NULL OR c.state = ANY (CAST(:states AS text[])))
-  AND (CAST(:since AS timestamptz) IS NULL OR c.received_at >= :since)
-  AND (CAST(:until AS timestamptz) IS NULL OR c.received_at <= :until)
-  AND (CAST(:xmin AS float8) IS NULL
-       OR (cl.pt IS NOT NULL
-           AND ST_Intersects(cl.pt, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)))
-       OR (c.cell_code IS NULL AND m.pt IS NOT NULL
-           AND ST_Intersects(m.pt, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))))
 ORDER BY c.received_at DESC, c.case_no DESC
 LIMIT :limit
-"""
+""".replace("{common}", _COMMON)
 
 
 def public_requests(
