@@ -120,14 +120,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))
     from db.engine import session_scope
+    from db.open311 import city_size
     from services.api_keys import add_key
 
     with session_scope(args.url) as s:
         key = add_key(
             f"bench-{int(time.time())}", session=s, rate_per_minute=100_000, by="bench"
         ).key
-        cases = s.connection().exec_driver_sql("SELECT count(*) FROM cases").scalar_one()
-        cells = s.connection().exec_driver_sql("SELECT count(*) FROM grid_cells").scalar_one()
+        cases, cells = city_size(s)
     load_before = os.getloadavg()
     proc, root = _serve(args.url)
     base = root + "/open311/v2"

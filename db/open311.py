@@ -146,11 +146,12 @@ def public_requests(
     return list(result.all())
 
 
-def subdistrict_extent(session: Session) -> tuple[float, float, float, float] | None:
+def city_size(session: Session) -> tuple[int, int]:
+    """(cases, cells of the published plans), for the benchmark's report."""
     row = session.execute(
         text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            "(SELECT ST_Extent(geom) AS e FROM communities) x"
+            "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM grid_cells g "
+            "JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published')"
         )
     ).one()
-    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+    return int(row[0]), int(row[1])
