@@ -139,3 +139,23 @@ def test_interactive_docs_are_off_offline_rule(api):
         r = httpx.get(root + path, timeout=30)
         assert r.status_code == 404
         assert "cdn" not in r.text.lower()
+
+
+def test_control_characters_and_markup_in_a_description_keep_the_xml_valid(api, clerk_key, place):
+    text = "路灯\x01不亮 <b>&amp;</b> ]]>"
+    r = httpx.post(
+        f"{api.base}/requests.json",
+        data={
+            "api_key": clerk_key,
+            "service_code": "health",
+            "lat": str(place["lat"]),
+            "long": str(place["lon"]),
+            "description": text,
+        },
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    case_no = r.json()[0]["service_request_id"]
+    xml = httpx.get(f"{api.base}/requests/{case_no}.xml", timeout=30)
+    root = ET.fromstring(xml.content)  # raises on an invalid document
+    assert root.find("request").findtext("description") == "路灯不亮 <b>&amp;</b> ]]>"
