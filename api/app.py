@@ -43,6 +43,7 @@ API_CALL = "api_call"
 PUBLIC_RATE_PER_MINUTE = 1200
 PUBLIC_TOKEN_REFRESH_S = 3600
 MAX_PART_BYTES = 12 * 1024 * 1024
+MAX_BODY_BYTES = 13 * 1024 * 1024  # a 10 MB photo and the form fields, with room to spare
 
 
 class Refused(Exception):
@@ -276,6 +277,14 @@ def create_app(url: str | None = None) -> FastAPI:
         params: dict[str, str] = {}
         attributes: dict[str, str] = {}
         media: open311.Media | None = None
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return errors(
+                "xml" if fmt == "xml" else "json",
+                413,
+                f"请求体为 {int(declared) / 1024 / 1024:.1f} MB，超过上限 "
+                f"{MAX_BODY_BYTES // (1024 * 1024)} MB（附件不超过 10 MB）",
+            )
         try:
             form = await request.form(max_part_size=MAX_PART_BYTES)
         except Exception:  # noqa: BLE001 - python-multipart's refusal, in GeoReport's format

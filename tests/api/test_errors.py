@@ -159,3 +159,16 @@ def test_control_characters_and_markup_in_a_description_keep_the_xml_valid(api, 
     xml = httpx.get(f"{api.base}/requests/{case_no}.xml", timeout=30)
     root = ET.fromstring(xml.content)  # raises on an invalid document
     assert root.find("request").findtext("description") == "路灯不亮 <b>&amp;</b> ]]>"
+
+
+def test_an_oversized_body_is_refused_before_it_is_parsed(api, clerk_key):
+    before = _counts(api.db_url)
+    body = b"api_key=" + clerk_key.encode() + b"&description=" + b"x" * (14 * 1024 * 1024)
+    r = httpx.post(
+        f"{api.base}/requests.json",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        timeout=120,
+    )
+    assert "超过上限" in _refused(r, 413)
+    assert _counts(api.db_url) == before
