@@ -82,11 +82,9 @@ class Backend:
     def public_token(self) -> str:
         with self._lock:
             if self._public is None or time.monotonic() - self._public[1] > PUBLIC_TOKEN_REFRESH_S:
-                from db.engine import session_scope
-                from services.api_keys import public_reader_token
+                from services.api_keys import new_public_reader_token
 
-                with session_scope(self.url) as s:
-                    self._public = (public_reader_token(session=s), time.monotonic())
+                self._public = (new_public_reader_token(url=self.url), time.monotonic())
             return self._public[0]
 
     def gazetteer(self, session: Any) -> Any:
@@ -106,10 +104,8 @@ class Backend:
         need_key: bool = False,
     ) -> Any:
         """Run ``work(session, key)`` as the caller; audit it; raise Refused/LianxinError."""
-        from db import api_keys
-        from db.access import acting_session
         from services import audit
-        from services.api_keys import PUBLIC_USERNAME
+        from services.api_keys import PUBLIC_USERNAME, api_session, current_key
 
         api_key = (api_key or "").strip() or None
         public = {"id": None, "username": PUBLIC_USERNAME, "role": "leader"}
@@ -118,9 +114,9 @@ class Backend:
         try:
             if need_key and api_key is None:
                 raise Refused(400, "缺少 api_key：提交诉求须使用分配给本系统的接口密钥")
-            with acting_session(api_key or self.public_token(), url=self.url, touch=False) as s:
+            with api_session(api_key or self.public_token(), url=self.url) as s:
                 if api_key is not None:
-                    key = api_keys.current_key(s)
+                    key = current_key(session=s)
                     if key is None:
                         raise Refused(403, "api_key 无效、已吊销或已过期，请联系街道管理员")
                     identity = key
@@ -149,10 +145,8 @@ class Backend:
         except Exception as exc:
             status = _status_of(exc)
             try:
-                with acting_session(
-                    api_key if identity is not public else self.public_token(),
-                    url=self.url,
-                    touch=False,
+                with api_session(
+                    api_key if identity is not public else self.public_token(), url=self.url
                 ) as s:
                     audit.record(
                         s,

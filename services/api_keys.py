@@ -13,7 +13,10 @@ The public reader (anonymous ``GET``s of the Open311 API) is an account of role 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -159,3 +162,29 @@ def public_reader_token(*, session: Session) -> str:
         client="open311-public",
     )
     return token
+
+
+# --- for the API (api/app.py calls these; it imports nothing from db/) ----------------------
+
+
+@contextmanager
+def api_session(token: str | None, *, url: str | None = None) -> Iterator[Session]:
+    """One request's transaction on the app role, acting as the key (or the public reader).
+
+    ``touch=False``: a key's session never idles out, and a request writes no session row.
+    """
+    with access.acting_session(token, url=url, touch=False) as session:
+        yield session
+
+
+def current_key(*, session: Session) -> dict[str, Any] | None:
+    """The acting API key (id, name, channel, rate_per_minute, username, role), or None."""
+    return api_keys.current_key(session)
+
+
+def new_public_reader_token(*, url: str | None = None) -> str:
+    """:func:`public_reader_token` in its own committed transaction (owner's connection)."""
+    from db.engine import session_scope
+
+    with session_scope(url) as session:
+        return public_reader_token(session=session)
