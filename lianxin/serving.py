@@ -180,10 +180,12 @@ def serve(
             [py, "-m", "lianxin.cli", "stats", "refresh", "--every", str(refresh_every_s)],
         )
     if api_port:
-        start(
-            "api",
-            [py, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(api_port)],
-        )
+        # the Open311 API (api/__main__.py) on API_HOST:api_port; HAProxy also routes
+        # /open311/ on the main port to it
+        env["API_PORT"] = str(api_port)
+        start("api", [py, "-m", "api"])
+    if api_port:
+        print(f"Open311 接口：http://127.0.0.1:{api_port}/open311/v2/discovery.json", flush=True)
     for w in pool:
         if not _wait_healthy(w.port, timeout_s=90):
             _stop(children)

@@ -54,6 +54,8 @@ CHANNELS: dict[str, str] = {
     "agent": "社区代办员",
     "visit": "下访走访",
     "hotline": "12345热线",
+    # open311 area: cases posted through the Open311 API by the city management platform
+    "platform": "城市运管服平台",
 }
 
 CASE_STATES: dict[str, str] = {

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012_background_refresh"
-down_revision: str | Sequence[str] | None = "0007_import_scope"
+down_revision: str | Sequence[str] | None = "0011_api_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
