@@ -78,7 +78,7 @@ backend api
     return f"""# Written by `lianxin serve`; edit lianxin/serving.py, not this file.
 global
     maxconn 4096
-    log stderr format short local0 notice
+    log stderr format short local0 warning
 
 defaults
     mode http
@@ -190,6 +190,9 @@ def serve(
         if not _wait_healthy(w.port, timeout_s=90):
             _stop(children)
             raise InvalidInputError(f"Streamlit 进程 {w.name}（端口 {w.port}）未能启动")
+    if api_port and not _wait_healthy(api_port, timeout_s=60, path="/open311/v2/discovery.json"):
+        _stop(children)
+        raise InvalidInputError(f"Open311 接口（端口 {api_port}）未能启动")
     start("haproxy", [haproxy, "-W", "-db", "-f", str(cfg)])
     print(
         f"连心网已启动：http://{'localhost' if bind in ('0.0.0.0', '127.0.0.1') else bind}:{port}"
