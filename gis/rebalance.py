@@ -138,6 +138,7 @@ def rebalance(
     max_weight_excess: float = 0.5,
     retired_codes: Iterable[str] = (),
     edge_tolerance_m: float = 0.5,
+    drop_outside: bool = False,
 ) -> RebalanceResult:
     """Bring every cell back within its household range, moving the fewest households.
 
@@ -155,6 +156,10 @@ def rebalance(
         Most a cell's weight may exceed its community's average cell weight (0.5 = 50 % above).
     retired_codes : iterable of str
         Codes retired earlier, never to be handed out again.
+    drop_outside : bool, default False
+        Leave out household points outside every block (counted in the summary's
+        ``households_outside``) instead of refusing them — for the database, where a
+        household may be placed outside the sub-district's blocks.
     edge_tolerance_m : float, default 0.5
         Blocks are neighbours when they share more than this length of boundary (a corner or a
         digitising sliver does not count).
@@ -210,7 +215,11 @@ def rebalance(
     pts = _to(np.asarray(pts_frame.geometry.array), pts_frame.crs, work)
     point_block = _points_in_blocks(pts, geoms)
     outside = np.flatnonzero(point_block < 0)
-    if len(outside):
+    if len(outside) and drop_outside:
+        keep = point_block >= 0
+        households = households.iloc[np.flatnonzero(keep)]
+        pts, point_block = pts[keep], point_block[keep]
+    elif len(outside):
         rows = "、".join(str(int(i) + 1) for i in outside[:5])
         raise InvalidInputError(
             f"有 {len(outside):,} 个住户点不在任何街区内（第 {rows} 个点"
@@ -254,7 +263,9 @@ def rebalance(
     new_code = assign_codes(
         units.cell, state.label, units.hh, units.comm, units.geom, retired_codes=retired_codes
     )
-    return _result(blocks, work, units, new_code, bounds, max_weight_excess, problems, started)
+    out = _result(blocks, work, units, new_code, bounds, max_weight_excess, problems, started)
+    out.summary["households_outside"] = int(len(outside))
+    return out
 
 
 def households_moved(old: np.ndarray, new: np.ndarray, households: np.ndarray) -> int:
@@ -1030,9 +1041,8 @@ def _result(
     started: float,
 ) -> RebalanceResult:
     moved = u.cell != new_code
-    geo = gpd.GeoSeries(u.geom, crs=work)
-    if pyproj.CRS.from_user_input(blocks.crs) != work:
-        geo = geo.to_crs(blocks.crs)
+    geom_out, reshaped = _output_geometries(np.asarray(blocks.geometry.array), blocks.crs, work, u)
+    geo = gpd.GeoSeries(geom_out, crs=blocks.crs)
     frame = gpd.GeoDataFrame(
         {
             "block_id": u.block_id.astype(str),
@@ -1044,6 +1054,7 @@ def _result(
             "households": u.hh,
             "weight": u.weight,
             "moved": moved,
+            "reshaped": reshaped,
         },
         geometry=geo.to_numpy(),
         crs=blocks.crs,
@@ -1145,6 +1156,62 @@ def _result(
         problems=probs,
         summary=summary,
     )
+
+
+def _output_geometries(
+    original: np.ndarray, crs: object, work: pyproj.CRS, u: _Units
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit polygons in the input CRS that form an exact coverage with the untouched blocks.
+
+    A whole block is returned exactly as it came in (no reprojection round trip). A part of a
+    split block is its Voronoi region brought back to the input CRS and clipped to the block's
+    own input polygon, so its outer edges keep the block's vertices. Where a line between
+    parts meets the block's edge, that new vertex is also inserted into every neighbouring
+    block (``reshaped``), so the shared edges still match vertex for vertex.
+    """
+    out = original[u.block].copy()
+    reshaped = np.zeros(len(u.block), dtype=bool)
+    split = np.flatnonzero(u.part > 0)
+    if not len(split):
+        return out, reshaped
+    regions = _to(u.geom[split], work, pyproj.CRS.from_user_input(crs))
+    out[split] = shapely.intersection(regions, original[u.block[split]])
+    tree = shapely.STRtree(original)
+    whole_of_block = {int(b): i for i, b in enumerate(u.block) if u.part[i] == 0}
+    for b in np.unique(u.block[split]):
+        block = original[b]
+        old = {tuple(c) for c in shapely.get_coordinates(block)}
+        new = [
+            c
+            for i in split[u.block[split] == b]
+            for c in shapely.get_coordinates(out[i])
+            if tuple(c) not in old
+        ]
+        if not new:
+            continue
+        points = shapely.multipoints(np.array(new))
+        edge = shapely.boundary(block)
+        on_edge = [
+            p for p in shapely.get_parts(points) if shapely.distance(p, edge) < 1e-9 * _scale(block)
+        ]
+        if not on_edge:
+            continue
+        snap_to = shapely.multipoints([p.coords[0] for p in on_edge])
+        for j in tree.query(block, predicate="intersects"):
+            if j == b or int(j) not in whole_of_block:
+                continue
+            i = whole_of_block[int(j)]
+            snapped = shapely.snap(out[i], snap_to, 1e-9 * _scale(block))
+            if not shapely.equals_exact(snapped, out[i], 0):
+                out[i] = snapped
+                reshaped[i] = True
+    return out, reshaped
+
+
+def _scale(geom: shapely.Geometry) -> float:
+    """1 for degrees, ~1e5 for metres: tolerances written in degrees."""
+    x0, y0, x1, y1 = geom.bounds
+    return 1.0 if max(abs(x0), abs(x1)) <= 360 and max(abs(y0), abs(y1)) <= 90 else 1e5
 
 
 def _max_share(cells: pd.DataFrame, col: str) -> float:
