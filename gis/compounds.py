@@ -61,6 +61,7 @@ class BlockSplit:
 
 
 _NUM = re.compile(r"(\d+)")
+_LOOSE = "未编号住户组"
 
 
 def natural_key(text: str) -> tuple[object, ...]:
@@ -107,28 +108,31 @@ def split_block(
     if not known.any():
         return BlockSplit(whole.parts, whole.buildings, whole.point_part, "no_buildings")
     ids = sorted({str(b) for b in bld[known]}, key=natural_key)
-    if len(ids) == 1:
+    if len(ids) == 1 and known.all():
         return BlockSplit([block], [ids], whole.point_part, "one_building")
     index = {b: i for i, b in enumerate(ids)}
     bi = np.array([index[str(b)] if b is not None else -1 for b in bld])
+    # Households without a building number are free points, not a building: they are cut
+    # into location groups of at most a quarter of the maximum (by the same bisection), each
+    # of which then acts as one "building" of the compound.
+    if (~known).any():
+        loose = np.flatnonzero(~known)
+        chunks = max(1, math.ceil(w[loose].sum() / max(1, max_households // 4)))
+        pieces = _bisect(list(range(len(loose))), xy[loose], w[loose], min(chunks, len(loose)))
+        for n, piece in enumerate(pieces):
+            bi[loose[piece]] = len(ids)
+            ids.append(f"{_LOOSE}{n + 1}")
     centre = np.array([xy[bi == i].mean(axis=0) for i in range(len(ids))])
     centre = _separate(centre)
     cells = _voronoi(block, centre)
-    # Households without a building number go with the building whose Voronoi cell holds them.
-    if (~known).any():
-        pts = shapely.points(xy[~known])
-        inside = np.full(len(pts), -1)
-        for i, cell in enumerate(cells):
-            hit = shapely.covers(cell, pts) & (inside < 0)
-            inside[hit] = i
-        far = inside < 0
-        if far.any():
-            d = np.hypot(*(xy[~known][far][:, None, :] - centre[None, :, :]).transpose(2, 0, 1))
-            inside[far] = np.argmin(d, axis=1)
-        bi[~known] = inside
     load = np.bincount(bi, weights=w, minlength=len(ids))
     k = min(max(1, math.ceil(load.sum() / max_households)), len(ids))
     groups = _bisect(list(range(len(ids))), centre, load, k)
+    # Lumpy buildings can leave a group over the maximum: one more part until none is, unless
+    # the group is a single building (which is never cut).
+    while k < len(ids) and any(load[g].sum() > max_households and len(g) > 1 for g in groups):
+        k += 1
+        groups = _bisect(list(range(len(ids))), centre, load, k)
     problem = "building_too_big" if any(load[g].sum() > max_households for g in groups) else None
     part_of_building = np.empty(len(ids), dtype=int)
     for p, g in enumerate(groups):

@@ -83,7 +83,8 @@ _PROBLEM_COLUMNS = ["kind", "community_code", "cell_code", "block_ids", "househo
 _MAX_ITER = 10_000
 _MILP_MAX_UNITS = 80  # communities up to this many units get the exact MILP when stuck
 _MILP_SECONDS = 3.0
-_EXTRA_CELLS = 3  # cells beyond the clamped count tried when the blocks are too lumpy
+_TRIAL_MOVES = 400  # flow re-solves for trial moves, per community and cell count
+_EXTRA_CELLS = 2  # cells more (or fewer) than the clamped count tried when blocks are lumpy
 
 
 @dataclass(frozen=True)
@@ -649,7 +650,13 @@ def _rebalance_community(
         k = min(max(len(cells), k_lo), k_hi)
         start = st.snapshot()
         best: tuple[int, int, dict[str, object]] | None = None
-        for kk in range(k, max(k, k_hi) + 1):
+        tries = [k] + [
+            c
+            for n in range(1, _EXTRA_CELLS + 1)
+            for c in (k + n, k - n)
+            if k_lo <= c <= k_hi
+        ]
+        for kk in tries:
             st.restore(start)
             _set_count(st, comp, kk, lo, hi, caps)
             for c in st.cells_of(comp):
@@ -658,7 +665,7 @@ def _rebalance_community(
             pen = _penalty(st, st.cells_of(comp), eff_lo, caps)
             if best is None or pen < best[0]:
                 best = (pen, kk, st.snapshot())
-            if pen == 0 or kk - k >= _EXTRA_CELLS:
+            if pen == 0:
                 break
         assert best is not None
         st.restore(best[2])
@@ -787,6 +794,9 @@ def _penalty(st: _State, cells: list[str], lo: int, caps: dict[str, int]) -> int
 
 
 def _repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> None:
+    # Each trial move re-solves the flow; a community gets a bounded number of them (the MILP
+    # takes over for small ones when this runs out).
+    budget = [_TRIAL_MOVES]
     for _ in range(_MAX_ITER):
         cells = st.cells_of(comp)
         solved = _flow(st, cells, lo, caps)
@@ -829,15 +839,19 @@ def _repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> None:
         # this cannot cycle); ties go to the smaller move.
         base = cost + _penalty(st, cells, lo, caps)
         best: tuple[float, int, int, str] | None = None
-        for c in cells:
-            for d in sorted(st.neighbours(c)):
-                if d not in caps:
-                    continue
+        # Borders the flow uses first; every border only when none of those helps.
+        on_flow = [(c, d) for c in cells for d, f in flow.get(c, {}).items() if d in caps and f > 0]
+        every = [(c, d) for c in cells for d in sorted(st.neighbours(c)) if d in caps]
+        for pairs in (on_flow, every):
+            if best is not None or budget[0] <= 0:
+                break
+            for c, d in pairs:
                 for i in st.border(c, d):
                     if not st.movable[i] or st.u.hh[i] <= 0 or not st.stays_connected(c, {i}):
                         continue
                     st.move(i, d)
                     after = _flow(st, cells, lo, caps)
+                    budget[0] -= 1
                     score = (after[0] if after else math.inf) + _penalty(st, cells, lo, caps)
                     st.move(i, c)
                     if score < base and (
