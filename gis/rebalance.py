@@ -651,10 +651,7 @@ def _rebalance_community(
         start = st.snapshot()
         best: tuple[int, int, dict[str, object]] | None = None
         tries = [k] + [
-            c
-            for n in range(1, _EXTRA_CELLS + 1)
-            for c in (k + n, k - n)
-            if k_lo <= c <= k_hi
+            c for n in range(1, _EXTRA_CELLS + 1) for c in (k + n, k - n) if k_lo <= c <= k_hi
         ]
         for kk in tries:
             st.restore(start)
