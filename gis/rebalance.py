@@ -83,7 +83,7 @@ _PROBLEM_COLUMNS = ["kind", "community_code", "cell_code", "block_ids", "househo
 _MAX_ITER = 10_000
 _MILP_MAX_UNITS = 80  # communities up to this many units get the exact MILP when stuck
 _MILP_SECONDS = 3.0
-_TRIAL_MOVES = 400  # flow re-solves for trial moves, per community and cell count
+_TRIAL_MOVES = 30  # flow re-solves for trial moves, per community and cell count
 _EXTRA_CELLS = 2  # cells more (or fewer) than the clamped count tried when blocks are lumpy
 
 
@@ -786,6 +786,10 @@ def _flow(
     return float(cost), flow
 
 
+def _off(t: int, lo: int, hi: int) -> int:
+    return max(0, lo - t) + max(0, t - hi)
+
+
 def _penalty(st: _State, cells: list[str], lo: int, caps: dict[str, int]) -> int:
     return sum(max(0, lo - st.total(c)) + max(0, st.total(c) - caps[c]) for c in cells)
 
@@ -794,15 +798,46 @@ def _repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> None:
     # Each trial move re-solves the flow; a community gets a bounded number of them (the MILP
     # takes over for small ones when this runs out).
     budget = [_TRIAL_MOVES]
+    iterations = [4 * len(comp) + 20]
     for _ in range(_MAX_ITER):
+        # 1. The cheapest way out: a single border move that lowers the households out of
+        # range (no flow to solve). Mixed with step 2 this could in principle go back and
+        # forth, so the whole loop is capped by the iteration count.
         cells = st.cells_of(comp)
+        pen = _penalty(st, cells, lo, caps)
+        if pen == 0:
+            return
+        quick: tuple[int, int, int, str] | None = None
+        for c in cells:
+            tc = st.total(c)
+            for d in sorted(st.neighbours(c)):
+                if d not in caps:
+                    continue
+                td = st.total(d)
+                for i in st.border(c, d):
+                    h = int(st.u.hh[i])
+                    if not st.movable[i] or h <= 0:
+                        continue
+                    delta = (
+                        _off(tc - h, lo, caps[c])
+                        + _off(td + h, lo, caps[d])
+                        - _off(tc, lo, caps[c])
+                        - _off(td, lo, caps[d])
+                    )
+                    if delta < 0 and (quick is None or (delta, h) < (quick[0], quick[1])):
+                        if st.stays_connected(c, {i}):
+                            quick = (delta, h, i, d)
+        if quick is not None and pen > 0 and iterations[0] > 0:
+            iterations[0] -= 1
+            st.move(quick[2], quick[3])
+            continue
         solved = _flow(st, cells, lo, caps)
         if solved is None:
             return
         cost, flow = solved
         if cost == 0 and _penalty(st, cells, lo, caps) == 0:
             return
-        # 1. Realise the flow with whole units that fit what is owed on a border.
+        # 2. Realise the flow with whole units that fit what is owed on a border.
         moved = False
         progress = True
         while progress:
@@ -831,7 +866,7 @@ def _repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> None:
                     break
         if moved:
             continue
-        # 2. Units are lumpier than the flow: the single move between neighbouring cells that
+        # 3. Units are lumpier than the flow: the single move between neighbouring cells that
         # most lowers flow value + households out of range (a strictly falling potential, so
         # this cannot cycle); ties go to the smaller move.
         base = cost + _penalty(st, cells, lo, caps)
