@@ -94,7 +94,10 @@ def test_a_grown_compound_is_rebalanced_into_a_draft_that_checks_clean(demo_sess
     for code in summary["kept_codes"]:
         assert cells.at[code, "leader_staff_id"] == before.at[code, "leader_staff_id"]
     audit = s.execute(
-        text("SELECT count(*) FROM audit_log WHERE action = 'plan.rebalance_draft'")
+        text(
+            "SELECT count(*) FROM audit_log WHERE action = 'plan.rebalance_draft' AND target = :t"
+        ),
+        {"t": f"plan:{draft.id}"},
     ).scalar()
     assert audit == 1
 
