@@ -879,6 +879,8 @@ def _repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> None:
                 break
             for c, d in pairs:
                 for i in st.border(c, d):
+                    if budget[0] <= 0:
+                        break
                     if not st.movable[i] or st.u.hh[i] <= 0 or not st.stays_connected(c, {i}):
                         continue
                     st.move(i, d)
