@@ -84,6 +84,14 @@ PAGES: list[PageSpec] = [
         ("planner", "admin"),
         section="网格规划",
     ),
+    # --- rebalance (方案编辑 → 动态调整, issue 13) ---
+    PageSpec(
+        "app_pages/plan_rebalance.py",
+        "动态调整",
+        ":material/balance:",
+        ("planner", "admin"),
+        section="网格规划",
+    ),
     PageSpec(
         "app_pages/plan_history.py",
         "方案历史",

@@ -65,11 +65,9 @@ def _set_cookie_response(token: str, request: Any) -> Any:
 
 
 def _redeem(code: str) -> str | None:
-    from db.engine import session_scope
     from services import auth
 
-    with session_scope() as session:  # the owner: login_handoffs is not the app role's
-        return auth.redeem_handoff(code, session=session)
+    return auth.redeem_handoff_in_own_transaction(code)
 
 
 def _client(request: Any) -> str:

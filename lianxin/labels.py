@@ -414,6 +414,67 @@ HOTLINE_DOWNLOAD = "下载退回行（Excel）"
 PAGE_PLANNER = "方案编辑"
 PAGE_PLAN_IMPORT = "导入街巷"
 PAGE_PLAN_HISTORY = "方案历史"
+# --- rebalance (方案编辑 → 动态调整, issue 13) ---
+PAGE_PLAN_REBALANCE = "动态调整"
+REBALANCE_INTRO = (
+    "按当前在册、已定位的住户重新核算每个网格的户数，提出一个移动住户最少的调整草稿："
+    "只在同一社区的相邻网格之间整块移动街区（大院按楼栋），网格保持连片，"
+    "保留多数住户的网格保留原编码和网格长。"
+)
+REBALANCE_NO_PUBLISHED = "还没有已发布的网格方案：动态调整只针对已发布方案。"
+REBALANCE_MIN = "每格户数下限"
+REBALANCE_MAX = "每格户数上限"
+REBALANCE_SHARE = "重点人群负担最多高出社区平均（%）"
+REBALANCE_LIMITS = "各社区户数范围（可逐个修改）"
+REBALANCE_LIMIT_FIELDS = {
+    "community_code": "社区代码",
+    "community_name": "社区",
+    "min_households": "下限",
+    "max_households": "上限",
+}
+REBALANCE_RUN = "生成调整方案"
+REBALANCE_WORKING = "正在按住户重新核算并调整网格…"
+REBALANCE_METRICS = {
+    "households_moved": "调整住户",
+    "cells": "网格数",
+    "out_of_range": "超出户数范围的网格",
+    "share": "最重网格负担（社区平均 = 1）",
+}
+REBALANCE_CODES = "保留编码 {kept} 个；新编码：{new}；撤销编码：{retired}"
+REBALANCE_MAP_BEFORE = "调整前"
+REBALANCE_MAP_AFTER = "调整后（红框为有变动的网格）"
+REBALANCE_MOVES = "移动的街区和楼栋"
+REBALANCE_MOVE_FIELDS = {
+    "block_id": "街区",
+    "buildings": "楼栋",
+    "from_cell": "原网格",
+    "to_cell": "新网格",
+    "households": "户数",
+}
+REBALANCE_LEADERS = "网格长增减"
+REBALANCE_LEADER_FIELDS = {
+    "cell_code": "网格",
+    "leader": "网格长",
+    "change": "增减",
+    "what": "街区/楼栋",
+    "other_cell": "来自/去往",
+    "households": "户数",
+}
+REBALANCE_CHANGE = {"gains": "接收", "loses": "移出"}
+REBALANCE_CELLS = "各网格调整前后"
+REBALANCE_CELL_FIELDS = {
+    "cell_code": "网格",
+    "status": "编码",
+    "households_before": "调整前户数",
+    "households_after": "调整后户数",
+    "weight_before": "调整前重点人群",
+    "weight_after": "调整后重点人群",
+}
+REBALANCE_STATUS = {"kept": "保留", "new": "新增", "retired": "撤销"}
+REBALANCE_NOTHING = "每个网格都在户数范围内，不需要调整。"
+REBALANCE_OUTSIDE = "有 {n} 户的位置不在任何街区内，未计入。"
+REBALANCE_SAVE = "保存为草稿"
+REBALANCE_SAVED = "已保存为草稿“{name}”（第{version}版）：请到“方案编辑”修改、校验并发布。"
 PLAN_PICK = "网格方案"
 PLAN_STATE_LABELS = {
     "draft": "草稿",

@@ -576,3 +576,12 @@ def grant(
         target=f"user:{username}",
         detail={"change": "grant", "from": user["role"], **{k: v for k, v in updates.items()}},
     )
+
+
+def redeem_handoff_in_own_transaction(code: str) -> str | None:
+    """:func:`redeem_handoff` in a transaction of its own, on the owner connection
+    (``login_handoffs`` is not the app role's): for the cookie route, which has no page session."""
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        return redeem_handoff(code, session=session)

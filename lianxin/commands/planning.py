@@ -1,4 +1,4 @@
-"""Grid-planning sub-commands: ``lianxin blocks``, ``lianxin check``, ``lianxin propose``.
+"""Grid-planning sub-commands: ``lianxin blocks``, ``check``, ``propose``, ``rebalance``.
 
 File in, file out; no database. The handlers only read files, call the pure functions in
 ``gis/`` and print; unusable input raises :class:`~lianxin.errors.InvalidInputError`, which
@@ -21,9 +21,11 @@ import shapely
 
 from gis.blocks import blocks_from_streets
 from gis.cells import propose_cells
+from gis.compounds import split_oversized_blocks
 from gis.coverage import KIND_LABELS, check_coverage
 from gis.crs import DISPLAY_CRS
 from gis.io import read_vector, write_layers
+from gis.rebalance import rebalance
 from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS, check_extent, select_streets
 from lianxin.errors import InvalidInputError
 
@@ -105,11 +107,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     r.add_argument("--min-households", type=int, default=300, help="每格户数下限（默认 300）")
     r.add_argument("--max-households", type=int, default=500, help="每格户数上限（默认 500）")
+    r.add_argument(
+        "--building-field",
+        help="住户点的楼栋号字段；超过上限的街区（大院、小区）按楼栋拆分，不拆开楼栋",
+    )
     r.add_argument("--district-code", default="610902", help="6 位区县代码（默认 610902 汉滨区）")
     r.add_argument("--subdistrict-code", default="001", help="3 位街道代码（默认 001）")
     r.add_argument("--layer", help="读取 BLOCKS 中的图层名（默认第一个图层）")
     r.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
     r.set_defaults(handler=run_propose)
+
+    # --- rebalance (issue 13: 动态调整) ---
+    b = subparsers.add_parser(
+        "rebalance",
+        help="按现有户数调整网格方案，移动的住户最少，网格编码保持稳定",
+        description="把每个网格调回户数范围：只在同一社区的相邻网格之间整块移动街区（大院按楼栋），"
+        "网格保持连片；保留多数住户的网格保留原编码，新网格取社区内下一个未用编码，撤销的编码不再使用。"
+        "输出图层 blocks（新 cell_code，拆分的街区按 part 分行）和 moves。"
+        "全部网格在范围内时退出码 0，有网格无法调回时 1，输入无法使用时 2。",
+    )
+    b.add_argument("blocks", metavar="BLOCKS", help="街区文件（面），每个街区带现网格编码")
+    b.add_argument("--cell-field", required=True, help="街区的现网格编码字段，例如 cell_code")
+    b.add_argument("--households", required=True, metavar="POINTS", help="住户点文件")
+    b.add_argument(
+        "--community-field", default="community_code", help="社区代码字段（默认 community_code）"
+    )
+    b.add_argument("--building-field", help="住户点的楼栋号字段（超大街区按楼栋拆分）")
+    b.add_argument("--weight-field", help="住户点的重点人群权重字段（低保、残疾、独居老人等）")
+    b.add_argument("--min-households", type=int, default=300, help="每格户数下限（默认 300）")
+    b.add_argument("--max-households", type=int, default=500, help="每格户数上限（默认 500）")
+    b.add_argument(
+        "--max-weight-excess",
+        type=float,
+        default=0.5,
+        help="网格重点人群负担最多高出社区平均的比例（默认 0.5，即 50%%）",
+    )
+    b.add_argument("-o", "--output", required=True, metavar="OUT", help="输出文件（.gpkg）")
+    b.add_argument("--layer", help="读取 BLOCKS 中的图层名（默认第一个图层）")
+    b.add_argument("--json", action="store_true", help="输出一个 JSON 摘要")
+    b.add_argument("--gcj02", action="store_true", help="输入坐标为 GCJ-02（高德/腾讯地图）经纬度")
+    b.set_defaults(handler=run_rebalance)
 
 
 @contextmanager
@@ -309,6 +346,20 @@ def run_propose(args: argparse.Namespace) -> int:
         communities = _optional(
             args.communities, read_vector, gcj02=args.gcj02, expected="polygon", what="社区"
         )
+        split_notes: list[str] = []
+        count_field = None
+        if args.building_field is not None:
+            if args.min_households > args.max_households:
+                raise InvalidInputError(
+                    f"户数下限 {args.min_households} 大于上限 {args.max_households}"
+                )
+            blocks, households, split_notes = split_oversized_blocks(
+                blocks,
+                households,
+                building_field=args.building_field,
+                max_households=args.max_households,
+            )
+            count_field = "households"
         result = propose_cells(
             blocks,
             households,
@@ -318,8 +369,11 @@ def run_propose(args: argparse.Namespace) -> int:
             district_code=args.district_code,
             subdistrict_code=args.subdistrict_code,
             communities=communities,
+            count_field=count_field,
         )
         write_layers(args.output, {"cells": result.cells})
+    for note in split_notes:
+        print(f"拆分：{note}")
     print(
         f"已生成 {len(result.cells)} 个网格（每格 {args.min_households}–{args.max_households} 户），"
         f"已写入 {args.output}"
@@ -328,3 +382,46 @@ def run_propose(args: argparse.Namespace) -> int:
         print(f"问题：{message}")
     serious = result.problems["kind"] != "no_community"
     return 1 if serious.any() else 0
+
+
+def run_rebalance(args: argparse.Namespace) -> int:
+    if args.min_households > args.max_households:
+        raise InvalidInputError(
+            f"户数下限 --min-households {args.min_households} 大于上限 --max-households "
+            f"{args.max_households}"
+        )
+    with _warnings_to_stderr():
+        blocks = read_vector(
+            args.blocks, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="街区"
+        )
+        households = read_vector(args.households, gcj02=args.gcj02, expected="point", what="住户")
+        try:
+            result = rebalance(
+                blocks,
+                households,
+                cell_field=args.cell_field,
+                community_field=args.community_field,
+                building_field=args.building_field,
+                weight_field=args.weight_field,
+                min_households=args.min_households,
+                max_households=args.max_households,
+                max_weight_excess=args.max_weight_excess,
+            )
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{args.blocks}：{exc}") from exc
+        write_layers(args.output, {"blocks": result.blocks, "moves": result.moves})
+    s = result.summary
+    if args.json:
+        payload = {**s, "problems": result.problems["message"].tolist()}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(
+            f"网格 {s['cells_before']} → {s['cells_after']} 个；超出户数范围 "
+            f"{s['out_of_range_before']} → {s['out_of_range_after']} 个；"
+            f"调整住户 {s['households_moved']:,} 户（{len(result.moves)} 个街区或楼栋组）；"
+            f"保留编码 {len(s['kept_codes'])} 个，新编码 {len(s['new_codes'])} 个，"
+            f"撤销编码 {len(s['retired_codes'])} 个；已写入 {args.output}"
+        )
+        for message in result.problems["message"]:
+            print(f"问题：{message}")
+    return 1 if int(s["out_of_range_after"]) else 0
