@@ -326,6 +326,8 @@ def locate(
     cell, community = cell_at(session, lon=hit.lon, lat=hit.lat)
     if hit.match_type not in PLACED_MATCH_TYPES:
         cell = None  # too rough for a cell; the community is still right
+    if getattr(hit, "conflict", None):
+        cell = community = None  # the address contradicts itself: a person decides where
     return Located(
         float(hit.lon), float(hit.lat), cell, community, hit.match_type, hit.score, hit.matched
     )
