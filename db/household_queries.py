@@ -481,3 +481,26 @@ def resolve_handovers(session: Session, *, household_id: int) -> int:
         {"h": household_id},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def confirmed_at_address(
+    session: Session, *, district_code: str, pairs: list[tuple[str, str]]
+) -> set[str]:
+    """Those household keys of ``pairs`` (key, address) whose household a person placed by
+    hand (待核实, a 核实定位 change) while it had exactly this address text."""
+    if not pairs:
+        return set()
+    rows = session.execute(
+        text(
+            """
+            SELECT h.household_key FROM households h
+            JOIN unnest(CAST(:keys AS text[]), CAST(:addrs AS text[])) AS p(k, a)
+              ON p.k = h.household_key AND p.a = h.address
+            WHERE h.district_code = :d AND h.status = 'active'
+              AND EXISTS (SELECT 1 FROM household_changes c
+                          WHERE c.household_id = h.id AND c.change = '核实定位')
+            """
+        ),
+        {"d": district_code, "keys": [k for k, _ in pairs], "addrs": [a for _, a in pairs]},
+    )
+    return {str(k) for (k,) in rows}

@@ -311,6 +311,8 @@ AUDIT_FIELDS = {
 
 # --- households: roster import, review queue, my cell, notice board ---------------------------
 PAGE_ROSTER_IMPORT = "住户导入"
+# 待核实 handover between cells (helper caseshh)
+REVIEW_HANDED_OVER = "网格 {from_cell} 的 {who} 移交：{name}（{addr}）核实定位在本网格，请确认"
 PAGE_REVIEW_QUEUE = "待核实"
 PAGE_MY_CELL = "我的网格"
 IMPORT_INTRO = (

@@ -171,6 +171,20 @@ def import_roster(
     # An address that contradicts itself (its 社区 is not where its door plate is) is not put
     # in either community's cell: a person decides, told why.
     conflicted = good["conflict"].notna()
+    if conflicted.any():
+        # A person already confirmed this household at this very address (待核实): their
+        # decision stands over the written community, as the remembered plate does.
+        confirmed = q.confirmed_at_address(
+            session,
+            district_code=DISTRICT_CODE,
+            pairs=[
+                (str(k), str(a))
+                for k, a in good.loc[conflicted, ["household_key", "address"]].itertuples(
+                    index=False
+                )
+            ],
+        )
+        conflicted &= ~good["household_key"].isin(confirmed)
     placed = (
         good["match_type"].isin(PLACED_MATCH_TYPES)
         & (good["score"] >= MIN_PLACED_SCORE)
@@ -182,11 +196,11 @@ def import_roster(
         if ok
         else (
             f"{CONFLICT_REASON}：{conflict}"
-            if isinstance(conflict, str)
+            if isinstance(conflict, str) and is_conflict
             else REVIEW_REASONS.get(mt, f"匹配分数低（{score:.2f}）")
         )
-        for ok, mt, score, conflict in zip(
-            placed, good["match_type"], good["score"], good["conflict"], strict=True
+        for ok, mt, score, conflict, is_conflict in zip(
+            placed, good["match_type"], good["score"], good["conflict"], conflicted, strict=True
         )
     ]
 
