@@ -330,6 +330,8 @@ IMPORT_RUNNING = "正在导入…"
 IMPORT_STEP_READ = "读取并检查 {rows:,} 行…"
 IMPORT_STEP_DONE = "导入完成"
 IMPORT_FAILED = "导入失败，未保存任何数据"
+# family members in a roster import (helper caseshh)
+IMPORT_MEMBERS = "家庭成员：导入 {n} 人；退回 {rejected} 行（成员行的位置与原因见下表，户主行退回的成员随之退回）"
 IMPORT_SUCCESS = "导入 {imported:,} 户；待核实 {review:,} 户；退回 {rejected:,} 行"
 IMPORT_SUCCESS_REJECTED = "，可下载原因"
 IMPORT_REJECTED_DOWNLOAD = "下载退回行及原因（.xlsx）"
