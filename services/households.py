@@ -352,9 +352,9 @@ def _write_members(
             {
                 "household_id": ids[r.household_key],
                 "name": r.name,
-                "relation": r.relation,
-                "id_number": r.id_number,
-                "phone": r.phone,
+                "relation": _text_or_none(r.relation),
+                "id_number": _text_or_none(r.id_number),
+                "phone": _text_or_none(r.phone),
             }
             for r in written_rows
             if r.household_key in ids
@@ -362,6 +362,14 @@ def _write_members(
     )
     report.members_imported = int(good["household_key"].isin(set(ids)).sum())
     report.member_rejected_rows = rows[~ok].reset_index(drop=True)
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A cell's text, or None for an empty or missing (NaN) one — never the text 'nan'."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text_ = str(value).strip()
+    return text_ or None
 
 
 def _outside_scope(

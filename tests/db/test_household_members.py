@@ -45,6 +45,20 @@ def test_every_demo_household_carries_its_members(demo_session):
     assert wrong == 0
     relations = set(demo_session.execute(text("SELECT DISTINCT relation FROM residents")).scalars())
     assert {"配偶", "子", "女"} <= relations and None not in relations
+    # a member without a phone has none (NULL, shown —), not the text "NaN"
+    texts = demo_session.execute(
+        text(
+            "SELECT count(*) FROM residents WHERE lower(phone) IN ('nan', 'none', '') "
+            "OR lower(id_number) IN ('nan', 'none', '')"
+        )
+    ).scalar_one()
+    assert texts == 0
+    assert (
+        demo_session.execute(
+            text("SELECT count(*) FROM residents WHERE phone IS NULL")
+        ).scalar_one()
+        > 1_000
+    )
 
 
 def test_member_rows_under_their_head_are_imported_with_row_checks(demo_session, tmp_path):
