@@ -189,10 +189,13 @@ else:
     action = st.selectbox(
         labels.CASE_ACTION, allowed, format_func=ACTIONS.__getitem__, key=f"queue_action_{case_no}"
     )
+    # Each step's inputs are its own: keyed by case, version and action, so the box that held
+    # the 处置反馈 note is a new, empty box at 核查结案 (the service refuses a copied note too).
+    step = f"{case_no}_v{record.version}_{action}"
     with st.form(f"queue_form_{case_no}"):
         details: dict[str, object] = {}
         if action == "dispatch":
-            details["to"] = st.text_input(labels.CASE_DISPATCH_TO, key=f"queue_to_{case_no}")
+            details["to"] = st.text_input(labels.CASE_DISPATCH_TO, key=f"queue_to_{step}")
         elif action == "escalate":
             levels = list(ESCALATION_LEVELS)
             above = levels[levels.index(snap.escalation_level) + 1 :]
@@ -211,7 +214,7 @@ else:
             details["working_days"] = int(
                 st.number_input(labels.CASE_WORKING_DAYS, min_value=1, max_value=60, value=5)
             )
-        note = st.text_area(labels.CASE_NOTE, key=f"queue_note_{case_no}", height=80)
+        note = st.text_area(labels.CASE_NOTE, key=f"queue_note_{step}", height=80)
         submitted = st.form_submit_button(labels.CASE_DO, type="primary")
     if submitted:
         try:

@@ -245,7 +245,8 @@ if picked is not None:
         )
         tabs = st.tabs(list(labels.FILE_SECTIONS))
         with tabs[0]:
-            _table(pd.DataFrame(record["residents"]), labels.RESIDENT_FIELDS)
+            members = pd.DataFrame(record["residents"])
+            _table(members.astype(object).where(members.notna(), "—"), labels.RESIDENT_FIELDS)
         with tabs[1]:
             visits = record["visits"]
             if not visits.empty:

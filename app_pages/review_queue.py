@@ -46,6 +46,18 @@ st.caption(labels.REVIEW_INTRO)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 
+# Households another cell's leader handed over to this user's cells: said first, by name.
+handed = run_service(acting(lambda *, session, actor: review.handovers(session=session)))
+if handed is not None and not handed.empty:
+    mine = handed[handed["to_cell"].isin(list(getattr(actor, "cells", ()) or ()))]
+    for r in mine.itertuples():
+        st.info(
+            labels.REVIEW_HANDED_OVER.format(
+                who=r.by_username, from_cell=r.from_cell or "—", name=r.head_name, addr=r.address
+            ),
+            icon="📨",
+        )
+
 queue = run_service(_queue)
 if queue is None:
     st.stop()

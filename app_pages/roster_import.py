@@ -153,6 +153,24 @@ if report is not None:
                 "problem": st.column_config.TextColumn("退回原因", width="large"),
             },
         )
+    if getattr(report, "members_sheet", None) is not None:  # 家庭成员 (helper caseshh)
+        st.info(
+            labels.IMPORT_MEMBERS.format(
+                n=labels.fmt_int(report.members_imported),
+                rejected=labels.fmt_int(report.members_rejected),
+            )
+        )
+        if report.members_rejected:
+            st.dataframe(
+                report.member_rejected_rows[["where", "name", "relation", "problem"]],
+                hide_index=True,
+                column_config={
+                    "where": st.column_config.TextColumn("位置"),
+                    "name": st.column_config.TextColumn("姓名"),
+                    "relation": st.column_config.TextColumn("与户主关系"),
+                    "problem": st.column_config.TextColumn("退回原因", width="large"),
+                },
+            )
     if report.review:
         st.subheader(labels.IMPORT_REVIEW_LIST)
         rows = masking.mask_frame(

@@ -4,14 +4,13 @@ limited to the station's community."""
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 from functools import partial
 from typing import Any
 
 import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
+from app_pages.receipts import fmt_prose, missing_title, receipt_html
 from lianxin import labels
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
 from services import cases
@@ -43,28 +42,8 @@ def _base_layers():  # type: ignore[no-untyped-def]
     return with_session(read)()
 
 
-def _fmt_time(moment: dt.datetime | None) -> str:
-    return "—" if moment is None else f"{moment.astimezone(cases.TZ):%Y-%m-%d %H:%M}"
-
-
-def _receipt_html(r: dict[str, Any]) -> str:
-    items = "".join(f"<li>{html.escape(m)}</li>" for m in r["materials"])
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in r["rows"]
-    )
-    return (
-        "<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
-        f"<title>{labels.CASE_RECEIPT_TITLE} {html.escape(r['case_no'])}</title>"
-        "<body style='font-family:sans-serif;font-size:16px;max-width:40em'>"
-        f"<h2>{html.escape(r['unit'])} {labels.CASE_RECEIPT_TITLE}</h2>"
-        f"<table>{rows}</table><h3>{labels.CASE_MATERIALS_TITLE}</h3><ol>{items}</ol>"
-        "<p>凭案件编号可拨打服务中心电话查询办理进度。</p>"
-        "<script>window.print()</script></body></html>"
-    )
-
-
 def _show_receipt(r: dict[str, Any]) -> None:
-    with st.container(border=True):
+    with st.container(border=True, key="case_receipt"):
         st.subheader(f"🧾 {labels.CASE_RECEIPT_TITLE}")
         st.markdown(f"### {labels.CASE_NO}：`{r['case_no']}`")
         for key, value in r["rows"]:
@@ -73,12 +52,18 @@ def _show_receipt(r: dict[str, Any]) -> None:
             st.warning(r["warning"])
         if r.get("duplicates"):
             st.info(f"{labels.CASE_DUP_TITLE}：{'、'.join(r['duplicates'])}")
-        st.markdown(f"**{labels.CASE_MATERIALS_TITLE}**")
-        st.markdown("\n".join(f"{i}. {m}" for i, m in enumerate(r["materials"], 1)))
+        missing = r.get("missing") or []
+        st.markdown(f"**{missing_title(missing)}**")
+        st.markdown(
+            "\n".join(f"{i}. {m}" for i, m in enumerate(missing, 1))
+            if missing
+            else labels.CASE_MATERIALS_COMPLETE
+        )
+        st.caption(labels.CASE_RECEIPT_QUERY.format(case_no=r["case_no"], phone=r["phone"]))
         left, right = st.columns(2)
         left.download_button(
             labels.CASE_RECEIPT_DOWNLOAD,
-            _receipt_html(r).encode("utf-8"),
+            receipt_html(r).encode("utf-8"),
             file_name=f"回执_{r['case_no']}.html",
             mime="text/html",
             width="stretch",
@@ -198,6 +183,13 @@ with st.form("intake", clear_on_submit=False):
         horizontal=True,
         key="window_channel",
     )
+    # What the citizen brought of the 一次性告知 list: the receipt names what is still missing.
+    brought = st.multiselect(
+        labels.CASE_MATERIALS_BROUGHT,
+        materials,
+        placeholder=labels.CASE_MATERIALS_BROUGHT_NONE,
+        key=f"window_brought_{item}_{category}",
+    )
     on_the_spot = st.checkbox(labels.CASE_ON_THE_SPOT, key="window_spot")
     spot_note = st.text_input(labels.CASE_ON_THE_SPOT_NOTE, key="window_spot_note")
     files = st.file_uploader(
@@ -246,6 +238,7 @@ if submitted or confirmed:
             attachments=[cases.Attachment(f.name, f.getvalue(), f.type) for f in (files or [])],
             close_on_the_spot_note=(spot_note or "") if on_the_spot else None,
             gazetteer=gazetteer,
+            missing_materials=[m for m in materials if m not in brought],
         )
 
     checked = None
@@ -268,22 +261,28 @@ if submitted or confirmed:
                 if record.cell_code
                 else (record.community_name or labels.CASE_NOT_LOCATED)
             )
+            point = cases.service_point(str(station_code) if station_code else None)
             st.session_state[RECEIPT] = {
                 "case_no": record.case_no,
                 "unit": unit,
+                "phone": point.phone_label,
+                "clerk": record.received_by or "",
                 "rows": [
-                    (labels.CASE_RECEIVED_AT, _fmt_time(record.snapshot.received_at)),
+                    (labels.CASE_NO, record.case_no),
+                    (labels.CASE_RECEIVED_AT, fmt_prose(record.snapshot.received_at)),
                     (labels.CASE_KIND, CASE_KINDS[record.snapshot.kind]),
                     (labels.CASE_CATEGORY, SERVICE_CATEGORIES[record.snapshot.category]),
                     (
                         labels.CASE_DUE_AT,
-                        f"{labels.fmt_date_prose(record.due_at)} {_fmt_time(record.due_at)[-5:]}前",
+                        "—" if record.due_at is None else f"{fmt_prose(record.due_at)}前",
                     ),
                     (labels.CASE_STATE, CASE_STATES[record.state]),
                     (labels.CASE_LOCATION, where),
                     (labels.CASE_CLERK, record.received_by or ""),
+                    (labels.CASE_SERVICE_PHONE, point.phone_label),
                 ],
                 "materials": materials,
+                "missing": [m for m in materials if m not in brought],
                 "warning": record.calendar_warning,
                 "duplicates": record.duplicates,
             }

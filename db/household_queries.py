@@ -393,3 +393,114 @@ def place_household(
         },
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- family members (家庭成员) ----------------------------------------------------------------
+
+
+def household_ids_by_key(
+    session: Session, *, district_code: str, keys: list[str]
+) -> dict[str, int]:
+    """household_key → id for those of ``keys`` the acting session can see."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT household_key, id FROM households "
+            "WHERE district_code = :d AND household_key = ANY (CAST(:keys AS text[]))"
+        ),
+        {"d": district_code, "keys": keys},
+    )
+    return {str(k): int(i) for k, i in rows}
+
+
+def replace_residents(
+    session: Session,
+    *,
+    district_code: str,
+    household_ids: list[int],
+    residents: list[dict[str, Any]],
+) -> None:
+    """Make ``residents`` the members of ``household_ids`` (each dict: household_id, name,
+    relation, id_number, phone). Under RLS the residents policy follows the household."""
+    if household_ids:
+        session.execute(
+            text("DELETE FROM residents WHERE household_id = ANY (CAST(:ids AS bigint[]))"),
+            {"ids": household_ids},
+        )
+    if residents:
+        session.execute(
+            text(
+                "INSERT INTO residents (district_code, household_id, name, relation, "
+                "id_number, phone) VALUES (:d, :household_id, :name, :relation, :id_number, "
+                ":phone)"
+            ),
+            [{"d": district_code, **r} for r in residents],
+        )
+
+
+# --- handover between cells (待核实, migration 0010_household_members) -------------------------
+
+
+def hand_over_household(
+    session: Session, *, household_id: int, lon: float, lat: float, matched: str | None
+) -> str:
+    """Move a household the acting grid leader may see to the (other) cell at the point, still
+    in review, and tell that cell (SECURITY DEFINER function; it checks who acts). Returns the
+    receiving cell's code."""
+    return str(
+        session.execute(
+            text("SELECT lianxin_hand_over_household(:h, :lon, :lat, :m)"),
+            {"h": household_id, "lon": lon, "lat": lat, "m": matched},
+        ).scalar_one()
+    )
+
+
+def open_handovers(session: Session) -> pd.DataFrame:
+    """Unresolved handovers the acting session sees (RLS: to or from its cells), newest first:
+    id, household_id, head_name, address, from_cell, to_cell, by_username, at."""
+    return _df(
+        session,
+        """
+        SELECT x.id, x.household_id, h.head_name, h.address, x.from_cell, x.to_cell,
+               x.by_username, x.at
+        FROM household_handovers x JOIN households h ON h.id = x.household_id
+        WHERE x.resolved_at IS NULL
+        ORDER BY x.at DESC, x.id DESC
+        """,
+    )
+
+
+def resolve_handovers(session: Session, *, household_id: int) -> int:
+    """Mark the household's open handovers resolved (the receiving cell placed it)."""
+    result = session.execute(
+        text(
+            "UPDATE household_handovers SET resolved_at = now() "
+            "WHERE household_id = :h AND resolved_at IS NULL"
+        ),
+        {"h": household_id},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def confirmed_at_address(
+    session: Session, *, district_code: str, pairs: list[tuple[str, str]]
+) -> set[str]:
+    """Those household keys of ``pairs`` (key, address) whose household a person placed by
+    hand (待核实, a 核实定位 change) while it had exactly this address text."""
+    if not pairs:
+        return set()
+    rows = session.execute(
+        text(
+            """
+            SELECT h.household_key FROM households h
+            JOIN unnest(CAST(:keys AS text[]), CAST(:addrs AS text[])) AS p(k, a)
+              ON p.k = h.household_key AND p.a = h.address
+            WHERE h.district_code = :d AND h.status = 'active'
+              AND EXISTS (SELECT 1 FROM household_changes c
+                          WHERE c.household_id = h.id AND c.change = '核实定位')
+            """
+        ),
+        {"d": district_code, "keys": [k for k, _ in pairs], "addrs": [a for _, a in pairs]},
+    )
+    return {str(k) for (k,) in rows}

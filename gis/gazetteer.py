@@ -34,7 +34,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,9 @@ ALIAS_FACTOR = 0.98
 FUZZY_FACTOR = 0.9
 SHORT_FUZZY_FACTOR = 0.85  # one wrong character in a short name (上安路 for 兴安路)
 SCAN_FACTOR = 0.95  # street found inside the text, not as the parsed road
+# A point this close to the community an address names is taken to be in it: 5e-5° is about
+# 5 m at Ankang's latitude, less than a door plate's offset from a boundary street's line.
+COMMUNITY_TOLERANCE_DEG = 5e-5
 
 _KIND_SUFFIX_RE = re.compile(r"(?:大街|大道|正街|街|路|巷|道|弄|里)$")
 _NUMBER_AFTER_RE = re.compile(r"^([0-9]+(?:号?[附之\-][0-9]+)?)")
@@ -82,6 +85,9 @@ class GeocodeResult:
     score: float
     matched: str
     components: dict[str, str] = field(default_factory=dict)
+    # Why the point contradicts the address itself (a 社区 written that the door plate is not
+    # in), or None. A contradicted geocode is not to be trusted with a cell: a person decides.
+    conflict: str | None = None
 
 
 @dataclass
@@ -591,11 +597,35 @@ class Gazetteer:
         if found is not None:
             result = self._street_result(found, community, comps)
             if result is not None:
-                return result
+                return self._check_community(result, community)
         if community is not None and community in self._communities:
             name, lon, lat, _poly = self._communities[community]
             return GeocodeResult(lon, lat, "community", SCORE_COMMUNITY, name, comps)
         return GeocodeResult(math.nan, math.nan, "unmatched", 0.0, "", comps)
+
+    def _check_community(self, result: GeocodeResult, community: str | None) -> GeocodeResult:
+        """Flag a precise point (door plate, interpolated) that lies outside the community
+        the address names: "五星街社区兴安路32号" where 兴安路32号 is in 兴安路社区.
+
+        A point within ``COMMUNITY_TOLERANCE_DEG`` of the written community counts as in it
+        (door plates of a boundary street sit a few metres either side of the line).
+        """
+        if community is None or result.match_type not in ("door_plate", "interpolated"):
+            return result
+        entry = self._communities.get(community)
+        if entry is None:
+            return result
+        written, _lon, _lat, poly = entry
+        point = shapely.Point(result.lon, result.lat)
+        if poly is None or shapely.distance(poly, point) <= COMMUNITY_TOLERANCE_DEG:
+            return result
+        actual = next(
+            (n for n, _x, _y, p in self._communities.values() if p is not None and p.covers(point)),
+            None,
+        )
+        where = f"位于{actual}" if actual else "不在任何社区内"
+        conflict = f"地址写明{written}，但{result.matched}{where}"
+        return replace(result, conflict=conflict)
 
     def _compound_result(
         self, name: str, community: str | None, comps: dict[str, str]
@@ -641,13 +671,15 @@ class Gazetteer:
             return None
         return GeocodeResult(pt[0], pt[1], "street", round(SCORE_STREET * factor, 3), street, comps)
 
-    def geocode_many(self, addresses: Iterable[object]) -> pd.DataFrame:
+    def geocode_many(self, addresses: Iterable[object], *, conflicts: bool = False) -> pd.DataFrame:
         """Geocode many addresses; each distinct text is parsed and placed once.
 
         Returns
         -------
         pandas.DataFrame
-            ``lon, lat, match_type, score, matched``, indexed like ``addresses`` (its index
+            ``lon, lat, match_type, score, matched`` (and ``conflict`` with
+            ``conflicts=True``: why the point contradicts the address, or None), indexed like
+            ``addresses`` (its index
             when it is a Series, else 0..n-1).
         """
         if isinstance(addresses, pd.Series):
@@ -680,6 +712,10 @@ class Gazetteer:
             },
             index=index,
         )
+        if conflicts:
+            frame["conflict"] = (
+                np.array([r.conflict for r in results], dtype=object)[take] if results else []
+            )
         return frame
 
     # ------------------------------------------------------------------ introspection

@@ -177,6 +177,15 @@ CASE_RECEIPT_TITLE = "受理回执"
 CASE_RECEIPT_DOWNLOAD = "下载回执（可打印）"
 CASE_RECEIPT_NEW = "受理下一位群众"
 CASE_NO = "案件编号"
+# receipt (回执) and its materials — case loop (helper caseshh)
+CASE_MATERIALS_BROUGHT = "群众已带来的材料（未勾选的列入回执「尚缺材料」）"
+CASE_MATERIALS_BROUGHT_NONE = "一项也没有带"
+CASE_MATERIALS_MISSING = "尚缺材料"
+CASE_MATERIALS_COMPLETE = "材料已齐全"
+CASE_SERVICE_PHONE = "咨询电话"
+CASE_RECEIPT_QUERY = "凭案件编号 {case_no} 拨打 {phone} 查询办理进度。"
+CASE_RECEIPT_PRINT = "打印回执"
+CASE_RECEIPT_CITIZEN_SIGN = "群众签字"
 CASE_RECEIVED_AT = "受理时间"
 CASE_DUE_AT = "办理时限"
 CASE_STATE = "状态"
@@ -304,6 +313,8 @@ AUDIT_FIELDS = {
 
 # --- households: roster import, review queue, my cell, notice board ---------------------------
 PAGE_ROSTER_IMPORT = "住户导入"
+# 待核实 handover between cells (helper caseshh)
+REVIEW_HANDED_OVER = "网格 {from_cell} 的 {who} 移交：{name}（{addr}）核实定位在本网格，请确认"
 PAGE_REVIEW_QUEUE = "待核实"
 PAGE_MY_CELL = "我的网格"
 IMPORT_INTRO = (
@@ -321,6 +332,8 @@ IMPORT_RUNNING = "正在导入…"
 IMPORT_STEP_READ = "读取并检查 {rows:,} 行…"
 IMPORT_STEP_DONE = "导入完成"
 IMPORT_FAILED = "导入失败，未保存任何数据"
+# family members in a roster import (helper caseshh)
+IMPORT_MEMBERS = "家庭成员：导入 {n} 人；退回 {rejected} 行（成员行的位置与原因见下表，户主行退回的成员随之退回）"
 IMPORT_SUCCESS = "导入 {imported:,} 户；待核实 {review:,} 户；退回 {rejected:,} 行"
 IMPORT_SUCCESS_REJECTED = "，可下载原因"
 IMPORT_REJECTED_DOWNLOAD = "下载退回行及原因（.xlsx）"

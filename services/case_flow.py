@@ -27,7 +27,9 @@ Every edge is one of ``lianxin.vocab.CASE_TRANSITIONS`` (a test checks it), exce
 ``convert_to_promised``, which changes the kind and the deadline, not the state.
 
 Required text: ``close`` and ``close_on_the_spot`` need the check note (核查情况) in ``note``;
-``return_case`` and ``reopen`` need the reason in ``note``. An ``unsatisfied`` rating is followed
+``return_case`` and ``reopen`` need the reason in ``note``. A required note is the step's own:
+it may not be, word for word (ignoring spaces, full-width forms and final punctuation), the note
+of the step just before — a 核查结案 that repeats the 处置反馈 note records no check at all. An ``unsatisfied`` rating is followed
 by ``reopen`` when the office decides to rework the case; a reopened case counts one rework and
 loses its ``closed_at`` and rating until it is closed and rated again.
 """
@@ -35,6 +37,7 @@ loses its ``closed_at`` and rating until it is closed and rated again.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -148,6 +151,9 @@ class CaseSnapshot:
         Number of ``reopen`` events.
     version : int
         Row version for optimistic concurrency; each transition adds 1.
+    last_action, last_note : str or None
+        The action and note of the case's latest step (``receive`` for a new case), so a
+        required note can be checked to be this step's own (see :func:`transition`).
     """
 
     case_no: str
@@ -164,6 +170,8 @@ class CaseSnapshot:
     check_note: str | None = None
     rework_count: int = 0
     version: int = 1
+    last_action: str | None = None
+    last_note: str | None = None
 
     def __post_init__(self) -> None:
         where = f"案件 {self.case_no}"
@@ -436,6 +444,12 @@ def transition(
     note = (note or "").strip()
     if action in _NOTE_REQUIRED and not note:
         raise InvalidInputError(f"案件 {case.case_no}：{_NOTE_REQUIRED[action]}")
+    if action in _NOTE_REQUIRED and case.last_note and _same_note(note, case.last_note):
+        before = ACTIONS.get(case.last_action or "", "上一步")
+        raise InvalidInputError(
+            f"案件 {case.case_no}：{label}的说明与上一步（{before}）的说明相同。"
+            f"每一步的说明各自填写：{_NOTE_REQUIRED[action]}（本步的情况），不能照抄上一步"
+        )
 
     changes: dict[str, Any] = {}
     recorded: dict[str, Any] = {}
@@ -476,7 +490,14 @@ def transition(
             due_at=due.isoformat(),
         )
 
-    new = replace(case, state=target or case.state, version=case.version + 1, **changes)
+    new = replace(
+        case,
+        state=target or case.state,
+        version=case.version + 1,
+        last_action=action,
+        last_note=note or None,
+        **changes,
+    )
     event = CaseEvent(
         case_no=case.case_no,
         at=at,
@@ -488,6 +509,26 @@ def transition(
         details=recorded,
     )
     return new, event
+
+
+_NOTE_END = "。.!！;；,，"
+
+
+def _same_note(a: str, b: str) -> bool:
+    """Are two notes the same text once spaces, full-width forms (NFKC) and final
+    punctuation are set aside?
+
+    >>> _same_note("已修复，居民确认。", " 已修复,居民确认 ")
+    True
+    >>> _same_note("已修复", "现场核查：已修复")
+    False
+    """
+
+    def key(text: str) -> str:
+        flat = "".join(unicodedata.normalize("NFKC", text).split())
+        return flat.rstrip(unicodedata.normalize("NFKC", _NOTE_END))
+
+    return key(a) == key(b)
 
 
 def _refusal(case: CaseSnapshot, action: str) -> str:

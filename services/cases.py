@@ -48,6 +48,7 @@ __all__ = [
     "Attachment",
     "CaseRecord",
     "Located",
+    "ServicePoint",
     "act",
     "allowed_actions_for",
     "attachments_of",
@@ -58,6 +59,7 @@ __all__ = [
     "locate",
     "materials_for",
     "queue",
+    "service_point",
     "timeline",
 ]
 
@@ -164,6 +166,56 @@ class CaseRecord:
 
     def is_overdue(self, at: dt.datetime | None = None) -> bool:
         return case_flow.is_overdue(self.snapshot, _aware(at))
+
+
+# --------------------------------------------------------------------------------- office
+@dataclass(frozen=True)
+class ServicePoint:
+    """Where a case is taken, as a receipt names it: name, phone, opening hours."""
+
+    name: str
+    phone: str
+    hours: str | None = None
+    example: bool = False  # the shipped demo value, not yet the office's own
+
+    @property
+    def phone_label(self) -> str:
+        """The phone as a receipt prints it: ``0915-3212345（示例）`` while it is the demo's."""
+        return f"{self.phone}（示例）" if self.example else self.phone
+
+
+def service_point(community_code: str | None = None, *, path: Any = None) -> ServicePoint:
+    """The service point's public details from ``data/office.json`` (local practice).
+
+    A community station listed under ``stations`` has its own entry; any other station, and
+    the centre, use the centre's. The file's ``example`` flag marks the demo's values.
+
+    >>> service_point().phone_label.endswith("（示例）")
+    True
+    """
+    data = _office(str(path) if path else None)
+    centre = data.get("centre") or {}
+    entry = (data.get("stations") or {}).get(str(community_code)) if community_code else None
+    entry = entry or centre
+    phone = str(entry.get("phone") or centre.get("phone") or "").strip()
+    if not phone:
+        raise InvalidInputError("data/office.json 未配置服务点电话（centre.phone）")
+    return ServicePoint(
+        name=str(entry.get("name") or centre.get("name") or ""),
+        phone=phone,
+        hours=entry.get("hours") or centre.get("hours"),
+        example=bool(data.get("example", False)),
+    )
+
+
+def _office(path: str | None) -> dict[str, Any]:
+    from pathlib import Path
+
+    source = Path(path) if path else Path(__file__).resolve().parents[1] / "data/office.json"
+    try:
+        return cast(dict[str, Any], json.loads(source.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{source.name}：无法读取服务点配置（{exc}）") from exc
 
 
 # --------------------------------------------------------------------------------- materials
@@ -274,6 +326,8 @@ def locate(
     cell, community = cell_at(session, lon=hit.lon, lat=hit.lat)
     if hit.match_type not in PLACED_MATCH_TYPES:
         cell = None  # too rough for a cell; the community is still right
+    if getattr(hit, "conflict", None):
+        cell = community = None  # the address contradicts itself: a person decides where
     return Located(
         float(hit.lon), float(hit.lat), cell, community, hit.match_type, hit.score, hit.matched
     )
@@ -317,6 +371,7 @@ def intake(
     rules: Mapping[Any, object] | None = None,
     gazetteer: Any = None,
     located: Located | None = None,
+    missing_materials: Sequence[str] = (),
 ) -> CaseRecord:
     """Receive a case (受理): number, deadline from the calendar, cell from PostGIS, event 1.
 
@@ -347,6 +402,9 @@ def intake(
         Working calendar and local time limits (see :func:`services.case_flow.due_at_for`).
     located : Located, optional
         An already located point (the hotline import geocodes in bulk).
+    missing_materials : sequence of str
+        The materials of the 一次性告知 list the citizen did not bring (kept on the intake
+        event, printed on the receipt).
 
     Returns
     -------
@@ -431,6 +489,9 @@ def intake(
         details["located_by"] = where.match_type
     if duplicates:
         details["possible_duplicates"] = duplicates
+    missing = [str(m).strip() for m in missing_materials if str(m).strip()]
+    if missing:
+        details["missing_materials"] = missing
     _insert_event(
         session,
         case_id=case_id,
@@ -551,10 +612,15 @@ _CASE_SQL = """
            ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat,
            c.received_at, c.due_at, c.closed_at, c.handler_staff_id, s.name AS handler_name,
            c.department, c.escalation_level, c.rework_count, c.satisfaction, c.called_back,
-           c.version, c.received_by, c.service_item, c.external_ref, c.check_note
+           c.version, c.received_by, c.service_item, c.external_ref, c.check_note,
+           last.action AS last_action, last.note AS last_note
     FROM cases c
     LEFT JOIN communities m ON m.code = c.community_code
     LEFT JOIN staff s ON s.id = c.handler_staff_id
+    -- the latest step's note: a required note must be the new step's own (case_flow)
+    LEFT JOIN LATERAL (
+        SELECT e.action, e.note FROM case_events e WHERE e.case_id = c.id
+        ORDER BY e.seq DESC LIMIT 1) last ON true
     LEFT JOIN LATERAL (
         SELECT gc.name FROM grid_cells gc
         JOIN grid_plans p ON p.id = gc.plan_id AND p.state = 'published'
@@ -578,6 +644,8 @@ def _record(row: Any) -> CaseRecord:
         check_note=row.check_note,
         rework_count=int(row.rework_count or 0),
         version=int(row.version or 1),
+        last_action=row.last_action,
+        last_note=row.last_note,
     )
     return CaseRecord(
         id=int(row.id),

@@ -23,15 +23,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from db import household_queries as q
 from db import repositories
 from lianxin.errors import PermissionDeniedError
-from services.rosters import read_roster, validate_roster
+from services.rosters import (
+    read_member_sheet,
+    read_roster,
+    split_member_rows,
+    validate_members,
+    validate_roster,
+)
 
 DISTRICT_CODE = "610902"
 # A geocode at least this precise puts a household straight on the map; anything rougher waits
@@ -45,6 +52,7 @@ IMPORT_ROLES = ("grid_leader", "grid_worker", "clerk", "admin")
 GRID_ROLES = ("grid_leader", "grid_worker")
 KEY_ELSEWHERE_REASON = "该户已登记在其他网格（或社区），请联系管理员迁移"
 
+CONFLICT_REASON = "地址中的社区与门牌所在社区矛盾"
 REVIEW_REASONS = {
     "street": "地址只匹配到街巷，未找到门牌",
     "community": "地址只匹配到社区",
@@ -111,16 +119,28 @@ class ImportReport:
     batch_id: int | None = None
     rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # family members (家庭成员): None when the file carries no members at all
+    members_sheet: str | None = None
+    members_total: int = 0
+    members_imported: int = 0
+    member_rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def imported(self) -> int:
         return self.inserted + self.updated
 
+    @property
+    def members_rejected(self) -> int:
+        return len(self.member_rejected_rows)
+
     def summary(self) -> str:
-        return (
+        text = (
             f"导入 {self.imported:,} 户（新增 {self.inserted:,}，更新 {self.updated:,}）；"
             f"待核实 {self.review:,} 户；退回 {self.rejected:,} 行"
         )
+        if self.members_sheet is not None:
+            text += f"；家庭成员 {self.members_imported:,} 人（退回 {self.members_rejected:,} 行）"
+        return text
 
 
 def import_roster(
@@ -136,20 +156,52 @@ def import_roster(
     from services.geocoding import gazetteer_from_session
 
     roster = read_roster(path, data=data, mapping=mapping)
+    roster, members = split_member_rows(roster)
+    if members is None:
+        members = read_member_sheet(path, data=data)
     checked = validate_roster(roster)
     report = ImportReport(file_name=roster.file_name, total=len(checked))
     rejected = checked[checked["problem"].notna()].copy()
     good = checked[checked["problem"].isna()].copy()
 
     gazetteer = gazetteer or gazetteer_from_session(session)
-    geo = gazetteer.geocode_many(good["address"].tolist())
+    geo = gazetteer.geocode_many(good["address"].tolist(), conflicts=True)
     geo.index = good.index
-    good = good.join(geo[["lon", "lat", "match_type", "score", "matched"]])
-    placed = good["match_type"].isin(PLACED_MATCH_TYPES) & (good["score"] >= MIN_PLACED_SCORE)
+    good = good.join(geo[["lon", "lat", "match_type", "score", "matched", "conflict"]])
+    # An address that contradicts itself (its 社区 is not where its door plate is) is not put
+    # in either community's cell: a person decides, told why.
+    conflicted = good["conflict"].notna()
+    if conflicted.any():
+        # A person already confirmed this household at this very address (待核实): their
+        # decision stands over the written community, as the remembered plate does.
+        confirmed = q.confirmed_at_address(
+            session,
+            district_code=DISTRICT_CODE,
+            pairs=[
+                (str(k), str(a))
+                for k, a in good.loc[conflicted, ["household_key", "address"]].itertuples(
+                    index=False
+                )
+            ],
+        )
+        conflicted &= ~good["household_key"].isin(confirmed)
+    placed = (
+        good["match_type"].isin(PLACED_MATCH_TYPES)
+        & (good["score"] >= MIN_PLACED_SCORE)
+        & ~conflicted
+    )
     good["status"] = placed.map({True: "active", False: "review"})
     good["review_reason"] = [
-        None if ok else REVIEW_REASONS.get(mt, f"匹配分数低（{score:.2f}）")
-        for ok, mt, score in zip(placed, good["match_type"], good["score"], strict=True)
+        None
+        if ok
+        else (
+            f"{CONFLICT_REASON}：{conflict}"
+            if isinstance(conflict, str) and is_conflict
+            else REVIEW_REASONS.get(mt, f"匹配分数低（{score:.2f}）")
+        )
+        for ok, mt, score, conflict, is_conflict in zip(
+            placed, good["match_type"], good["score"], good["conflict"], conflicted, strict=True
+        )
     ]
 
     plan = repositories.published_plan(session)
@@ -233,6 +285,8 @@ def import_roster(
     report.batch_id = int(batch_id)
     report.rejected_rows = rejected
     report.review_rows = good[~placed]
+    if members is not None:
+        _write_members(session, report, members, checked, written=set(good["household_key"]))
     if report.inserted + report.updated + report.review + report.rejected != report.total:
         raise AssertionError("导入计数不守恒")  # nothing may be lost
     return report
@@ -260,6 +314,62 @@ _UPSERT = text(
         updated_at = now()
     """
 )
+
+
+def _write_members(
+    session: Session,
+    report: ImportReport,
+    members: Any,
+    checked: pd.DataFrame,
+    *,
+    written: set[str],
+) -> None:
+    """Check the member rows and make them the members of the households written.
+
+    The file is the household's current roll: each written household's residents are
+    replaced by its member rows in the file. A member whose household was not written (its
+    head row rejected, or refused for scope) is rejected with that reason.
+    """
+    rows = validate_members(members, checked)
+    report.members_sheet = members.sheet
+    report.members_total = len(rows)
+    ok = rows["problem"].isna()
+    unwritten = ok & ~rows["household_key"].isin(written)
+    head_problem = dict(zip(checked["excel_row"], checked["problem"], strict=True))
+    for i in rows.index[unwritten]:
+        head_row = int(cast(Any, rows.at[i, "head_row"]))
+        reason = head_problem.get(head_row) or "所属户主未导入"
+        rows.at[i, "problem"] = f"所属户主行（第{head_row}行）未导入：{reason}"
+    ok = rows["problem"].isna()
+    ids = q.household_ids_by_key(session, district_code=DISTRICT_CODE, keys=sorted(written))
+    good = rows[ok]
+    written_rows: Any = good.itertuples(index=False)
+    q.replace_residents(
+        session,
+        district_code=DISTRICT_CODE,
+        household_ids=sorted(ids.values()),
+        residents=[
+            {
+                "household_id": ids[r.household_key],
+                "name": r.name,
+                "relation": _text_or_none(r.relation),
+                "id_number": _text_or_none(r.id_number),
+                "phone": _text_or_none(r.phone),
+            }
+            for r in written_rows
+            if r.household_key in ids
+        ],
+    )
+    report.members_imported = int(good["household_key"].isin(set(ids)).sum())
+    report.member_rejected_rows = rows[~ok].reset_index(drop=True)
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A cell's text, or None for an empty or missing (NaN) one — never the text 'nan'."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text_ = str(value).strip()
+    return text_ or None
 
 
 def _outside_scope(

@@ -59,12 +59,23 @@ class AcceptResult:
     cell_code: str
     community_code: str
     remembered: list[str] = field(default_factory=list)  # human-readable, Chinese
+    handed_over_to: str | None = None  # the other cell's name when the spot was not ours
 
     def message(self) -> str:
+        if self.handed_over_to is not None:
+            return (
+                f"所选位置在网格 {self.cell_code}（{self.handed_over_to}），已移交该网格，"
+                "由其网格长核实确认"
+            )
         text = f"已定位到网格 {self.cell_code}"
         if self.remembered:
             text += "；已记住：" + "、".join(self.remembered) + "（下次导入自动匹配）"
         return text
+
+
+def handovers(*, session: Session) -> pd.DataFrame:
+    """Households handed over to (or from) the acting user's cells and not yet resolved."""
+    return q.open_handovers(session)
 
 
 def review_queue(*, session: Session, low_score: float = LOW_SCORE) -> pd.DataFrame:
@@ -213,8 +224,9 @@ def accept(
     house_number
         The door plate number; default: the number written in the address.
     allowed_cells
-        When given (a grid leader's or worker's cells), a point outside them is refused with a
-        message naming the cell it falls in.
+        When given (a grid leader's or worker's cells), a point outside them hands the
+        household over to the cell it falls in (still in review, its leader told: see
+        :func:`handovers`) instead of placing it.
     """
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InvalidInputError("请先在地图上点选位置或选择一个建议地址")
@@ -226,12 +238,31 @@ def accept(
         raise GeometryError(
             f"所选位置（{lon:.6f}, {lat:.6f}）不在已发布方案的任何网格内，请在网格范围内点选"
         )
-    if allowed_cells is not None and hit["cell_code"] not in allowed_cells:
-        raise PermissionDeniedError(
-            f"所选位置在网格 {hit['cell_code']}（{hit['name']}），不在您负责的网格内；"
-            "请联系该网格的网格长或管理员核实"
-        )
     written_road, written_number = written_street_and_number(str(household["address"]))
+    if allowed_cells is not None and hit["cell_code"] not in allowed_cells:
+        # Not ours: hand the household over to that cell's queue (its leader confirms it and
+        # the decision is remembered then), instead of refusing. The database function checks
+        # who acts; row-level security would refuse writing another cell's household directly.
+        number = house_number or written_number
+        matched = f"{street_name}{number}号" if street_name and number else (street_name or "")
+        try:
+            with session.begin_nested():  # a refusal leaves the caller's transaction usable
+                to_cell = q.hand_over_household(
+                    session, household_id=household_id, lon=lon, lat=lat, matched=matched or None
+                )
+        except DBAPIError as exc:
+            diag = getattr(exc.orig, "diag", None)
+            reason = str(getattr(diag, "message_primary", "") or "")
+            raise PermissionDeniedError(
+                f"所选位置在网格 {hit['cell_code']}（{hit['name']}），不在您负责的网格内，"
+                f"也无法移交该网格：{reason or '数据库拒绝'}"
+            ) from exc
+        return AcceptResult(
+            household_id=household_id,
+            cell_code=to_cell,
+            community_code=str(hit["community_code"]),
+            handed_over_to=str(hit["name"]),
+        )
     if street_name is None:
         # A click on the map: the nearest street is remembered only when it is plausibly the
         # street the address names — a wrong alias would misplace every later import.
@@ -265,6 +296,7 @@ def accept(
         community_code=hit["community_code"],
         matched_text=matched or "人工定位",
     )
+    q.resolve_handovers(session, household_id=household_id)
     q.insert_household_change(
         session,
         household_id=household_id,

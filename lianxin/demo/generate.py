@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font
 
 from .casework import CaseWork
 from .people import PersonFactory, build_compounds, build_households, build_staff
-from .roster import ROSTER_HEADERS, build_roster
+from .roster import MEMBER_HEADERS, MEMBER_SHEET, ROSTER_HEADERS, build_members, build_roster
 from .town import DISTRICT_CODE, SUBDISTRICT_CODE, SUBDISTRICT_NAME, build_plates, build_town
 
 DEFAULT_SEED = 20261130
@@ -120,7 +120,7 @@ def write_geojson(path: Path, name: str, features: list[tuple[dict, shapely.Geom
     return len(features)
 
 
-def write_roster_xlsx(path: Path, rows: list[list]) -> int:
+def write_roster_xlsx(path: Path, rows: list[list], members: list[list] | None = None) -> int:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "住户花名册"
@@ -139,6 +139,19 @@ def write_roster_xlsx(path: Path, rows: list[list]) -> int:
     for col, width in zip("ABCDEFGHIJ", (7, 12, 10, 5, 21, 15, 40, 9, 22, 14), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
+    if members is not None:
+        ms = wb.create_sheet(MEMBER_SHEET)
+        ms.append(MEMBER_HEADERS)
+        for c in ms[1]:
+            c.font = Font(bold=True)
+        for m in members:
+            ms.append(m)
+        for row in ms.iter_rows(min_row=2, min_col=2, max_col=7):
+            for c in row:
+                c.number_format = "@"
+        for col, width in zip("ABCDEFG", (7, 21, 10, 10, 5, 21, 15), strict=True):
+            ms.column_dimensions[col].width = width
+        ms.freeze_panes = "A2"
     wb.properties.creator = "老城街道办事处（示例）"
     wb.properties.created = dt.datetime(2026, 11, 30)
     buf = io.BytesIO()
@@ -184,6 +197,11 @@ def generate_demo(root: Path, *, seed: int = DEFAULT_SEED) -> dict:
     work = CaseWork(town, households, staff, rng)
     work.build_cases()
     work.finish()
+    # Family members last, from their own generator: the files above stay byte-identical.
+    member_rng = np.random.default_rng([seed, 2])
+    member_people = PersonFactory(member_rng)
+    member_people.ids = set(people.ids)
+    members = build_members(rows, truth, member_rng, member_people)
 
     counts: dict[str, int] = {}
 
@@ -318,7 +336,9 @@ def generate_demo(root: Path, *, seed: int = DEFAULT_SEED) -> dict:
     counts["demo/staff.csv"] = write_csv(
         ddir / "staff.csv", staff_cols, [[s[k] for k in staff_cols] for s in staff]
     )
-    counts["demo/roster_laocheng.xlsx"] = write_roster_xlsx(ddir / "roster_laocheng.xlsx", rows)
+    counts["demo/roster_laocheng.xlsx"] = write_roster_xlsx(
+        ddir / "roster_laocheng.xlsx", rows, members
+    )
     truth_cols = [
         "row_no", "household_key", "true_lon", "true_lat", "street_name", "house_number",
         "plate_exists", "community_code", "cell_code", "row_problem",
@@ -423,6 +443,7 @@ def generate_demo(root: Path, *, seed: int = DEFAULT_SEED) -> dict:
         "stats": {
             "households": len(households),
             "roster_rows": len(rows),
+            "roster_members": len(members),
             "communities": len(town.communities),
             "grid_cells": len(town.cells),
             "cell_households_min": min(hh_count.values()),

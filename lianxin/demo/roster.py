@@ -22,6 +22,10 @@ ROSTER_HEADERS = [
     "备注",
 ]
 _ID_CHECK = "10X98765432"
+# The 家庭成员 sheet: one row per member other than the head, keyed by the head's ID number as
+# the main sheet writes it (so a member of a rejected head row is rejected with it).
+MEMBER_SHEET = "家庭成员"
+MEMBER_HEADERS = ["序号", "户主身份证号", "姓名", "与户主关系", "性别", "身份证号", "联系电话"]
 
 
 def _single_address(rng, street: str, number: str, comm: str, alias: str) -> str:
@@ -200,3 +204,54 @@ def build_roster(
             t["household"]["head_name"] = row[2]
             t["household"]["phone"] = row[5]
     return rows, truth
+
+
+def _relations(rng: np.random.Generator, head_sex: str, head_age: int, n: int) -> list[tuple]:
+    """(relation, sex, age) of a household's ``n`` members other than its head."""
+    out: list[tuple] = []
+    if n >= 1 and (head_age >= 25 and rng.random() < 0.85):
+        out.append(
+            (
+                "配偶",
+                "女" if head_sex == "男" else "男",
+                max(20, head_age + int(rng.integers(-4, 5))),
+            )
+        )
+    while len(out) < n:
+        r = rng.random()
+        sex = "男" if rng.random() < 0.5 else "女"
+        if head_age >= 62 and r < 0.45:
+            rel = "孙子" if sex == "男" else "孙女"
+            age = max(1, head_age - 50 - int(rng.integers(0, 12)))
+        elif head_age <= 48 and r < 0.2:
+            rel = "父亲" if sex == "男" else "母亲"
+            age = min(95, head_age + 24 + int(rng.integers(0, 10)))
+        elif head_age >= 50 and r < 0.6:
+            rel = "儿媳" if sex == "女" else "女婿"
+            age = max(18, head_age - 26 - int(rng.integers(0, 6)))
+        else:
+            rel = "子" if sex == "男" else "女"
+            age = max(1, head_age - 22 - int(rng.integers(0, 14)))
+        out.append((rel, sex, age))
+    return out
+
+
+def build_members(
+    rows: list[list], truth: list[dict], rng: np.random.Generator, people: PersonFactory
+) -> list[list]:
+    """The 家庭成员 sheet rows (without the header): 家庭人口 − 1 members for each household row
+    (the exact duplicates of a head row carry none). Uses its own generator, so adding the
+    sheet leaves every other demo file as it was."""
+    members: list[list] = []
+    for row, t in zip(rows, truth, strict=True):
+        if t["row_problem"] == "duplicate":
+            continue
+        h = t["household"]
+        for rel, sex, age in _relations(rng, h["sex"], h["age"], int(row[7]) - 1):
+            phone = people.phone() if age >= 18 and rng.random() < 0.6 else ""
+            members.append(
+                [0, row[4], people.name(sex), rel, sex, people.id_number(sex, age), phone]
+            )
+    for n, m in enumerate(members, start=1):
+        m[0] = n
+    return members

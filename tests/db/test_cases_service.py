@@ -172,6 +172,45 @@ def test_closing_without_a_check_note_is_refused(demo_session):
     assert cases.get_case(demo_session, rec.case_no).state == "handled"
 
 
+def test_closing_with_the_previous_steps_note_is_refused_and_nothing_written(demo_session):
+    """核查结案 needs its own note: the 处置反馈 note carried over (as the page's box used to
+    do), or the same words with other spacing and punctuation, is refused by the service."""
+    rec = _intake(demo_session, kind="reply")
+    handled = "已联系供电所更换灯泡，当晚恢复照明。"
+    rec = cases.act(
+        session=demo_session,
+        case_no=rec.case_no,
+        action="handle",
+        expected_version=1,
+        actor="王敏",
+        note=handled,
+    )
+    for copied in (handled, " 已联系供电所更换灯泡,当晚恢复照明 "):
+        with pytest.raises(InvalidInputError, match="与上一步（处置反馈）的说明相同"):
+            cases.act(
+                session=demo_session,
+                case_no=rec.case_no,
+                action="close",
+                expected_version=rec.version,
+                actor="李核查",
+                note=copied,
+            )
+    after = cases.get_case(demo_session, rec.case_no)
+    assert after.state == "handled" and after.version == rec.version
+    assert list(cases.timeline(demo_session, rec.case_no)["action"]) == ["receive", "handle"]
+    # its own note closes it, and the note is kept as the check note
+    closed = cases.act(
+        session=demo_session,
+        case_no=rec.case_no,
+        action="close",
+        expected_version=rec.version,
+        actor="李核查",
+        note="现场核查：路灯已亮，居民确认",
+    )
+    assert closed.state == "closed"
+    assert closed.snapshot.check_note == "现场核查：路灯已亮，居民确认"
+
+
 def test_stale_version_gets_a_conflict_naming_who_and_when(demo_session):
     rec = _intake(demo_session)
     cases.act(

@@ -291,3 +291,31 @@ def test_the_keys_elsewhere_function_needs_a_login(demo_session):
         text("SELECT lianxin_household_keys_elsewhere(ARRAY[:k])"), {"k": key}
     ).scalar_one()
     assert found == []
+
+
+def test_an_address_whose_community_contradicts_its_door_plate_goes_to_review(
+    demo_session, tmp_path
+):
+    """ "五星街社区兴安路32号" where 兴安路32号 is in 西大街社区: neither cell, review, reason."""
+    from services.households import CONFLICT_REASON, import_roster
+
+    rows = [
+        ["测试矛盾", _id(41), "13900000041", "五星街社区兴安路32号", 1, ""],
+        ["测试一致", _id(42), "13900000042", "西大街社区兴安路32号", 1, ""],
+    ]
+    report = import_roster(_roster(tmp_path / "conflict.xlsx", rows), session=demo_session)
+    assert (report.inserted, report.review, report.rejected) == (1, 1, 0)
+    got = {
+        r.head_name: r
+        for r in demo_session.execute(
+            text(
+                "SELECT head_name, status, cell_code, review_reason FROM households "
+                "WHERE head_name IN ('测试矛盾', '测试一致')"
+            )
+        )
+    }
+    assert got["测试矛盾"].status == "review" and got["测试矛盾"].cell_code is None
+    assert got["测试矛盾"].review_reason == (
+        f"{CONFLICT_REASON}：地址写明五星街社区，但兴安路32号位于西大街社区"
+    )
+    assert got["测试一致"].status == "active" and got["测试一致"].cell_code is not None

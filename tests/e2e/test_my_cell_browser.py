@@ -84,3 +84,51 @@ def test_a_grid_leader_sees_their_cell_and_downloads_the_notice_board(
     finally:
         context.close()
     assert outside == [], f"the page tried to reach the internet: {outside[:5]}"
+
+
+def test_a_grid_leader_opens_a_household_file_and_sees_its_members(
+    app_url,
+    browser,
+    leader,
+    demo_db,
+):
+    """一户一档 in the browser: the 家庭成员 tab holds a table of members, not 暂无记录."""
+    from db.engine import session_scope
+
+    with session_scope(demo_db) as s:
+        head = s.execute(
+            text(
+                "SELECT head_name, address FROM households WHERE cell_code = :c AND size >= 3 "
+                "AND status = 'active' ORDER BY id LIMIT 1"
+            ),
+            {"c": leader["cell_code"]},
+        ).one()
+    context, page, outside = offline_page(browser, app_url)
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_label("用户名").wait_for(timeout=60_000)
+        page.get_by_label("用户名").fill(leader["username"])
+        page.get_by_label("密码").fill(leader["password"])
+        page.get_by_role("button", name="登录").click()
+        nav = page.locator('[data-testid="stSidebarNav"] a', has_text="我的网格").first
+        nav.wait_for(timeout=60_000)
+        nav.click()
+        page.get_by_text(f"网格编码 {leader['cell_code']}").wait_for(timeout=60_000)
+        picker = page.get_by_label("选择住户查看档案")
+        picker.click()
+        page.keyboard.type(f"{head.head_name} · {head.address}")
+        page.get_by_role("option").first.wait_for(timeout=30_000)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name=f"一户一档：{head.head_name}").wait_for(timeout=60_000)
+        tab = page.get_by_role("tab", name="家庭成员")
+        tab.wait_for(timeout=30_000)
+        panel = page.get_by_role("tabpanel").first
+        panel.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+        assert panel.get_by_text("暂无记录", exact=True).count() == 0
+        shot = os.environ.get("LIANXIN_SCREENSHOT_MEMBERS")
+        if shot:
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=shot, full_page=True)
+    finally:
+        context.close()
+    assert outside == [], f"the page tried to reach the internet: {outside[:5]}"

@@ -102,6 +102,10 @@ def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
         case_no = found.group(0)
         assert "办理时限" in body and "答复件" in body
         assert "请群众准备以下材料" in body
+        # the receipt's own rows: number, time received, missing materials, phone (示例)
+        assert f"案件编号：{case_no}" in body and "尚缺材料" in body
+        assert re.search(r"受理时间：\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", body), body[:2000]
+        assert "咨询电话：" in body and "（示例）" in body
         shot = os.environ.get("LIANXIN_SCREENSHOT_WINDOW")
         if shot:
             page.screenshot(path=shot, full_page=True)

@@ -99,6 +99,36 @@ def test_search_by_phone_tail_and_opening_a_household_file(leader, demo_db):
     assert n == 1, household
 
 
+def test_the_members_tab_lists_the_family_with_masked_ids(leader, demo_db):
+    """一户一档 of a 3-or-more household: 家庭成员 lists its members (not 暂无记录), ID numbers
+    masked for a grid leader (first 6 + asterisks + last 4)."""
+    from db.engine import session_scope
+
+    with session_scope(demo_db) as s:
+        hh = s.execute(
+            text(
+                "SELECT id, size FROM households WHERE cell_code = :c AND size >= 3 "
+                "ORDER BY id LIMIT 1"
+            ),
+            {"c": leader["cell_code"]},
+        ).one()
+        full = s.execute(
+            text("SELECT name, id_number FROM residents WHERE household_id = :h ORDER BY id"),
+            {"h": hh.id},
+        ).all()
+    at = _logged_in(leader)
+    at.selectbox(key="my_cell_household").set_value(int(hh.id)).run()
+    assert not at.exception, at.exception
+    assert f"家庭人口** {hh.size} 人" in "\n".join(m.value for m in at.markdown)
+    members_tab = at.tabs[0]
+    assert members_tab.label == "家庭成员"
+    assert not [c.value for c in members_tab.caption if c.value == "暂无记录"]
+    table = members_tab.dataframe[0].value
+    assert list(table["name"]) == [r.name for r in full] and len(table) == hh.size - 1
+    for shown, real in zip(table["id_number"], full, strict=True):
+        assert shown == f"{real.id_number[:6]}********{real.id_number[-4:]}"
+
+
 @pytest.fixture(scope="module")
 def admin(demo_db: str) -> Iterator[dict]:
     from db.engine import session_scope

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -79,6 +81,52 @@ def test_intake_shows_a_receipt_with_number_and_deadline(demo_db, clerk):
         _delete_case(demo_db, case_no)
 
 
+def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(demo_db, clerk):
+    """The receipt (on screen and printable) carries everything the citizen needs: the case
+    number, when it was received (2026年…日 HH:MM), the kind, the promised deadline, the
+    materials still missing, and the service point's phone marked 示例 in the demo."""
+    from services import cases
+
+    at = _page(WINDOW, clerk).run()
+    at.selectbox(key="window_item").set_value("civil_affairs").run()
+    materials = cases.materials_for("minimum_allowance", service_item="civil_affairs")
+    brought_key = "window_brought_civil_affairs_minimum_allowance"
+    at.multiselect(key=brought_key).set_value(materials[:1])
+    at.text_input(key="window_citizen").input("孙阿姨")
+    at.text_area(key="window_desc").input("申请低保（AppTest 回执）")
+    at.radio(key="window_kind").set_value("immediate")
+    [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    receipt = at.session_state["window_receipt"]
+    case_no = receipt["case_no"]
+    try:
+        body = _text(at) + "\n".join(c.value for c in at.caption)
+        received = cases.now()
+        today = f"{received.year}年{received.month}月{received.day}日"
+        rows = dict(receipt["rows"])
+        assert rows["案件编号"] == case_no and f"**案件编号**：{case_no}" in body
+        assert re.fullmatch(rf"{today} \d{{2}}:\d{{2}}", rows["受理时间"]), rows["受理时间"]
+        assert rows["办件类型"] == "即办件" and "即办件" in body
+        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}前", rows["办理时限"])
+        assert rows["咨询电话"].endswith("（示例）") and "（示例）" in body
+        assert f"尚缺材料 {len(materials) - 1} 项" in body
+        for m in materials[1:]:
+            assert m in body
+        assert materials[0] not in body.split("尚缺材料")[1]
+        assert f"凭案件编号 {case_no} 拨打" in body
+        # the printable page (the download) carries the same in its body, not only in <title>
+        from app_pages.receipts import receipt_html
+
+        printable = receipt_html(receipt)
+        page_body = printable.split("<body>", 1)[1]
+        for text_ in (case_no, rows["受理时间"], "即办件", rows["办理时限"], "（示例）"):
+            assert text_ in page_body, text_
+        assert "@media print" in printable and "window.print()" in printable
+    finally:
+        _delete_case(demo_db, case_no)
+
+
 def test_empty_description_is_refused_with_a_message(demo_db, clerk):
     at = _page(WINDOW, clerk).run()
     [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
@@ -131,6 +179,47 @@ def test_queue_marks_overdue_with_a_text_label_and_acts_with_conflict_message(de
         assert any("另一位窗口人员" in e and "请刷新" in e for e in errors), errors
         with session_scope(demo_db) as s:
             assert cases.get_case(s, rec.case_no).state == "dispatched"
+    finally:
+        _delete_case(demo_db, rec.case_no)
+
+
+def test_the_note_box_is_empty_at_each_new_step(demo_db, clerk):
+    """处置反馈 with a note, then 核查结案: the 说明 box is empty, not the feedback's text;
+    submitting it empty is refused with the message (nothing written)."""
+    from db.engine import session_scope
+    from services import cases
+
+    with session_scope(demo_db) as s:
+        rec = cases.intake(
+            session=s,
+            category="public_facilities",
+            kind="reply",
+            channel="window",
+            description="AppTest：说明框",
+            received_by="AppTest",
+        )
+    try:
+        import streamlit as st
+
+        st.cache_data.clear()
+        at = _page(QUEUE, clerk)
+        at.session_state["queue_open"] = rec.case_no
+        at.run()
+        assert not at.exception, at.exception
+        at.selectbox(key=f"queue_action_{rec.case_no}").set_value("handle").run()
+        note_boxes = [t for t in at.text_area if t.key and t.key.startswith("queue_note_")]
+        assert len(note_boxes) == 1
+        note_boxes[0].input("已联系供电所更换灯泡")
+        [b for b in at.button if b.label == "提交"][0].click().run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        at.selectbox(key=f"queue_action_{rec.case_no}").set_value("close").run()
+        boxes = [t for t in at.text_area if t.key and t.key.startswith("queue_note_")]
+        assert [b.value for b in boxes] == [""], [b.value for b in boxes]
+        [b for b in at.button if b.label == "提交"][0].click().run()
+        assert any("核查情况" in e.value for e in at.error), [e.value for e in at.error]
+        with session_scope(demo_db) as s:
+            assert cases.get_case(s, rec.case_no).state == "handled"
     finally:
         _delete_case(demo_db, rec.case_no)
 

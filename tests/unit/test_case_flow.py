@@ -112,6 +112,19 @@ def test_close_requires_the_check_note() -> None:
         step(case, "close", note="   ")
 
 
+def test_a_required_note_is_the_steps_own_not_the_previous_steps() -> None:
+    handled = step(make(state="in_progress"), "handle", note="已更换灯泡")
+    assert handled.last_action == "handle" and handled.last_note == "已更换灯泡"
+    for copied in ("已更换灯泡", "已更换灯泡。", " 已更换灯泡 "):
+        with pytest.raises(InvalidInputError, match="与上一步（处置反馈）的说明相同"):
+            step(handled, "close", note=copied)
+    closed = step(handled, "close", note="核查：灯已亮")
+    assert closed.check_note == closed.last_note == "核查：灯已亮"
+    # a reason for 重办 may not repeat the check note either
+    with pytest.raises(InvalidInputError, match="上一步（核查结案）"):
+        step(closed, "reopen", note="核查：灯已亮")
+
+
 def test_illegal_transition_names_case_state_and_allowed_actions() -> None:
     case = make(state="received")
     with pytest.raises(InvalidInputError) as info:

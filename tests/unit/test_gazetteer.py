@@ -212,6 +212,20 @@ def test_community_street_name_is_not_taken_for_the_street(gaz: Gazetteer) -> No
     assert r.match_type == "door_plate" and r.matched == "大北街8号"
 
 
+def test_a_community_the_door_plate_is_not_in_is_flagged_as_a_conflict(gaz: Gazetteer) -> None:
+    """ "鼓楼社区纱帽石53号": 纱帽石53号 lies in 大北街社区 — the point is kept, with the reason,
+    so that the caller sends the household to review instead of into a cell."""
+    r = gaz.geocode("鼓楼社区纱帽石53号")
+    assert r.match_type == "door_plate"
+    assert r.conflict == "地址写明鼓楼社区，但纱帽石53号位于大北街社区"
+    interpolated = gaz.geocode("鼓楼社区纱帽石26号")
+    assert interpolated.match_type == "interpolated" and interpolated.conflict is not None
+    for consistent in ("大北街社区纱帽石53号", "纱帽石53号", "老城街道纱帽石53号"):
+        assert gaz.geocode(consistent).conflict is None, consistent
+    many = gaz.geocode_many(["鼓楼社区纱帽石53号", "纱帽石53号"], conflicts=True)
+    assert many["conflict"].notna().tolist() == [True, False]
+
+
 def test_compound_without_door_plate_is_street_level(gaz: Gazetteer) -> None:
     r = gaz.geocode("兴安小区3栋2单元501")
     assert r.match_type == "street"
