@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011_api_keys"
-down_revision: str | Sequence[str] | None = "0007_import_scope"
+down_revision: str | Sequence[str] | None = "0010_household_members"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
