@@ -23,6 +23,7 @@ from lianxin.personal import (
     phone_problem,
 )
 from lianxin.vocab import SPECIAL_GROUPS, label_to_key
+from services import exports
 
 # field → recognised header names (first is the canonical one shown to users)
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -264,8 +265,4 @@ def rejections_xlsx(rejected: pd.DataFrame, *, title: str) -> bytes:
             "problem": "退回原因",
         }
     )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        out.to_excel(writer, sheet_name="退回行", index=False, startrow=1)
-        writer.sheets["退回行"].cell(row=1, column=1, value=title)
-    return buffer.getvalue()
+    return exports.table_xlsx(out, title=title, sheet="退回行", widths=(9, 12, 22, 16, 40, 9, 60))

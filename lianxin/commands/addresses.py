@@ -171,10 +171,9 @@ def handle_geocode(args: argparse.Namespace) -> int:
     out = table.join(result[GEOCODE_COLUMNS])
     dst = Path(args.output)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.suffix.lower() in {".xlsx", ".xlsm"}:
-        out.to_excel(dst, index=False)
-    else:
-        out.to_csv(dst, index=False, encoding="utf-8-sig")
+    from services.exports import write_table
+
+    write_table(out, dst, sheet="地址匹配")
     counts = result["match_type"].value_counts()
     summary = "，".join(f"{k} {int(v)}" for k, v in counts.items())
     print(f"已写出 {dst}：{len(out)} 行（{summary}）", file=sys.stderr)
