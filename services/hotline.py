@@ -27,6 +27,7 @@ from lianxin.errors import InvalidInputError
 from lianxin.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
 from services import cases, exports
 from services.calendar import WorkCalendar
+from services.uploads import table_bytes
 
 __all__ = ["HEADER_SYNONYMS", "HotlineReport", "category_for", "import_hotline", "read_hotline"]
 
@@ -146,7 +147,7 @@ def _field_of(header: str) -> str | None:
 
 
 def _read_raw(path: Path, data: bytes | None) -> pd.DataFrame:
-    raw = data if data is not None else path.read_bytes()
+    raw = table_bytes(path, data)  # size, type by content, zip bomb: before any parsing
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):

@@ -311,7 +311,7 @@ def roster_columns(file_name: str, data: bytes) -> tuple[int, list[str], pd.Data
     at least two non-empty cells."""
     from services.rosters import _clean_header, _read_table
 
-    table = _read_table(Path(file_name), data)
+    table, _formulas = _read_table(Path(file_name), data)
     if table.empty:
         raise InvalidInputError(f"{file_name}：文件是空的")
     for i in range(min(10, len(table))):

@@ -24,6 +24,7 @@ from lianxin.personal import (
 )
 from lianxin.vocab import SPECIAL_GROUPS, label_to_key
 from services import exports
+from services.uploads import table_bytes
 
 # field → recognised header names (first is the canonical one shown to users)
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -41,6 +42,20 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 REQUIRED_FIELDS = ("head_name", "address")
 FIELD_LABELS = {field: names[0] for field, names in HEADER_SYNONYMS.items()}
 MAX_ROWS = 200_000
+# The households columns' widths (db/models.py): a longer value is that row's rejection, not a
+# database error that ends the whole import. The address column is text; 200 characters is
+# more than any door plate needs and keeps a pasted paragraph out.
+MAX_LENGTHS = {
+    "head_name": 50,
+    "sex": 2,
+    "id_number": 30,
+    "phone": 30,
+    "address": 200,
+    "community": 50,
+    "tags": 200,
+    "note": 500,
+}
+MAX_TAG_LENGTH = 30  # one special-group label (households.special_groups is varchar(30)[])
 
 
 @dataclass
@@ -51,6 +66,7 @@ class Roster:
     frame: pd.DataFrame  # columns: fields present + "excel_row"
     mapping: dict[str, str]  # field → original header
     unknown_columns: list[str] = field(default_factory=list)
+    formulas: dict[int, list[str]] = field(default_factory=dict)  # excel_row → fields
 
 
 def _clean_header(value: object) -> str:
@@ -64,16 +80,38 @@ def _match_field(header: str) -> str | None:
     return None
 
 
-def _read_table(path: Path, data: bytes | None) -> pd.DataFrame:
+def _formula_cells(data: bytes) -> set[tuple[int, int]]:
+    """(row, column), 0-based like the table pandas reads, of every cell of the first sheet
+    that holds a formula. pandas reads a formula's cached value (or nothing, for a file no
+    spreadsheet program has recalculated): a silent guess, so the import refuses those rows.
+    openpyxl with ``data_only=False`` keeps the formulas; read-only mode streams the sheet."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[0]
+        return {
+            (int(cell.row) - 1, int(cell.column) - 1)
+            for row in ws.iter_rows()
+            for cell in row
+            if getattr(cell, "data_type", None) == "f" and cell.row and cell.column
+        }
+    finally:
+        wb.close()
+
+
+def _read_table(path: Path, data: bytes | None) -> tuple[pd.DataFrame, set[tuple[int, int]]]:
     suffix = path.suffix.lower()
-    source: object = io.BytesIO(data) if data is not None else path
+    data = table_bytes(path, data)  # size, type by content, zip bomb: before any parsing
+    source: object = io.BytesIO(data)
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(source, header=None, dtype=str, engine="openpyxl")
+            table = pd.read_excel(source, header=None, dtype=str, engine="openpyxl")
+            return table, _formula_cells(data)
         if suffix == ".xls":
-            return pd.read_excel(source, header=None, dtype=str, engine="xlrd")
+            return pd.read_excel(source, header=None, dtype=str, engine="xlrd"), set()
         if suffix == ".csv":
-            raw = data if data is not None else path.read_bytes()
+            raw = data
             for encoding in ("utf-8-sig", "gb18030"):
                 try:
                     text = raw.decode(encoding)
@@ -82,7 +120,8 @@ def _read_table(path: Path, data: bytes | None) -> pd.DataFrame:
                     continue
             else:
                 raise InvalidInputError(f"{path.name}：无法识别文件编码（支持 UTF-8 与 GBK）")
-            return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+            return frame, set()
     except InvalidInputError:
         raise
     except Exception as exc:  # openpyxl/xlrd raise many kinds for a damaged file
@@ -103,7 +142,7 @@ def read_roster(
     a title row above the headers (as most offices have) is skipped.
     """
     path = Path(path)
-    table = _read_table(path, data)
+    table, formulas = _read_table(path, data)
     if table.empty:
         raise InvalidInputError(f"{path.name}：文件是空的")
     if len(table) > MAX_ROWS:
@@ -152,9 +191,21 @@ def read_roster(
         {f: body.iloc[:, idx].fillna("").astype(str).str.strip() for f, idx in column_for.items()}
     )
     frame["excel_row"] = [int(i) + 1 for i in body.index]  # 1-based spreadsheet row
+    field_at = {idx: f for f, idx in column_for.items()}
+    formula_fields: dict[int, list[str]] = {}
+    for r, c in sorted(formulas):
+        if r > header_row and c in field_at:
+            formula_fields.setdefault(r + 1, []).append(field_at[c])
     blank = (frame.drop(columns="excel_row") == "").all(axis=1)
+    blank &= ~frame["excel_row"].isin(formula_fields)  # a formula row is not blank
     frame = frame.loc[~blank].reset_index(drop=True)
-    return Roster(file_name=path.name, frame=frame, mapping=used, unknown_columns=unknown)
+    return Roster(
+        file_name=path.name,
+        frame=frame,
+        mapping=used,
+        unknown_columns=unknown,
+        formulas=formula_fields,
+    )
 
 
 def parse_tags(text: str) -> list[str]:
@@ -196,7 +247,22 @@ def validate_roster(roster: Roster) -> pd.DataFrame:
     phones: list[str] = []
     sizes: list[int] = []
     for row in df.itertuples(index=False):
-        reasons: list[str] = []
+        reasons: list[str] = [
+            f"「{_label(roster, f)}」是公式，请粘贴为数值"
+            for f in roster.formulas.get(int(str(row.excel_row)), [])
+        ]
+        for f, width in MAX_LENGTHS.items():
+            value = str(getattr(row, f) or "")
+            if len(value) > width:
+                reasons.append(
+                    f"「{_label(roster, f)}」过长（{len(value):,} 个字，最多 {width} 个）"
+                )
+        long_tags = [t for t in parse_tags(str(row.tags or "")) if len(t) > MAX_TAG_LENGTH]
+        if long_tags:
+            reasons.append(
+                f"「{_label(roster, 'tags')}」中的「{long_tags[0][:20]}…」过长"
+                f"（最多 {MAX_TAG_LENGTH} 个字，多个类别用顿号分开）"
+            )
         if not row.head_name:
             reasons.append(f"「{_label(roster, 'head_name')}」为空")
         if not row.address:
@@ -218,7 +284,8 @@ def validate_roster(roster: Roster) -> pd.DataFrame:
                 size = int(float(size_text))
                 if not 1 <= size <= 30:
                     raise ValueError
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", "nan" / "inf", "1e999"
+                size = 1
                 reasons.append(f"「{_label(roster, 'size')}」{size_text} 不是 1–30 的整数")
         problems.append("；".join(reasons) or None)
         ids.append(id_number)

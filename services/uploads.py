@@ -31,6 +31,8 @@ MAX_UNCOMPRESSED_BYTES = 200 * MB
 MAX_RATIO = 100  # declared uncompressed ÷ compressed; real spreadsheets stay under ~20
 MAX_MEMBERS = 10_000
 ALLOWED = (".xlsx", ".xls", ".csv", ".zip", ".gpkg", ".geojson")
+TABLES = (".xlsx", ".xls", ".csv")  # rosters, hotline exports, address lists
+CLI_MAX_BYTES = 100 * MB  # a file given to the CLI by an operator (the page's limit is 20 MB)
 MAX_NAME_LENGTH = 200
 
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -102,7 +104,7 @@ def check_file_name(name: str, *, allowed: tuple[str, ...] = ALLOWED) -> str:
     ext = os.path.splitext(base)[1].lower()
     if ext not in allowed:
         kinds = "、".join(allowed)
-        raise InvalidInputError(f"不支持的文件类型 {ext or '（无扩展名）'}：只接受 {kinds}")
+        raise InvalidInputError(f"{base}：不支持的文件类型 {ext or '（无扩展名）'}：只接受 {kinds}")
     return ext
 
 
@@ -225,6 +227,52 @@ def check_upload(
             require_xlsx=ext == ".xlsx",
         )
     return content
+
+
+def check_path(
+    path: str | os.PathLike[str],
+    *,
+    allowed: tuple[str, ...] = ALLOWED,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_uncompressed_bytes: int = MAX_UNCOMPRESSED_BYTES,
+) -> bytes:
+    """:func:`check_upload` for a file on disk (the CLI): the same checks, the size taken from
+    the file system before a byte is read."""
+    p = os.fspath(path)
+    name = os.path.basename(p)
+    check_file_name(name, allowed=allowed)
+    try:
+        size = os.stat(p).st_size
+        if size > max_bytes:
+            raise InvalidInputError(
+                f"{name}：文件大小 {_fmt_mb(size)}，超过上限 {_fmt_mb(max_bytes)}。"
+                "请拆分后分批导入，或只保留需要的列"
+            )
+        with open(p, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"找不到文件 {p}") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInputError(f"{p} 是一个文件夹，不是文件") from exc
+    except OSError as exc:
+        raise InvalidInputError(f"无法读取 {p}（{exc.strerror or exc}）") from exc
+    return check_upload(
+        name,
+        data,
+        allowed=allowed,
+        max_bytes=max_bytes,
+        max_uncompressed_bytes=max_uncompressed_bytes,
+    )
+
+
+def table_bytes(path: str | os.PathLike[str], data: bytes | None) -> bytes:
+    """The bytes of a table (roster, hotline export, address list) after the checks: an upload's
+    bytes through :func:`check_upload`, a file on disk through :func:`check_path`. Every reader
+    of such tables calls this first, so no path into the system skips it."""
+    name = os.path.basename(os.fspath(path))
+    if data is not None:
+        return check_upload(name, data, allowed=TABLES)
+    return check_path(path, allowed=TABLES, max_bytes=CLI_MAX_BYTES)
 
 
 # --- text fields ----------------------------------------------------------------------------

@@ -73,13 +73,16 @@ def read_table(path: Path, *, column: str) -> Any:
     """Read a CSV/Excel table whose header row holds ``column`` (within the first rows)."""
     import pandas as pd
 
+    from services.uploads import table_bytes
+
     if not path.exists():
         raise NotFoundError(f"输入文件不存在：{path}")
+    data = table_bytes(path, None)  # .xlsx/.xls/.csv by content, size, zip bomb
     try:
         if path.suffix.lower() in _EXCEL_SUFFIXES:
-            raw = pd.read_excel(path, header=None, dtype=str)
+            raw = pd.read_excel(io.BytesIO(data), header=None, dtype=str)
         else:
-            text = decode_text(path.read_bytes(), where=str(path))
+            text = decode_text(data, where=str(path))
             raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, skip_blank_lines=True)
     except (InvalidInputError, NotFoundError):
         raise
