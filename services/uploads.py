@@ -16,11 +16,13 @@ what is wrong and what is allowed, *before* anything is parsed or written:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from typing import IO, Protocol
 
 from lianxin.errors import InvalidInputError
@@ -273,6 +275,131 @@ def table_bytes(path: str | os.PathLike[str], data: bytes | None) -> bytes:
     if data is not None:
         return check_upload(name, data, allowed=TABLES)
     return check_path(path, allowed=TABLES, max_bytes=CLI_MAX_BYTES)
+
+
+# --- case attachments -----------------------------------------------------------------------
+
+IMAGE_TYPES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP"}
+OFFICE_ZIP = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
+OFFICE_OLE2 = (".doc", ".xls", ".ppt")
+ATTACHMENT_TYPES = (*IMAGE_TYPES, ".pdf", *OFFICE_ZIP, *OFFICE_OLE2)
+_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+}
+MAX_IMAGE_PIXELS = 50_000_000  # a 50-megapixel photo; a decompression bomb is far larger
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An attachment as it is stored: content (photos without EXIF), its type from the content,
+    and the SHA-256 of the stored bytes, kept as evidence that the file was not changed."""
+
+    file_name: str
+    content: bytes
+    content_type: str
+    sha256: str
+
+
+def _strip_image(name: str, content: bytes, kind: str) -> bytes:
+    """The photo re-encoded by Pillow without its metadata (EXIF: GPS position, device, time).
+
+    Pillow is the imaging library the Python world trusts for this; re-saving the pixels is the
+    only sure way to drop every metadata block (EXIF, XMP, maker notes, PNG text chunks).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as im:
+            if im.format != kind:
+                raise InvalidInputError(
+                    f"{name}：文件内容是 {im.format} 图片，与扩展名不符，请改正扩展名后再上传"
+                )
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise InvalidInputError(
+                    f"{name}：图片 {im.width}×{im.height} 像素过大（最多 5,000 万像素）"
+                )
+            if kind == "GIF" and getattr(im, "n_frames", 1) > 1:
+                im.seek(0)  # an animated GIF keeps its first frame
+            upright = ImageOps.exif_transpose(im)  # keep the photo the right way up
+            # Only the pixels cross over: frombytes carries no info, EXIF, XMP or ICC block.
+            clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+            if "P" in upright.mode and upright.getpalette():
+                clean.putpalette(upright.getpalette() or [])
+            out = io.BytesIO()
+            params: dict[str, object] = {"quality": 90} if kind in ("JPEG", "WEBP") else {}
+            clean.save(out, format=kind, **params)
+            return out.getvalue()
+    except InvalidInputError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidInputError(f"{name}：图片已损坏或不是图片，无法打开") from exc
+
+
+def check_attachment(name: str, data: bytes | IO[bytes] | _Sized) -> CheckedFile:
+    """An attachment fit to keep: an image, a PDF or an Office document, checked by content.
+
+    Refuses anything else (``.exe``, ``.html``, a script renamed ``.jpg``); strips photos'
+    EXIF; a .docx/.xlsx/.pptx goes through the same zip-bomb check as rosters.
+
+    Examples
+    --------
+    >>> check_attachment("说明.pdf", b"%PDF-1.4\n%%EOF\n").content_type
+    'application/pdf'
+    """
+    label = f"附件 {os.path.basename(name or '')}"
+    ext = check_file_name(name, allowed=ATTACHMENT_TYPES)
+    base = os.path.basename(name.replace("\\", "/")).strip()
+    size = _size_of(data)
+    if size > MAX_UPLOAD_BYTES:
+        raise InvalidInputError(
+            f"{label}：大小 {_fmt_mb(size)}，超过上限 {_fmt_mb(MAX_UPLOAD_BYTES)}"
+        )
+    if size == 0:
+        raise InvalidInputError(f"{label}：文件是空的")
+    content = _read(data)
+    head = content[:8192]
+    wrong = InvalidInputError(
+        f"{label}：文件内容与扩展名 {ext} 不符{_what_it_is(head)}。"
+        "附件只接受照片（jpg/png/gif/webp）、PDF 和 Office 文档"
+    )
+    if ext in IMAGE_TYPES:
+        content = _strip_image(label, content, IMAGE_TYPES[ext])
+        mime = _MIME[IMAGE_TYPES[ext]]
+    elif ext == ".pdf":
+        if not head.startswith(b"%PDF-"):
+            raise wrong
+        mime = _MIME[ext]
+    elif ext in OFFICE_ZIP:
+        if not head.startswith(_ZIP):
+            raise wrong
+        check_archive(content, name=label)
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+        if "[Content_Types].xml" not in names or not any(
+            n.startswith(OFFICE_ZIP[ext]) for n in names
+        ):
+            raise wrong
+        mime = _MIME[ext]
+    else:  # .doc/.xls/.ppt: the OLE2 compound file signature
+        if not head.startswith(_OLE2):
+            raise wrong
+        mime = _MIME[ext]
+    return CheckedFile(
+        file_name=base,
+        content=content,
+        content_type=mime,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 # --- text fields ----------------------------------------------------------------------------
