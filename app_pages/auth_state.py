@@ -14,6 +14,7 @@ import streamlit as st
 
 from lianxin import labels
 from lianxin.errors import LianxinError
+from lianxin.plaintext import plain
 
 T = TypeVar("T")
 TOKEN_KEY = "auth_token"
@@ -98,8 +99,8 @@ def acting(fn: Callable[..., T]) -> Callable[[], T]:
 
 def sidebar_identity(actor: Any) -> None:
     """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
-    st.sidebar.markdown(f"**{actor.display_name}** · {actor.role_name}")
-    st.sidebar.caption(actor.scope)
+    st.sidebar.markdown(f"**{plain(actor.display_name)}** · {actor.role_name}")
+    st.sidebar.caption(plain(actor.scope))
     if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon=":material/logout:"):
         sign_out()
         st.rerun()

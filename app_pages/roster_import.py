@@ -9,6 +9,7 @@ from app_pages.auth_state import acting
 from app_pages.common import run_service
 from lianxin import labels
 from lianxin.errors import InvalidInputError, LianxinError
+from lianxin.plaintext import plain
 from services import masking, review
 from services.rosters import HEADER_SYNONYMS, read_roster, rejections_xlsx
 from services.uploads import check_upload
@@ -43,7 +44,7 @@ try:
     st.success(
         "已识别的列："
         + "、".join(
-            h if h == labels.IMPORT_FIELDS[f] else f"{h}（{labels.IMPORT_FIELDS[f]}）"
+            plain(h) if h == labels.IMPORT_FIELDS[f] else f"{plain(h)}（{labels.IMPORT_FIELDS[f]}）"
             for f, h in roster.mapping.items()
         )
         + f"（共 {labels.fmt_int(len(roster.frame))} 行）"
@@ -53,7 +54,7 @@ except InvalidInputError as exc:
     if "表头" in str(exc):  # the headers are not known: the mapping step below says what to do
         st.warning(labels.IMPORT_HEADERS_UNKNOWN)
     else:
-        st.warning(str(exc))
+        st.warning(plain(exc))
     unknown = []
 
 if needs_mapping or unknown:
@@ -72,7 +73,7 @@ if needs_mapping or unknown:
         with grid[i % len(grid)]:
             guess = next((f for f, names in HEADER_SYNONYMS.items() if header in names), None)
             picked = st.selectbox(
-                header,
+                plain(header),
                 fields,
                 index=fields.index(guess) if guess in fields else 0,
                 format_func=lambda f: (
@@ -102,7 +103,7 @@ if needs_mapping or unknown:
 if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
     st.session_state.pop(REPORT_KEY, None)
     with st.status(labels.IMPORT_RUNNING, expanded=True) as status:
-        st.write(f"读取 {upload.name}，检查每一行，按地址定位并归入网格…")
+        st.write(f"读取 {plain(upload.name)}，检查每一行，按地址定位并归入网格…")
         try:
             report = acting(
                 lambda *, session, actor: review.run_import(
@@ -115,7 +116,7 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
             )()
         except LianxinError as exc:
             status.update(label=labels.IMPORT_FAILED, state="error")
-            st.error(str(exc))
+            st.error(plain(exc))
             report = None
         if report is not None:
             st.write(

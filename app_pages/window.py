@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
 from lianxin import labels
+from lianxin.plaintext import plain
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
 from services import cases
 from services.uploads import ATTACHMENT_TYPES, TABLES, check_upload
@@ -69,7 +70,7 @@ def _show_receipt(r: dict[str, Any]) -> None:
         st.subheader(f"🧾 {labels.CASE_RECEIPT_TITLE}")
         st.markdown(f"### {labels.CASE_NO}：`{r['case_no']}`")
         for key, value in r["rows"]:
-            st.markdown(f"**{key}**：{value}")
+            st.markdown(f"**{key}**：{plain(value)}")
         if r.get("warning"):
             st.warning(r["warning"])
         if r.get("duplicates"):
@@ -323,7 +324,7 @@ with st.expander(labels.HOTLINE_IMPORT):
             status.update(state="complete" if report is not None else "error")
         if report is not None:
             st.cache_data.clear()
-            st.success(f"{report.file_name}：共 {report.total:,} 行。{report.summary()}")
+            st.success(f"{plain(report.file_name)}：共 {report.total:,} 行。{report.summary()}")
             if report.rejected:
                 st.markdown(f"**{labels.HOTLINE_REJECTED}**")
                 st.dataframe(report.rejected_rows, hide_index=True, width="stretch")

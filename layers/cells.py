@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 
 from gis.crs import DISPLAY_CRS
+from lianxin.plaintext import html_text
 
 # A sequential palette (ColorBrewer YlOrRd, 5 classes): light = few, dark = many.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -59,6 +60,11 @@ def cells_layer(
     data = data.assign(_fill=[colour_for(float(v), breaks) for v in data[value_field]])
     cols = list(tooltip_fields) + ["_fill", "cell_code", "geometry"]
     data = data[list(dict.fromkeys(cols))]
+    text_cols = [c for c in tooltip_fields if c in data and data[c].dtype == object]
+    # tooltips are HTML: a leader's or cell's typed name is shown as text
+    data = data.assign(
+        **{c: data[c].map(lambda v: v if v is None else html_text(v)) for c in text_cols}
+    )
     group = folium.FeatureGroup(name=name, control=True)
     folium.GeoJson(
         data,
