@@ -22,7 +22,7 @@ def run_service(fn: Callable[[], T]) -> T | None:
     try:
         return fn()
     except DatabaseUnavailableError as exc:
-        st.error(f"**{labels.DB_DOWN_TITLE}**：{plain(exc)}")
+        st.error(f"**{labels.DB_DOWN_TITLE}**：{exc}")  # the system's own words, no typed text
     except LianxinError as exc:  # messages quote the bad value: a name, a cell, a file name
         st.error(plain(exc))
     except SQLAlchemyError as exc:
