@@ -97,6 +97,22 @@ def acting(fn: Callable[..., T]) -> Callable[[], T]:
     return call
 
 
+def deferred(fn: Callable[..., T]) -> Callable[[], T]:
+    """Like :func:`acting` for a download button's deferred data: Streamlit runs that callable
+    on another thread with no session state, so the actor is captured now, at render time."""
+    who = st.session_state.get("actor")
+
+    def call() -> T:
+        from db.access import acting_session
+
+        if who is None:
+            raise LianxinError(labels.LOGIN_EXPIRED)
+        with acting_session(who.token) as session:
+            return fn(session=session, actor=who)
+
+    return call
+
+
 def sidebar_identity(actor: Any) -> None:
     """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
     st.sidebar.markdown(f"**{plain(actor.display_name)}** · {actor.role_name}")

@@ -144,7 +144,9 @@ with cols[4]:
     st.download_button(
         labels.MY_CELL_NOTICE,
         data=_deferred(
-            lambda *, session, actor: notice_board.notice_board_pdf(cell_code, session=session)
+            lambda *, session, actor: notice_board.export_notice_board(
+                cell_code, session=session, actor=actor
+            )
         ),
         file_name=f"公示牌_{cell_code}.pdf",
         mime="application/pdf",

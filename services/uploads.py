@@ -353,7 +353,7 @@ def check_attachment(name: str, data: bytes | IO[bytes] | _Sized) -> CheckedFile
 
     Examples
     --------
-    >>> check_attachment("说明.pdf", b"%PDF-1.4\n%%EOF\n").content_type
+    >>> check_attachment("说明.pdf", b"%PDF-1.4 %%EOF").content_type
     'application/pdf'
     """
     label = f"附件 {os.path.basename(name or '')}"
