@@ -514,7 +514,8 @@ PLAN_HISTORY_FIELDS = {
 PLAN_IMPORT_STREETS = "街巷文件（中心线或道路面）"
 PLAN_IMPORT_BOUNDARY = "街道边界（可选，默认用数据库中的街道边界）"
 PLAN_IMPORT_HELP = (
-    "支持 GeoJSON、GeoPackage、Shapefile（zip）。由高德/腾讯地图采集的坐标请勾选 GCJ-02。"
+    "支持 GeoJSON、GeoPackage、Shapefile（zip），每个文件 20 MB 以内。"
+    "由高德/腾讯地图采集的坐标请勾选 GCJ-02。"
 )
 PLAN_IMPORT_GCJ02 = "坐标为 GCJ-02（高德/腾讯地图）"
 PLAN_IMPORT_SNAP = "断头线吸附距离（米）"

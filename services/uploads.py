@@ -57,7 +57,9 @@ _KIND_NAMES = {
     ".zip": "zip 压缩包",
     ".gpkg": "GeoPackage",
     ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
 }
+GIS_LAYERS = (".geojson", ".json", ".gpkg", ".zip")  # the planner's streets and boundaries
 
 
 class _Sized(Protocol):
@@ -117,7 +119,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
         return head.startswith(_OLE2)
     if ext == ".gpkg":
         return head.startswith(_SQLITE)
-    if ext in (".csv", ".geojson"):
+    if ext in (".csv", ".geojson", ".json"):
         if b"\x00" in head:
             return False
         text = None
@@ -134,7 +136,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
                     continue
         if text is None:
             return False
-        if ext == ".geojson":
+        if ext in (".geojson", ".json"):
             return text.lstrip().startswith("{")
         return True
     return False

@@ -190,3 +190,16 @@ def test_the_uploader_says_the_real_limit():
 
     assert MAX_UPLOAD_BYTES == 20 * MB
     assert "20 MB" in labels.CASE_ATTACHMENTS_HELP and "20 MB" in labels.HOTLINE_FILE
+
+
+def test_the_planners_layer_uploads_go_through_the_same_check(tmp_path):
+    from services.uploads import GIS_LAYERS, check_upload
+
+    source = (ROOT / "app_pages" / "plan_import.py").read_text(encoding="utf-8")
+    assert "check_upload(upload.name, upload, allowed=GIS_LAYERS)" in source
+    town = next((ROOT / "data" / "boundaries").glob("*.geojson"))
+    assert check_upload(town.name, town.read_bytes(), allowed=GIS_LAYERS)
+    with pytest.raises(InvalidInputError, match="Windows 可执行文件"):
+        check_upload("街巷.geojson", b"MZ\x90\x00" * 10, allowed=GIS_LAYERS)
+    with pytest.raises(InvalidInputError, match="压缩炸弹"):
+        check_upload("街巷.zip", _bomb_xlsx(40 * MB), allowed=GIS_LAYERS)
