@@ -27,6 +27,7 @@ from layers.base import (
 )
 from layers.cells import cells_layer, legend_entries
 from lianxin import labels
+from lianxin.plaintext import plain
 from services import exports
 from services import grid_plans as gp
 
@@ -475,7 +476,7 @@ def _publish_result(result: gp.PublishResult) -> None:
     )
     st.success(
         labels.PLAN_PUBLISHED.format(
-            name=result.plan.name,
+            name=plain(result.plan.name),
             households=labels.fmt_int(result.households_assigned),
             cases=labels.fmt_int(result.cases_assigned),
             moved=labels.fmt_int(result.households_moved),

@@ -17,7 +17,7 @@ from app_pages.common import run_service
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
 from lianxin import labels
-from lianxin.plaintext import plain
+from lianxin.plaintext import html_text, plain
 from services import masking, review
 
 CLICK_KEY = "review_clicked"
@@ -172,7 +172,7 @@ with left:
         for i, s in enumerate(suggestions):
             folium.Marker(
                 [s.lat, s.lon],
-                tooltip=f"{i + 1}. {s.label}",
+                tooltip=f"{i + 1}. {html_text(s.label)}",  # an imported street's name
                 icon=folium.DivIcon(
                     html=(
                         '<div style="background:#1f4e9c;color:#fff;border-radius:50%;width:22px;'
