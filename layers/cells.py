@@ -5,6 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import numpy as np
+from pandas.api.types import is_numeric_dtype
 
 from gis.crs import DISPLAY_CRS
 from lianxin.plaintext import html_text
@@ -60,10 +61,10 @@ def cells_layer(
     data = data.assign(_fill=[colour_for(float(v), breaks) for v in data[value_field]])
     cols = list(tooltip_fields) + ["_fill", "cell_code", "geometry"]
     data = data[list(dict.fromkeys(cols))]
-    text_cols = [c for c in tooltip_fields if c in data and data[c].dtype == object]
+    text_cols = [c for c in tooltip_fields if c in data and not is_numeric_dtype(data[c])]
     # tooltips are HTML: a leader's or cell's typed name is shown as text
     data = data.assign(
-        **{c: data[c].map(lambda v: v if v is None else html_text(v)) for c in text_cols}
+        **{c: data[c].map(lambda v: html_text(v) if isinstance(v, str) else v) for c in text_cols}
     )
     group = folium.FeatureGroup(name=name, control=True)
     folium.GeoJson(
