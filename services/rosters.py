@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,28 @@ def _match_field(header: str) -> str | None:
     return None
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formula_tags(data: bytes) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula element (``<f>``), read from the
+    inflated XML in 1 MB chunks: far cheaper than a second openpyxl parse, which is then only
+    needed for the rosters that do have formulas."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            tail = b""
+            with archive.open(name) as member:
+                while chunk := member.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
+
+
 def _formula_cells(data: bytes) -> set[tuple[int, int]]:
     """(row, column), 0-based like the table pandas reads, of every cell of the first sheet
     that holds a formula. pandas reads a formula's cached value (or nothing, for a file no
@@ -87,6 +110,8 @@ def _formula_cells(data: bytes) -> set[tuple[int, int]]:
     openpyxl with ``data_only=False`` keeps the formulas; read-only mode streams the sheet."""
     from openpyxl import load_workbook
 
+    if not _has_formula_tags(data):
+        return set()  # the usual roster: no formula anywhere, skip the second parse
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         ws = wb.worksheets[0]
