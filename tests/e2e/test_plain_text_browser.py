@@ -15,11 +15,21 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.e2e.conftest import offline_page
-from tests.e2e.test_window_browser import _go, _log_in
+from tests.e2e.test_window_browser import _go
 
 pytestmark = pytest.mark.e2e
 
 ATTACK = "![t](http://evil.example/x.png) [点我](http://evil.example)"
+
+
+def _sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
+    """Log in, waiting for the login form as long as a busy machine needs (the shared helper
+    gives up after 5 s and assumes there is no login page)."""
+    page.get_by_role("button", name="登录").wait_for(timeout=90_000)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="退出").wait_for(timeout=90_000)
 
 
 @pytest.fixture
@@ -65,7 +75,7 @@ def test_a_markdown_image_and_link_in_a_case_are_shown_as_text(app_url, browser,
     context, page, outside = offline_page(browser, app_url)
     try:
         page.goto(app_url, wait_until="domcontentloaded")
-        _log_in(page, username, password)
+        _sign_in(page, username, password)
         _go(page, "我的待办")
         page.get_by_label("按案件编号打开").fill(case_no)
         page.keyboard.press("Enter")
