@@ -48,7 +48,9 @@ if rows is not None:
     st.caption(f"共 {labels.fmt_int(len(rows))} 条（最多显示 2,000 条，最新在前）")
     if not rows.empty:
         table = rows.assign(
-            at=rows["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+            at=rows["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S"),
+            # a login has no object: a dash, never "None"
+            target=[t if isinstance(t, str) and t.strip() else "—" for t in rows["target"]],
         )
         st.dataframe(
             table[list(labels.AUDIT_FIELDS)],

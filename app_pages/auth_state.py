@@ -19,6 +19,7 @@ import streamlit as st
 from app_pages import session_cookie
 from lianxin import labels
 from lianxin.errors import LianxinError
+from lianxin.plaintext import plain
 
 T = TypeVar("T")
 TOKEN_KEY = "auth_token"
@@ -139,10 +140,26 @@ def acting(fn: Callable[..., T]) -> Callable[[], T]:
     return call
 
 
+def deferred(fn: Callable[..., T]) -> Callable[[], T]:
+    """Like :func:`acting` for a download button's deferred data: Streamlit runs that callable
+    on another thread with no session state, so the actor is captured now, at render time."""
+    who = st.session_state.get("actor")
+
+    def call() -> T:
+        from db.access import acting_session
+
+        if who is None:
+            raise LianxinError(labels.LOGIN_EXPIRED)
+        with acting_session(who.token) as session:
+            return fn(session=session, actor=who)
+
+    return call
+
+
 def sidebar_identity(actor: Any) -> None:
     """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
-    st.sidebar.markdown(f"**{actor.display_name}** · {actor.role_name}")
-    st.sidebar.caption(actor.scope)
+    st.sidebar.markdown(f"**{plain(actor.display_name)}** · {actor.role_name}")
+    st.sidebar.caption(plain(actor.scope))
     if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon=":material/logout:"):
         sign_out()
         st.rerun()

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
 from lianxin import labels
 from lianxin.errors import ConflictError, LianxinError
+from lianxin.plaintext import plain
 from lianxin.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking, visits
 
@@ -93,11 +94,11 @@ for n, c in enumerate(todo.itertuples(), start=1):
                 unsafe_allow_html=True,
             )
         elif c.citizen_phone:
-            st.caption(labels.VISIT_CALL.format(phone=c.citizen_phone))
+            st.caption(labels.VISIT_CALL.format(phone=plain(c.citizen_phone)))
         st.markdown(
             f"**{c.case_no}** · {SERVICE_CATEGORIES.get(c.category, c.category)}  \n"
-            f"{c.description}  \n"
-            f"**{labels.CALLBACK_CHECK_NOTE}**：{c.check_note or '—'}"
+            f"{plain(c.description)}  \n"
+            f"**{labels.CALLBACK_CHECK_NOTE}**：{plain(c.check_note) or '—'}"
         )
         if int(c.attempts):
             st.caption(labels.CALLBACK_ATTEMPTS.format(n=int(c.attempts)))
@@ -137,9 +138,9 @@ for n, c in enumerate(todo.itertuples(), start=1):
                     )()
                 except ConflictError as exc:
                     st.cache_data.clear()
-                    st.error(str(exc))
+                    st.error(plain(exc))
                 except LianxinError as exc:
-                    st.error(str(exc))
+                    st.error(plain(exc))
                 else:
                     st.cache_data.clear()
                     if not is_reached:

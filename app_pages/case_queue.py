@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages.common import acting_person, run_service, with_session
 from lianxin import labels
 from lianxin.errors import ConflictError, LianxinError
+from lianxin.plaintext import plain
 from lianxin.vocab import (
     CASE_KINDS,
     CASE_STATES,
@@ -164,21 +165,22 @@ info[0].markdown(
 )
 info[1].markdown(
     f"**{labels.CASE_DUE_AT}**：{_t(snap.due_at)}  \n"
-    f"**{labels.CASE_CITIZEN}**：{record.citizen_name or '—'}  \n"
-    f"**{labels.CASE_LOCATION}**：{record.community_name or '—'} · "
-    f"{record.cell_name or record.cell_code or labels.CASE_NOT_LOCATED}"
+    f"**{labels.CASE_CITIZEN}**：{plain(record.citizen_name) or '—'}  \n"
+    f"**{labels.CASE_LOCATION}**：{plain(record.community_name) or '—'} · "
+    f"{plain(record.cell_name or record.cell_code) or labels.CASE_NOT_LOCATED}"
 )
 info[2].markdown(
     f"**上报层级**：{ESCALATION_LEVELS[snap.escalation_level]}"
-    f"{('（' + snap.department + '）') if snap.department else ''}  \n"
-    f"**承办**：{snap.assignee or '—'}  \n"
+    f"{('（' + plain(snap.department) + '）') if snap.department else ''}  \n"
+    f"**承办**：{plain(snap.assignee) or '—'}  \n"
     f"**版本**：第{record.version}版"
 )
-st.markdown(f"**{labels.CASE_DESCRIPTION}**：{record.description}")
+# What the citizen and the clerk typed is shown as plain text (lianxin.plaintext).
+st.markdown(f"**{labels.CASE_DESCRIPTION}**：{plain(record.description)}")
 if record.address:
-    st.caption(record.address)
+    st.caption(plain(record.address))
 if len(files):
-    st.caption(f"{labels.CASE_ATTACHMENT_LIST}：" + "、".join(files["file_name"]))
+    st.caption(f"{labels.CASE_ATTACHMENT_LIST}：" + "、".join(plain(n) for n in files["file_name"]))
 
 # --- actions -------------------------------------------------------------------------------
 allowed = cases.allowed_actions_for(record)
@@ -230,12 +232,12 @@ else:
                 )
             )()
         except ConflictError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             if st.button(labels.CASE_REFRESH):
                 st.rerun()
             st.session_state[seen_key] = record.version
         except LianxinError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             st.session_state[seen_key] = record.version
         else:
             st.cache_data.clear()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lianxin import labels
 from lianxin.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
+from lianxin.plaintext import plain
 from lianxin.settings import settings
 
 T = TypeVar("T")
@@ -21,9 +22,9 @@ def run_service(fn: Callable[[], T]) -> T | None:
     try:
         return fn()
     except DatabaseUnavailableError as exc:
-        st.error(f"**{labels.DB_DOWN_TITLE}**：{exc}")
-    except LianxinError as exc:
-        st.error(str(exc))
+        st.error(f"**{labels.DB_DOWN_TITLE}**：{exc}")  # the system's own words, no typed text
+    except LianxinError as exc:  # messages quote the bad value: a name, a cell, a file name
+        st.error(plain(exc))
     except SQLAlchemyError as exc:
         # Never show the driver's message: it can carry the statement's parameters (names,
         # ID numbers). The detail goes to the server log for the administrator.

@@ -19,6 +19,7 @@ from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
 from lianxin import labels
+from lianxin.plaintext import plain
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from services import dashboard, hotspots, workload
 
@@ -191,7 +192,9 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
     st.subheader(labels.DASH_CELL_TITLE.format(code=code, community=r["community_name"]))
     if isinstance(r["leader_name"], str):
         st.markdown(
-            labels.DASH_CELL_LEADER.format(name=r["leader_name"], phone=r["leader_phone"] or "—")
+            labels.DASH_CELL_LEADER.format(
+                name=plain(r["leader_name"]), phone=plain(r["leader_phone"]) or "—"
+            )
         )
     else:
         st.markdown(labels.DASH_CELL_NO_LEADER)

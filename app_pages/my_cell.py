@@ -25,6 +25,7 @@ from layers.households import (
 )
 from layers.households import legend_entries as household_legend
 from lianxin import labels
+from lianxin.plaintext import plain
 from services import households_view, masking, notice_board
 from services.uploads import clean_search_text
 
@@ -120,8 +121,8 @@ view = run_service(lambda: _cell(actor.token, cell_code, role))
 if view is None:
     st.stop()
 info = view.info
-st.title(f"{labels.PAGE_MY_CELL} · {info['community_name']} {info['name']}")
-leader = info.get("leader_name") or "（待配备）"
+st.title(f"{labels.PAGE_MY_CELL} · {plain(info['community_name'])} {plain(info['name'])}")
+leader = plain(info.get("leader_name")) or "（待配备）"
 st.caption(f"网格编码 {info['cell_code']} · 网格长 {leader} · {labels.DEMO_BADGE}")
 
 households = view.households
@@ -143,7 +144,9 @@ with cols[4]:
     st.download_button(
         labels.MY_CELL_NOTICE,
         data=_deferred(
-            lambda *, session, actor: notice_board.notice_board_pdf(cell_code, session=session)
+            lambda *, session, actor: notice_board.export_notice_board(
+                cell_code, session=session, actor=actor
+            )
         ),
         file_name=f"公示牌_{cell_code}.pdf",
         mime="application/pdf",
@@ -169,7 +172,7 @@ with right:
     try:
         text = clean_search_text(raw_text, field="搜索内容")
     except Exception as exc:  # InvalidInputError: say what is wrong, keep the page
-        st.error(str(exc))
+        st.error(plain(exc))
         text = ""
     found = households_view.search_households(households, text, roll=roll)
     shown = masking.mask_frame(found, role)
@@ -232,11 +235,11 @@ with left:
 if picked is not None:
     record = _household_file(int(picked))
     if record is not None:
-        st.subheader(f"{labels.MY_CELL_FILE}：{record['head_name']}")
+        st.subheader(f"{labels.MY_CELL_FILE}：{plain(record['head_name'])}")
         status = labels.HOUSEHOLD_STATUS.get(record["status"], record["status"])
         st.markdown(
-            f"**地址** {record['address']}　**家庭人口** {record['size']} 人　"
-            f"**身份证号** {record['id_number'] or '—'}　**电话** {record['phone'] or '—'}　"
+            f"**地址** {plain(record['address'])}　**家庭人口** {record['size']} 人　"
+            f"**身份证号** {plain(record['id_number']) or '—'}　**电话** {plain(record['phone']) or '—'}　"
             f"**状态** {status}"
         )
         st.markdown(

@@ -25,6 +25,7 @@ from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS
 from layers.base import add_legend, base_map, streets_layer
 from lianxin import labels
 from services import grid_plans as gp
+from services.uploads import GIS_LAYERS, check_upload
 
 DONE = "plan_import_done"
 ASK = "plan_import_ask"  # (inputs, ImportNeedsConfirmation) while the planner decides
@@ -33,11 +34,13 @@ UNENCLOSED_COLOUR = "#636363"
 
 
 def _read(upload: Any, *, what: str, expected: Any, gcj02: bool) -> gpd.GeoDataFrame:
-    """Write the upload to a temporary file (GDAL reads files) and read it as a layer."""
+    """Check the upload (size, type by content, zip bomb: services.uploads), write it to a
+    temporary file (GDAL reads files) and read it as a layer."""
+    data = check_upload(upload.name, upload, allowed=GIS_LAYERS)
     suffix = "".join(Path(upload.name).suffixes[-2:]) or ".geojson"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(upload.getvalue())
+        path.write_bytes(data)
         gdf = read_vector(path, gcj02=gcj02, expected=expected, what=what)
     return gdf
 
@@ -139,9 +142,10 @@ with st.form("plan_import"):
         labels.PLAN_IMPORT_STREETS,
         type=["geojson", "json", "gpkg", "zip"],
         help=labels.PLAN_IMPORT_HELP,
+        max_upload_size=20,
     )
     boundary_file = st.file_uploader(
-        labels.PLAN_IMPORT_BOUNDARY, type=["geojson", "json", "gpkg", "zip"]
+        labels.PLAN_IMPORT_BOUNDARY, type=["geojson", "json", "gpkg", "zip"], max_upload_size=20
     )
     c1, c2, c3 = st.columns(3)
     gcj02 = c1.checkbox(labels.PLAN_IMPORT_GCJ02, value=False)

@@ -4,7 +4,6 @@ grid leader), re-check at once, and publish with a confirmation and the househol
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import folium
@@ -28,6 +27,8 @@ from layers.base import (
 )
 from layers.cells import cells_layer, legend_entries
 from lianxin import labels
+from lianxin.plaintext import plain
+from services import exports
 from services import grid_plans as gp
 
 PROBLEM_RED = "#d7191c"
@@ -391,13 +392,9 @@ def _drawn_note(drawn: shapely.Geometry | None) -> None:
 
 
 def _xlsx(table: pd.DataFrame, title: str) -> bytes:
-    out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        table.rename(columns=labels.PLAN_DIFF_FIELDS).to_excel(
-            writer, index=False, startrow=1, sheet_name="住户网格变化"
-        )
-        writer.sheets["住户网格变化"].cell(row=1, column=1, value=title)
-    return out.getvalue()
+    return exports.table_xlsx(
+        table.rename(columns=labels.PLAN_DIFF_FIELDS), title=title, sheet="住户网格变化"
+    )
 
 
 def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFrame) -> None:
@@ -479,7 +476,7 @@ def _publish_result(result: gp.PublishResult) -> None:
     )
     st.success(
         labels.PLAN_PUBLISHED.format(
-            name=result.plan.name,
+            name=plain(result.plan.name),
             households=labels.fmt_int(result.households_assigned),
             cases=labels.fmt_int(result.cases_assigned),
             moved=labels.fmt_int(result.households_moved),

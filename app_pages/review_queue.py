@@ -17,6 +17,7 @@ from app_pages.common import run_service
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
 from lianxin import labels
+from lianxin.plaintext import html_text, plain
 from services import masking, review
 
 CLICK_KEY = "review_clicked"
@@ -79,8 +80,8 @@ if st.session_state.get("review_for") != picked:  # a new household: forget the 
 reason = row["review_reason"] if isinstance(row["review_reason"], str) else None
 score = row["geocode_score"]
 st.markdown(
-    f"**{labels.REVIEW_FIELDS['address']}** {row['address']}　"
-    f"**{labels.REVIEW_REASON}** {reason or '匹配分数低'}　"
+    f"**{labels.REVIEW_FIELDS['address']}** {plain(row['address'])}　"
+    f"**{labels.REVIEW_REASON}** {plain(reason) or '匹配分数低'}　"
     f"**{labels.REVIEW_FIELDS['match_type']}** "
     f"{labels.MATCH_TYPES.get(row['match_type'], row['match_type'] or '—')}"
     + (f"（{score:.2f}）" if isinstance(score, float) and not math.isnan(score) else "")
@@ -183,7 +184,7 @@ with left:
         for i, s in enumerate(suggestions):
             folium.Marker(
                 [s.lat, s.lon],
-                tooltip=f"{i + 1}. {s.label}",
+                tooltip=f"{i + 1}. {html_text(s.label)}",  # an imported street's name
                 icon=folium.DivIcon(
                     html=(
                         '<div style="background:#1f4e9c;color:#fff;border-radius:50%;width:22px;'

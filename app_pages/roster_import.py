@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.auth_state import acting
+from app_pages.auth_state import acting, deferred
 from app_pages.common import run_service
 from lianxin import labels
 from lianxin.errors import InvalidInputError, LianxinError
+from lianxin.plaintext import plain
 from services import masking, review
-from services.rosters import HEADER_SYNONYMS, read_roster, rejections_xlsx
+from services.rosters import HEADER_SYNONYMS, read_roster
 from services.uploads import check_upload
 
 REPORT_KEY = "roster_report"
@@ -43,7 +44,7 @@ try:
     st.success(
         "已识别的列："
         + "、".join(
-            h if h == labels.IMPORT_FIELDS[f] else f"{h}（{labels.IMPORT_FIELDS[f]}）"
+            plain(h) if h == labels.IMPORT_FIELDS[f] else f"{plain(h)}（{labels.IMPORT_FIELDS[f]}）"
             for f, h in roster.mapping.items()
         )
         + f"（共 {labels.fmt_int(len(roster.frame))} 行）"
@@ -53,7 +54,7 @@ except InvalidInputError as exc:
     if "表头" in str(exc):  # the headers are not known: the mapping step below says what to do
         st.warning(labels.IMPORT_HEADERS_UNKNOWN)
     else:
-        st.warning(str(exc))
+        st.warning(plain(exc))
     unknown = []
 
 if needs_mapping or unknown:
@@ -72,7 +73,7 @@ if needs_mapping or unknown:
         with grid[i % len(grid)]:
             guess = next((f for f, names in HEADER_SYNONYMS.items() if header in names), None)
             picked = st.selectbox(
-                header,
+                plain(header),
                 fields,
                 index=fields.index(guess) if guess in fields else 0,
                 format_func=lambda f: (
@@ -83,7 +84,26 @@ if needs_mapping or unknown:
             if picked:
                 mapping[header] = picked
     st.caption(labels.IMPORT_PREVIEW)
-    st.dataframe(preview, hide_index=True)
+    # Masked like every other table; the first showing of a file is audited (not each rerun).
+    seen_key = f"roster_preview_seen_{upload.file_id}"
+    if seen_key in st.session_state:
+        shown = masking.mask_unlabelled(
+            preview,
+            actor.role,
+            kinds={str(c): f for f, names in HEADER_SYNONYMS.items() for c in names},
+        )
+    else:
+        shown = run_service(
+            acting(
+                lambda *, session, actor: review.preview_for(
+                    upload.name, preview, session=session, actor=actor
+                )
+            )
+        )
+        if shown is None:
+            st.stop()
+        st.session_state[seen_key] = True
+    st.dataframe(shown, hide_index=True)
     chosen = list(mapping.values()) + list(known.values())
     duplicated = sorted({f for f in chosen if chosen.count(f) > 1})
     if duplicated:
@@ -102,7 +122,7 @@ if needs_mapping or unknown:
 if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
     st.session_state.pop(REPORT_KEY, None)
     with st.status(labels.IMPORT_RUNNING, expanded=True) as status:
-        st.write(f"读取 {upload.name}，检查每一行，按地址定位并归入网格…")
+        st.write(f"读取 {plain(upload.name)}，检查每一行，按地址定位并归入网格…")
         try:
             report = acting(
                 lambda *, session, actor: review.run_import(
@@ -115,7 +135,7 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
             )()
         except LianxinError as exc:
             status.update(label=labels.IMPORT_FAILED, state="error")
-            st.error(str(exc))
+            st.error(plain(exc))
             report = None
         if report is not None:
             st.write(
@@ -137,14 +157,22 @@ if report is not None:
     if report.rejected:
         st.download_button(
             labels.IMPORT_REJECTED_DOWNLOAD,
-            data=rejections_xlsx(report.rejected_rows, title=f"{report.file_name} 退回行"),
+            # built when clicked: masked for the role, with an audit row (issue 10)
+            data=deferred(
+                lambda *, session, actor: review.export_rejections(
+                    report, session=session, actor=actor
+                )
+            ),
+            on_click="ignore",
             file_name=f"{report.file_name.rsplit('.', 1)[0]}_退回行.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon="📥",
             key="rejected_download",
         )
         st.dataframe(
-            report.rejected_rows[["excel_row", "head_name", "address", "problem"]],
+            review.rejected_rows_for(
+                report.rejected_rows[["excel_row", "head_name", "address", "problem"]], actor.role
+            ),
             hide_index=True,
             column_config={
                 "excel_row": st.column_config.NumberColumn("原表行号", format="%d"),

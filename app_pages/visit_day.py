@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
 from lianxin import labels
+from lianxin.plaintext import plain
 from lianxin.vocab import SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking, visits
 
@@ -67,7 +68,7 @@ for n, h in enumerate(households.itertuples(), start=1):
             f"<p class='lx-addr'>{escape(str(h.address))}</p>",
             unsafe_allow_html=True,
         )
-        st.caption(("✅ " if h.visited_this_week else "") + str(h.reason))
+        st.caption(("✅ " if h.visited_this_week else "") + plain(h.reason))
         if h.phone and "*" not in str(h.phone):
             phone = escape(str(h.phone), quote=True)
             st.markdown(
@@ -76,7 +77,7 @@ for n, h in enumerate(households.itertuples(), start=1):
                 unsafe_allow_html=True,
             )
         elif h.phone:
-            st.caption(labels.VISIT_CALL.format(phone=h.phone))
+            st.caption(labels.VISIT_CALL.format(phone=plain(h.phone)))
         with st.expander(labels.VISIT_RECORD, expanded=False):
             with st.form(f"visit_form_{h.household_id}"):
                 outcome = st.radio(

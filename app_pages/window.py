@@ -12,8 +12,10 @@ import streamlit as st
 from app_pages.common import acting_person, run_service, with_session
 from app_pages.receipts import fmt_prose, missing_title, receipt_html
 from lianxin import labels
+from lianxin.plaintext import plain
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
 from services import cases
+from services.uploads import ATTACHMENT_TYPES, TABLES, check_upload
 
 RECEIPT = "window_receipt"
 PENDING = "window_pending"
@@ -47,7 +49,7 @@ def _show_receipt(r: dict[str, Any]) -> None:
         st.subheader(f"🧾 {labels.CASE_RECEIPT_TITLE}")
         st.markdown(f"### {labels.CASE_NO}：`{r['case_no']}`")
         for key, value in r["rows"]:
-            st.markdown(f"**{key}**：{value}")
+            st.markdown(f"**{key}**：{plain(value)}")
         if r.get("warning"):
             st.warning(r["warning"])
         if r.get("duplicates"):
@@ -193,7 +195,12 @@ with st.form("intake", clear_on_submit=False):
     on_the_spot = st.checkbox(labels.CASE_ON_THE_SPOT, key="window_spot")
     spot_note = st.text_input(labels.CASE_ON_THE_SPOT_NOTE, key="window_spot_note")
     files = st.file_uploader(
-        labels.CASE_ATTACHMENTS, accept_multiple_files=True, key="window_files"
+        labels.CASE_ATTACHMENTS,
+        type=[t.lstrip(".") for t in ATTACHMENT_TYPES],
+        accept_multiple_files=True,
+        help=labels.CASE_ATTACHMENTS_HELP,
+        max_upload_size=20,
+        key="window_files",
     )
     submitted = st.form_submit_button(labels.CASE_SUBMIT, type="primary", width="stretch")
 
@@ -291,8 +298,13 @@ if submitted or confirmed:
 # --- 12345 hotline exports, many cases at once (one transaction) -----------------------------
 with st.expander(labels.HOTLINE_IMPORT):
     st.caption(labels.HOTLINE_HINT)
-    upload = st.file_uploader(labels.HOTLINE_FILE, type=["xlsx", "xls", "csv"], key="hotline_file")
-    if upload is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
+    upload = st.file_uploader(
+        labels.HOTLINE_FILE, type=["xlsx", "xls", "csv"], max_upload_size=20, key="hotline_file"
+    )
+    hotline_data = None
+    if upload is not None:  # size, type by content, zip bomb: before a byte is parsed
+        hotline_data = run_service(lambda: check_upload(upload.name, upload, allowed=TABLES))
+    if hotline_data is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
         from services import hotline
 
         gazetteer = run_service(_gazetteer)  # before the import's transaction, as above
@@ -302,7 +314,7 @@ with st.expander(labels.HOTLINE_IMPORT):
                     partial(
                         hotline.import_hotline,
                         upload.name,
-                        data=upload.getvalue(),
+                        data=hotline_data,
                         imported_by=str(clerk or labels.CASE_CLERK_DEFAULT),
                         gazetteer=gazetteer,
                     )
@@ -311,7 +323,7 @@ with st.expander(labels.HOTLINE_IMPORT):
             status.update(state="complete" if report is not None else "error")
         if report is not None:
             st.cache_data.clear()
-            st.success(f"{report.file_name}：共 {report.total:,} 行。{report.summary()}")
+            st.success(f"{plain(report.file_name)}：共 {report.total:,} 行。{report.summary()}")
             if report.rejected:
                 st.markdown(f"**{labels.HOTLINE_REJECTED}**")
                 st.dataframe(report.rejected_rows, hide_index=True, width="stretch")

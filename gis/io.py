@@ -12,6 +12,7 @@ lets us choose the attribute encoding, which fiona-era readers guessed wrongly f
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -97,6 +98,7 @@ def read_vector(
     if p.stat().st_size == 0:
         raise InvalidInputError(f"{name}：{what}文件是空的（0 字节）")
 
+    _check_declared_crs(p, name=name, what=what)
     gdf = _read_any(p, name=name, layer=layer, what=what)
     if len(gdf) == 0:
         raise InvalidInputError(f"{name}：{what}文件里没有任何要素")
@@ -116,6 +118,37 @@ def read_vector(
     gdf = _to_storage_crs(gdf, gcj02=gcj02, name=name, what=what)
     _check_in_china(gdf, name=name, what=what)
     return gdf
+
+
+_GEOJSON_CRS = re.compile(
+    rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]{1,200})"'
+)
+
+
+def _check_declared_crs(p: Path, *, name: str, what: str) -> None:
+    """Refuse a CRS the file names but nobody knows (``EPSG:999999``).
+
+    GDAL quietly reads an unknown GeoJSON ``crs`` member as WGS 84, and an unreadable ``.prj``
+    as "no CRS": both would be a silent guess, so the declaration is parsed here with pyproj.
+    """
+    declared: str | None = None
+    suffix = p.suffix.lower()
+    if suffix in {".geojson", ".json"}:
+        with p.open("rb") as f:
+            hit = _GEOJSON_CRS.search(f.read(1 << 20))
+        declared = hit.group(1).decode("utf-8", "replace") if hit else None
+    elif suffix == ".shp" and p.with_suffix(".prj").exists():
+        declared = p.with_suffix(".prj").read_text(encoding="utf-8", errors="replace").strip()
+    if not declared:
+        return
+    try:
+        pyproj.CRS.from_user_input(declared)
+    except pyproj.exceptions.CRSError as exc:
+        shown = declared if len(declared) <= 60 else declared[:60] + "…"
+        raise InvalidInputError(
+            f"{name}：{what}文件声明的坐标系 {shown} 无法识别。"
+            "请使用 EPSG 代码已知的坐标系（如 EPSG:4490、EPSG:4326、EPSG:4545）重新导出"
+        ) from exc
 
 
 def _read_any(p: Path, *, name: str, layer: str | None, what: str) -> gpd.GeoDataFrame:

@@ -14,6 +14,7 @@ from branca.element import MacroElement, Template
 
 from gis.crs import DISPLAY_CRS
 from layers.offline import use_local_assets
+from lianxin.plaintext import html_text
 
 STREET_COLOUR = "#8c8c8c"
 LANE_COLOUR = "#c8c8c8"
@@ -77,6 +78,7 @@ def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街巷") -> folium.
     """Streets and roads in grey, lanes in light grey and thinner; tooltip = the name."""
     group = folium.FeatureGroup(name=name, control=True)
     data = streets.to_crs(DISPLAY_CRS)[["name", "kind", "geometry"]]
+    data = data.assign(name=data["name"].map(html_text))  # names come from imported files
     for kind, colour, weight in (
         ("lane", LANE_COLOUR, 2),
         ("street", STREET_COLOUR, 4),
@@ -100,6 +102,7 @@ def communities_layer(
     """Community outlines: dark, dashed, no fill (UI.md)."""
     group = folium.FeatureGroup(name=name, control=True)
     data = communities.to_crs(DISPLAY_CRS)[["name", "geometry"]]
+    data = data.assign(name=data["name"].map(html_text))
     folium.GeoJson(
         data,
         style_function=lambda _f: {

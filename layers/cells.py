@@ -5,8 +5,10 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import numpy as np
+from pandas.api.types import is_numeric_dtype
 
 from gis.crs import DISPLAY_CRS
+from lianxin.plaintext import html_text
 
 # A sequential palette (ColorBrewer YlOrRd, 5 classes): light = few, dark = many.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -59,6 +61,11 @@ def cells_layer(
     data = data.assign(_fill=[colour_for(float(v), breaks) for v in data[value_field]])
     cols = list(tooltip_fields) + ["_fill", "cell_code", "geometry"]
     data = data[list(dict.fromkeys(cols))]
+    text_cols = [c for c in tooltip_fields if c in data and not is_numeric_dtype(data[c])]
+    # tooltips are HTML: a leader's or cell's typed name is shown as text
+    data = data.assign(
+        **{c: data[c].map(lambda v: html_text(v) if isinstance(v, str) else v) for c in text_cols}
+    )
     group = folium.FeatureGroup(name=name, control=True)
     folium.GeoJson(
         data,

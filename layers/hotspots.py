@@ -22,6 +22,7 @@ from branca.element import MacroElement, Template
 
 from gis.crs import DISPLAY_CRS
 from layers.cells import SEQUENTIAL, class_breaks, colour_for
+from lianxin.plaintext import html_text
 
 QUANTUM = 1e-5  # degrees per integer step
 HOT_COLOUR = "#b2182b"
@@ -53,7 +54,7 @@ def _column(values: pd.Series) -> dict[str, object]:
     if pd.api.types.is_numeric_dtype(values):
         v = values.astype(float).round(1)
         return {"n": [None if np.isnan(x) else (int(x) if x == int(x) else x) for x in v]}
-    text = values.astype("string").fillna("—").astype(str)
+    text = values.astype("string").fillna("—").astype(str).map(html_text)  # tooltips are HTML
     uniq, idx = np.unique(text.to_numpy(), return_inverse=True)
     return {"d": uniq.tolist(), "i": idx.tolist()}
 

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gis.crs import DISPLAY_CRS, STORAGE_CRS
+from lianxin.plaintext import html_text
 from lianxin.vocab import SPECIAL_GROUPS
 
 # One colour per special group (ColorBrewer Set1/Dark2, distinguishable on the light base).
@@ -64,6 +65,7 @@ def households_layer(
     gdf = gpd.GeoDataFrame(
         data[list(tooltip_fields)]
         .astype(str)
+        .map(html_text)  # tooltips are HTML: a typed name or address is shown as text
         .assign(
             _group=pd.Series(
                 [group_of(g) for g in data["special_groups"]], index=data.index, dtype=object

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
-from lianxin.errors import DatabaseUnavailableError, LianxinError
+from lianxin.errors import DatabaseUnavailableError, InvalidInputError, LianxinError
+from lianxin.paths import check_writable, why
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +35,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OUTPUT_OPTIONS = ("output", "rejected")
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """What every sub-command needs of its options, in one place: widths, tolerances and counts
+    are finite and not negative (argparse's ``float`` takes ``nan``, ``inf`` and ``-1``), and an
+    output file can be written before any work starts."""
+    for key, value in vars(args).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        option = "--" + key.replace("_", "-")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInputError(f"{option} 必须是有限的数，得到 {value}")
+        if value < 0:
+            raise InvalidInputError(f"{option} 不能为负数，得到 {value}")
+    for key in _OUTPUT_OPTIONS:
+        value = getattr(args, key, None)
+        if isinstance(value, str) and value and value != "-":
+            check_writable(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -41,12 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_arguments(args)
         return int(handler(args) or 0)
     except DatabaseUnavailableError as exc:
         print(f"lianxin: 数据库不可用：{exc}", file=sys.stderr)
         return 2
     except LianxinError as exc:
         print(f"lianxin: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that vanished or cannot be written: bad input, not a bug
+        where = exc.filename or ""
+        print(f"lianxin: 无法读写文件 {where}（{why(exc)}）", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -165,6 +165,11 @@ CASE_ADDRESS = "地址（街巷门牌）"
 CASE_ADDRESS_HELP = "如 大北街社区纱帽石53号；系统据此定位到网格。也可在地图上选点。"
 CASE_DESCRIPTION = "诉求内容"
 CASE_ATTACHMENTS = "附件（照片、证件复印件）"
+# secapp (issue 10, uploads): what attachments accept, and the real size limit
+CASE_ATTACHMENTS_HELP = (
+    "照片（jpg/png/gif/webp）、PDF 或 Word/Excel/PowerPoint 文档，每个 20 MB 以内。"
+    "照片上传时去除拍摄位置、设备等信息"
+)
 CASE_PIN = "在地图上选点（点击地图）"
 CASE_PIN_SET = "已选点：{lon:.6f}, {lat:.6f}"
 CASE_ON_THE_SPOT = "当场办结（即办件）"
@@ -416,7 +421,7 @@ FILE_EMPTY = "暂无记录"
 HOUSEHOLD_STATUS = {"active": "在册", "review": "待核实"}
 VISIT_OUTCOMES = {"resolved": "当场解决", "brought_back": "带回办理"}
 HOTLINE_IMPORT = "批量导入12345热线工单"
-HOTLINE_FILE = "热线工单导出文件（.xlsx/.xls/.csv）"
+HOTLINE_FILE = "热线工单导出文件（.xlsx/.xls/.csv，20 MB 以内）"
 HOTLINE_HINT = "可识别的列名：工单编号、来电时间、诉求内容、地址、联系电话、诉求类别、来电人。同一工单编号重复导入会自动跳过。"
 HOTLINE_BUTTON = "开始导入"
 HOTLINE_WORKING = "正在导入并定位地址…"
@@ -585,7 +590,8 @@ PLAN_HISTORY_FIELDS = {
 PLAN_IMPORT_STREETS = "街巷文件（中心线或道路面）"
 PLAN_IMPORT_BOUNDARY = "街道边界（可选，默认用数据库中的街道边界）"
 PLAN_IMPORT_HELP = (
-    "支持 GeoJSON、GeoPackage、Shapefile（zip）。由高德/腾讯地图采集的坐标请勾选 GCJ-02。"
+    "支持 GeoJSON、GeoPackage、Shapefile（zip），每个文件 20 MB 以内。"
+    "由高德/腾讯地图采集的坐标请勾选 GCJ-02。"
 )
 PLAN_IMPORT_GCJ02 = "坐标为 GCJ-02（高德/腾讯地图）"
 PLAN_IMPORT_SNAP = "断头线吸附距离（米）"

@@ -27,6 +27,9 @@ VIEW_HOUSEHOLD = "view_household"
 EXPORT = "export"
 UNMASK = "unmask"
 PERMISSION_CHANGE = "permission_change"
+# secapp (issue 10): personal data that leaves the system or enters it in bulk
+IMPORT_ROSTER = "import_roster"
+PREVIEW_IMPORT = "preview_import"
 
 ACTION_NAMES = {
     LOGIN_SUCCESS: "登录成功",
@@ -38,6 +41,8 @@ ACTION_NAMES = {
     EXPORT: "导出",
     UNMASK: "查看完整信息",
     PERMISSION_CHANGE: "权限变更",
+    IMPORT_ROSTER: "导入住户名单",
+    PREVIEW_IMPORT: "预览导入文件",
 }
 
 

@@ -41,6 +41,7 @@ from lianxin.vocab import (
 from services import case_flow
 from services.calendar import WorkCalendar
 from services.case_flow import ACTIONS, CaseSnapshot
+from services.uploads import MAX_UPLOAD_BYTES, CheckedFile, check_attachment
 
 __all__ = [
     "DISTRICT_CODE",
@@ -68,7 +69,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 # Geocodes at least this precise place a case in a cell; rougher ones keep the address only
 # (a street-level point could fall in the wrong cell).
 PLACED_MATCH_TYPES = ("door_plate", "interpolated", "compound")
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = MAX_UPLOAD_BYTES  # one limit for every upload (20 MB)
 _DEFAULT_CALENDAR: WorkCalendar | None = None
 
 
@@ -426,6 +427,9 @@ def intake(
         raise InvalidInputError("受理必须注明经办人")
     if close_on_the_spot_note is not None and kind != "immediate":
         raise InvalidInputError(f"只有即办件可以当场办结，本件为{CASE_KINDS[kind]}")
+    # Every attachment is checked by content (images, PDF, Office only) before anything is
+    # written; photos lose their EXIF; the stored bytes' SHA-256 is kept as evidence.
+    files = [check_attachment(item.file_name, item.content) for item in attachments]
     cal = _calendar(calendar)
     at = _aware(received_at)
     where = located or locate(session, address=address, lon=lon, lat=lat, gazetteer=gazetteer)
@@ -504,8 +508,8 @@ def intake(
         note=f"受理：{description[:200]}",
         details=details,
     )
-    for item in attachments:
-        _insert_attachment(session, case_id=case_id, item=item, by=received_by.strip())
+    for item in files:
+        _insert_attachment(session, case_id=case_id, checked=item, by=received_by.strip())
     if close_on_the_spot_note is not None:
         act(
             session=session,
@@ -528,25 +532,21 @@ def _with(record: CaseRecord, **changes: Any) -> CaseRecord:
     return replace(record, **changes)
 
 
-def _insert_attachment(session: Session, *, case_id: int, item: Attachment, by: str) -> None:
-    size = len(item.content)
-    if size > MAX_ATTACHMENT_BYTES:
-        raise InvalidInputError(
-            f"附件 {item.file_name} 为 {size / 1e6:.1f} MB，超过上限 "
-            f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
-        )
+def _insert_attachment(session: Session, *, case_id: int, checked: CheckedFile, by: str) -> None:
     session.execute(
         text(
             "INSERT INTO case_attachments (district_code, case_id, file_name, content_type, "
-            "size_bytes, content, uploaded_by) VALUES (:d, :c, :f, :t, :s, :b, :u)"
+            "size_bytes, content, sha256, uploaded_by) "
+            "VALUES (:d, :c, :f, :t, :s, :b, :h, :u)"
         ),
         {
             "d": DISTRICT_CODE,
             "c": case_id,
-            "f": item.file_name[:255],
-            "t": item.content_type,
-            "s": size,
-            "b": item.content,
+            "f": checked.file_name[:255],
+            "t": checked.content_type,
+            "s": len(checked.content),
+            "b": checked.content,
+            "h": checked.sha256,
             "u": by,
         },
     )
@@ -556,7 +556,8 @@ def attachments_of(session: Session, case_no: str) -> pd.DataFrame:
     """``file_name, content_type, size_bytes, uploaded_by, uploaded_at`` of a case's files."""
     result = session.execute(
         text(
-            "SELECT a.id, a.file_name, a.content_type, a.size_bytes, a.uploaded_by, a.uploaded_at "
+            "SELECT a.id, a.file_name, a.content_type, a.size_bytes, a.sha256, a.uploaded_by, "
+            "a.uploaded_at "
             "FROM case_attachments a JOIN cases c ON c.id = a.case_id WHERE c.case_no = :no "
             "ORDER BY a.id"
         ),

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from lianxin.errors import InvalidInputError
 from lianxin.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
-from services import cases
+from services import cases, exports
 from services.calendar import WorkCalendar
+from services.uploads import table_bytes
 
 __all__ = ["HEADER_SYNONYMS", "HotlineReport", "category_for", "import_hotline", "read_hotline"]
 
@@ -146,7 +147,7 @@ def _field_of(header: str) -> str | None:
 
 
 def _read_raw(path: Path, data: bytes | None) -> pd.DataFrame:
-    raw = data if data is not None else path.read_bytes()
+    raw = table_bytes(path, data)  # size, type by content, zip bomb: before any parsing
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -414,17 +415,16 @@ def _located(session: Session, hit: Any) -> cases.Located:
 
 def rejections_xlsx(report: HotlineReport) -> bytes:
     """The rejected rows with their reasons as an .xlsx (title row, then 行号/工单编号/原因)."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    wb = Workbook()
-    ws = cast(Worksheet, wb.active)
-    ws.title = "退回行"
-    ws.append([f"{report.file_name} 退回行（{dt.date.today():%Y-%m-%d}）"])
-    ws.append(["行号", "工单编号", "退回原因"])
-    for r in report.rejected_rows.to_dict("records"):
-        ws.append([int(r["row"]), r["ticket_no"], r["reason"]])
-    ws.column_dimensions["C"].width = 70
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    table = pd.DataFrame(
+        {
+            "行号": [int(r) for r in report.rejected_rows["row"]],
+            "工单编号": list(report.rejected_rows["ticket_no"]),
+            "退回原因": list(report.rejected_rows["reason"]),
+        }
+    )
+    return exports.table_xlsx(
+        table,
+        title=f"{report.file_name} 退回行（{dt.date.today():%Y-%m-%d}）",
+        sheet="退回行",
+        widths=(8, 20, 70),
+    )

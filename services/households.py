@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from db import household_queries as q
 from db import repositories
 from lianxin.errors import PermissionDeniedError
+from services import audit
 from services.rosters import (
     read_member_sheet,
     read_roster,
@@ -289,6 +290,22 @@ def import_roster(
         _write_members(session, report, members, checked, written=set(good["household_key"]))
     if report.inserted + report.updated + report.review + report.rejected != report.total:
         raise AssertionError("导入计数不守恒")  # nothing may be lost
+    # The import itself is audited, in its own transaction: the rows and the record commit
+    # together, or neither does (issue 10). Counts only: the names stay in the batch.
+    audit.record(
+        session,
+        username=imported_by or scope.username,
+        action=audit.IMPORT_ROSTER,
+        target=f"import_batch:{int(batch_id)}",
+        detail={
+            "file": roster.file_name,
+            "total": report.total,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "review": report.review,
+            "rejected": report.rejected,
+        },
+    )
     return report
 
 

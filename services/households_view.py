@@ -13,7 +13,6 @@ special groups belongs to it (:data:`GROUP_CATEGORIES`: a 低保户 is on the �
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from db import household_queries as q
 from lianxin.errors import InvalidInputError, NotFoundError
 from lianxin.vocab import CASE_KINDS, CASE_STATES, SERVICE_CATEGORIES, SPECIAL_GROUPS
+from services import exports
 
 UNIT = "汉滨区老城街道办事处"
 # special group → the service categories whose roll it puts a household on
@@ -223,16 +223,13 @@ def roll_xlsx(
     members = search_households(households, roll=key)
     table = members.reindex(columns=list(ROLL_COLUMNS)).rename(columns=ROLL_COLUMNS)
     table.insert(0, "序号", range(1, len(table) + 1))
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet = roll_name(key)[:31]
-        table.to_excel(writer, sheet_name=sheet, index=False, startrow=1)
-        ws = writer.sheets[sheet]
-        ws.cell(row=1, column=1, value=roll_title(key=key, unit=unit, scope=scope, day=day))
-        ws.cell(row=len(table) + 3, column=1, value=f"合计 {len(table):,} 户")
-        for col, width in zip("ABCDEFGHI", (6, 10, 6, 22, 16, 9, 36, 20, 30), strict=True):
-            ws.column_dimensions[col].width = width
-    return buffer.getvalue()
+    return exports.table_xlsx(
+        table,
+        title=roll_title(key=key, unit=unit, scope=scope, day=day),
+        sheet=roll_name(key),
+        footer=f"合计 {len(table):,} 户",
+        widths=(6, 10, 6, 22, 16, 9, 36, 20, 30),
+    )
 
 
 def export_roll(

@@ -18,6 +18,7 @@ A masked field of a single record can be revealed by 网格长, 网格员, 窗�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -102,6 +103,45 @@ def mask_frame(frame: pd.DataFrame, role: str | None) -> pd.DataFrame:
         kind = FIELD_KINDS.get(str(column))
         if kind in hidden:
             out[column] = [mask_value(kind, v) for v in out[column]]
+    return out
+
+
+# An 18- or 15-digit ID number, or an 11-digit mobile, inside free text (a rejection reason,
+# an unlabelled column of a file being previewed).
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+
+
+def mask_text(value: Any, role: str | None) -> Any:
+    """Free text with the ID numbers and mobiles in it masked for ``role``.
+
+    >>> mask_text("「身份证号」610902198001010011：校验位错误", "clerk")
+    '「身份证号」610902********0011：校验位错误'
+    """
+    if not isinstance(value, str):
+        return value
+    hidden = masked_kinds(role)
+    if "id_number" in hidden:
+        value = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), value)
+    if "phone" in hidden:
+        value = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), value)
+    return value
+
+
+def mask_unlabelled(
+    frame: pd.DataFrame, role: str | None, *, kinds: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A file's rows before its columns are named (the import preview): columns whose kind is
+    known (``kinds``: column → field) are masked as such, and every other cell has the ID
+    numbers and mobiles in it masked, so an unrecognised 「证件」 column shows no full ID."""
+    hidden = masked_kinds(role)
+    out = frame.copy()
+    for column in out.columns:
+        kind = FIELD_KINDS.get((kinds or {}).get(str(column), ""))
+        if kind in hidden:
+            out[column] = [mask_value(kind, v) for v in out[column]]
+        else:
+            out[column] = [mask_text(v, role) for v in out[column]]
     return out
 
 

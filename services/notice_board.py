@@ -303,3 +303,20 @@ def notice_board_pdf(
     """Read a cell and render its notice board (what the page and the CLI call)."""
     board = load_notice_board(cell_code, session=session, day=day)
     return render_pdf(board, font_path=font_path, font_index=font_index)
+
+
+def export_notice_board(cell_code: str, *, session: Session, actor: Any) -> bytes:
+    """The notice board PDF for a logged-in user, with an audit row: it carries the grid
+    leader's name and phone, personal data that leaves the system on paper (issue 10)."""
+    from services import audit
+
+    pdf = notice_board_pdf(cell_code, session=session)
+    audit.record(
+        session,
+        username=actor.username,
+        action=audit.EXPORT,
+        target=f"notice_board:{cell_code}",
+        detail={"format": "pdf", "bytes": len(pdf)},
+        client=getattr(actor, "client", None),
+    )
+    return pdf

@@ -15,16 +15,15 @@ Figures the case table does not hold directly:
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lianxin.errors import InvalidInputError, NotFoundError
-from services import rates
+from services import exports, rates
 from services.cases import TZ
 
 __all__ = [
@@ -262,13 +261,10 @@ def report_json(report: PeriodReport) -> dict[str, Any]:
 def report_xlsx(report: PeriodReport) -> bytes:
     """The monthly report as the office files it: title row with unit, period and date, the
     paragraph, the rates with numerator and denominator, and the counts."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.worksheet.worksheet import Worksheet
 
-    wb = Workbook()
-    ws = cast(Worksheet, wb.active)
-    ws.title = "月报"
+    # Every cell through services.exports (the paragraph and the labels are free text).
+    wb, ws = exports.new_workbook("月报")
     bold = Font(bold=True)
     thin = Side(style="thin", color="999999")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -277,40 +273,42 @@ def report_xlsx(report: PeriodReport) -> bytes:
 
     def header(row: int, values: list[str]) -> None:
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=value)
+            cell = exports.put(ws, row, col, value)
             cell.font = bold
             cell.fill = head_fill
             cell.border = box
 
     title = f"{report.unit}便民服务工作月报（{report.period_label}）"
-    ws.append([title])
+    exports.append(ws, [title])
     ws.merge_cells("A1:F1")
     ws["A1"].font = Font(bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
     last = report.end - dt.timedelta(days=1)
-    ws.append(
+    exports.append(
+        ws,
         [
             f"填报单位：{report.unit}　　统计期间：{report.start:%Y-%m-%d} 至 {last:%Y-%m-%d}"
             f"　　填报日期：{report.made_on:%Y-%m-%d}"
-        ]
+        ],
     )
     ws.merge_cells("A2:F2")
-    ws.append([])
-    ws.append(["一、工作综述"])
+    exports.append(ws, [])
+    exports.append(ws, ["一、工作综述"])
     ws["A4"].font = bold
-    ws.append([report.paragraph])
+    exports.append(ws, [report.paragraph])
     ws.merge_cells("A5:F5")
     ws["A5"].alignment = wrap
     ws.row_dimensions[5].height = max(60, 18 * (len(report.paragraph) // 40 + 1))
-    ws.append([])
-    ws.append(["二、主要指标"])
+    exports.append(ws, [])
+    exports.append(ws, ["二、主要指标"])
     ws.cell(row=ws.max_row, column=1).font = bold
     header(ws.max_row + 1, ["指标", "分子", "分子数", "分母", "分母数", "比率"])
     for key in RATE_ORDER:
         rate = report.rates.get(key)
         if rate is None:
             continue
-        ws.append(
+        exports.append(
+            ws,
             [
                 rate.label,
                 rate.numerator_label,
@@ -318,14 +316,14 @@ def report_xlsx(report: PeriodReport) -> bytes:
                 rate.denominator_label,
                 rate.denominator,
                 rate.value,
-            ]
+            ],
         )
         row = ws.max_row
         ws.cell(row=row, column=6).number_format = "0.0%"
         for col in range(1, 7):
             ws.cell(row=row, column=col).border = box
-    ws.append([])
-    ws.append(["三、分类统计（本期受理，件）"])
+    exports.append(ws, [])
+    exports.append(ws, ["三、分类统计（本期受理，件）"])
     ws.cell(row=ws.max_row, column=1).font = bold
     for key in ("kind", "channel", "category", "community"):
         column, heading = COUNT_DIMENSIONS[key]
@@ -333,24 +331,22 @@ def report_xlsx(report: PeriodReport) -> bytes:
         header(ws.max_row + 1, [heading, "件数"])
         for r in table.to_dict("records"):
             label = r.get("label") or r[column]
-            ws.append([str(label), int(r["count"])])
+            exports.append(ws, [str(label), int(r["count"])])
             for col in (1, 2):
                 ws.cell(row=ws.max_row, column=col).border = box
-        ws.append([])
+        exports.append(ws, [])
     for letter, width in zip("ABCDEF", (16, 30, 10, 34, 10, 10), strict=True):
         ws.column_dimensions[letter].width = width
 
     cells = wb.create_sheet("按网格")
-    cells.append([f"{report.unit} 各网格受理件数（{report.period_label}）"])
-    cells.append(["网格编码", "件数"])
+    exports.append(cells, [f"{report.unit} 各网格受理件数（{report.period_label}）"])
+    exports.append(cells, ["网格编码", "件数"])
     for r in report.counts["cell"].to_dict("records"):
-        cells.append([str(r["cell_code"]), int(r["count"])])
+        exports.append(cells, [str(r["cell_code"]), int(r["count"])])
     cells.column_dimensions["A"].width = 20
     periods = wb.create_sheet("按月份")
-    periods.append([f"{report.unit} 各月受理件数"])
-    periods.append(["月份", "件数"])
+    exports.append(periods, [f"{report.unit} 各月受理件数"])
+    exports.append(periods, ["月份", "件数"])
     for r in report.counts["period"].to_dict("records"):
-        periods.append([str(r["month"]), int(r["count"])])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        exports.append(periods, [str(r["month"]), int(r["count"])])
+    return exports.workbook_bytes(wb)

@@ -343,7 +343,7 @@ def roster_columns(file_name: str, data: bytes) -> tuple[int, list[str], pd.Data
     at least two non-empty cells."""
     from services.rosters import _clean_header, _read_table
 
-    table = _read_table(Path(file_name), data)
+    table, _formulas = _read_table(Path(file_name), data)
     if table.empty:
         raise InvalidInputError(f"{file_name}：文件是空的")
     for i in range(min(10, len(table))):
@@ -355,6 +355,55 @@ def roster_columns(file_name: str, data: bytes) -> tuple[int, list[str], pd.Data
             body.columns = headers
             return i, headers, body.fillna("")
     raise InvalidInputError(f"{file_name}：前10行中找不到表头（至少两个非空的列名）")
+
+
+def rejected_rows_for(rows: pd.DataFrame, role: str | None) -> pd.DataFrame:
+    """The rejected rows as ``role`` may see them: personal columns masked, and the ID numbers
+    and phones quoted in the reasons masked too."""
+    from services import masking
+
+    out = masking.mask_frame(rows, role)
+    if "problem" in out:
+        out["problem"] = [masking.mask_text(p, role) for p in out["problem"]]
+    return out
+
+
+def export_rejections(report: Any, *, session: Session, actor: Any) -> bytes:
+    """The rejected-rows .xlsx for the actor: masked for their role, with an audit row."""
+    from services import masking
+    from services.rosters import rejections_xlsx
+
+    rows = masking.export_frame(
+        report.rejected_rows,
+        actor=actor,
+        session=session,
+        what=f"roster_rejections:{report.batch_id}",
+        detail={"file": report.file_name},
+    )
+    if "problem" in rows:
+        rows["problem"] = [masking.mask_text(p, actor.role) for p in rows["problem"]]
+    return rejections_xlsx(rows, title=f"{report.file_name} 退回行")
+
+
+def preview_for(
+    file_name: str, preview: pd.DataFrame, *, session: Session, actor: Any
+) -> pd.DataFrame:
+    """The mapping step's preview rows, masked like every other table, with an audit row."""
+    from services import audit, masking
+    from services.rosters import HEADER_SYNONYMS
+
+    kinds = {
+        str(c): f for c in preview.columns for f, names in HEADER_SYNONYMS.items() if c in names
+    }
+    audit.record(
+        session,
+        username=actor.username,
+        action=audit.PREVIEW_IMPORT,
+        target=f"roster_file:{file_name}"[:100],
+        detail={"rows": len(preview), "columns": [str(c) for c in preview.columns]},
+        client=getattr(actor, "client", None),
+    )
+    return masking.mask_unlabelled(preview, actor.role, kinds=kinds)
 
 
 def run_import(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from lianxin.personal import (
     phone_problem,
 )
 from lianxin.vocab import SPECIAL_GROUPS, label_to_key
+from services import exports
+from services.uploads import table_bytes
 
 MEMBER_SYNONYMS_RELATION = ("与户主关系", "家庭关系", "关系", "与户主的关系")
 MEMBER_SYNONYMS_HOUSEHOLD_NO = ("户编号", "户号", "户籍编号")
@@ -46,6 +49,20 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 REQUIRED_FIELDS = ("head_name", "address")
 FIELD_LABELS = {field: names[0] for field, names in HEADER_SYNONYMS.items()}
 MAX_ROWS = 200_000
+# The households columns' widths (db/models.py): a longer value is that row's rejection, not a
+# database error that ends the whole import. The address column is text; 200 characters is
+# more than any door plate needs and keeps a pasted paragraph out.
+MAX_LENGTHS = {
+    "head_name": 50,
+    "sex": 2,
+    "id_number": 30,
+    "phone": 30,
+    "address": 200,
+    "community": 50,
+    "tags": 200,
+    "note": 500,
+}
+MAX_TAG_LENGTH = 30  # one special-group label (households.special_groups is varchar(30)[])
 
 
 @dataclass
@@ -56,6 +73,7 @@ class Roster:
     frame: pd.DataFrame  # columns: fields present + "excel_row"
     mapping: dict[str, str]  # field → original header
     unknown_columns: list[str] = field(default_factory=list)
+    formulas: dict[int, list[str]] = field(default_factory=dict)  # excel_row → fields
 
 
 def _clean_header(value: object) -> str:
@@ -69,16 +87,62 @@ def _match_field(header: str) -> str | None:
     return None
 
 
-def _read_table(path: Path, data: bytes | None) -> pd.DataFrame:
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formula_tags(data: bytes) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula element (``<f>``), read from the
+    inflated XML in 1 MB chunks: far cheaper than a second openpyxl parse, which is then only
+    needed for the rosters that do have formulas."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            tail = b""
+            with archive.open(name) as member:
+                while chunk := member.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
+
+
+def _formula_cells(data: bytes) -> set[tuple[int, int]]:
+    """(row, column), 0-based like the table pandas reads, of every cell of the first sheet
+    that holds a formula. pandas reads a formula's cached value (or nothing, for a file no
+    spreadsheet program has recalculated): a silent guess, so the import refuses those rows.
+    openpyxl with ``data_only=False`` keeps the formulas; read-only mode streams the sheet."""
+    from openpyxl import load_workbook
+
+    if not _has_formula_tags(data):
+        return set()  # the usual roster: no formula anywhere, skip the second parse
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[0]
+        return {
+            (int(cell.row) - 1, int(cell.column) - 1)
+            for row in ws.iter_rows()
+            for cell in row
+            if getattr(cell, "data_type", None) == "f" and cell.row and cell.column
+        }
+    finally:
+        wb.close()
+
+
+def _read_table(path: Path, data: bytes | None) -> tuple[pd.DataFrame, set[tuple[int, int]]]:
     suffix = path.suffix.lower()
-    source: object = io.BytesIO(data) if data is not None else path
+    data = table_bytes(path, data)  # size, type by content, zip bomb: before any parsing
+    source: object = io.BytesIO(data)
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(source, header=None, dtype=str, engine="openpyxl")
+            table = pd.read_excel(source, header=None, dtype=str, engine="openpyxl")
+            return table, _formula_cells(data)
         if suffix == ".xls":
-            return pd.read_excel(source, header=None, dtype=str, engine="xlrd")
+            return pd.read_excel(source, header=None, dtype=str, engine="xlrd"), set()
         if suffix == ".csv":
-            raw = data if data is not None else path.read_bytes()
+            raw = data
             for encoding in ("utf-8-sig", "gb18030"):
                 try:
                     text = raw.decode(encoding)
@@ -87,7 +151,8 @@ def _read_table(path: Path, data: bytes | None) -> pd.DataFrame:
                     continue
             else:
                 raise InvalidInputError(f"{path.name}：无法识别文件编码（支持 UTF-8 与 GBK）")
-            return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+            return frame, set()
     except InvalidInputError:
         raise
     except Exception as exc:  # openpyxl/xlrd raise many kinds for a damaged file
@@ -108,7 +173,7 @@ def read_roster(
     a title row above the headers (as most offices have) is skipped.
     """
     path = Path(path)
-    table = _read_table(path, data)
+    table, formulas = _read_table(path, data)
     if table.empty:
         raise InvalidInputError(f"{path.name}：文件是空的")
     if len(table) > MAX_ROWS:
@@ -157,9 +222,21 @@ def read_roster(
         {f: body.iloc[:, idx].fillna("").astype(str).str.strip() for f, idx in column_for.items()}
     )
     frame["excel_row"] = [int(i) + 1 for i in body.index]  # 1-based spreadsheet row
+    field_at = {idx: f for f, idx in column_for.items()}
+    formula_fields: dict[int, list[str]] = {}
+    for r, c in sorted(formulas):
+        if r > header_row and c in field_at:
+            formula_fields.setdefault(r + 1, []).append(field_at[c])
     blank = (frame.drop(columns="excel_row") == "").all(axis=1)
+    blank &= ~frame["excel_row"].isin(formula_fields)  # a formula row is not blank
     frame = frame.loc[~blank].reset_index(drop=True)
-    return Roster(file_name=path.name, frame=frame, mapping=used, unknown_columns=unknown)
+    return Roster(
+        file_name=path.name,
+        frame=frame,
+        mapping=used,
+        unknown_columns=unknown,
+        formulas=formula_fields,
+    )
 
 
 def parse_tags(text: str) -> list[str]:
@@ -201,7 +278,22 @@ def validate_roster(roster: Roster) -> pd.DataFrame:
     phones: list[str] = []
     sizes: list[int] = []
     for row in df.itertuples(index=False):
-        reasons: list[str] = []
+        reasons: list[str] = [
+            f"「{_label(roster, f)}」是公式，请粘贴为数值"
+            for f in roster.formulas.get(int(str(row.excel_row)), [])
+        ]
+        for f, width in MAX_LENGTHS.items():
+            value = str(getattr(row, f) or "")
+            if len(value) > width:
+                reasons.append(
+                    f"「{_label(roster, f)}」过长（{len(value):,} 个字，最多 {width} 个）"
+                )
+        long_tags = [t for t in parse_tags(str(row.tags or "")) if len(t) > MAX_TAG_LENGTH]
+        if long_tags:
+            reasons.append(
+                f"「{_label(roster, 'tags')}」中的「{long_tags[0][:20]}…」过长"
+                f"（最多 {MAX_TAG_LENGTH} 个字，多个类别用顿号分开）"
+            )
         if not row.head_name:
             reasons.append(f"「{_label(roster, 'head_name')}」为空")
         if not row.address:
@@ -223,7 +315,8 @@ def validate_roster(roster: Roster) -> pd.DataFrame:
                 size = int(float(size_text))
                 if not 1 <= size <= 30:
                     raise ValueError
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", "nan" / "inf", "1e999"
+                size = 1
                 reasons.append(f"「{_label(roster, 'size')}」{size_text} 不是 1–30 的整数")
         problems.append("；".join(reasons) or None)
         ids.append(id_number)
@@ -270,11 +363,7 @@ def rejections_xlsx(rejected: pd.DataFrame, *, title: str) -> bytes:
             "problem": "退回原因",
         }
     )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        out.to_excel(writer, sheet_name="退回行", index=False, startrow=1)
-        writer.sheets["退回行"].cell(row=1, column=1, value=title)
-    return buffer.getvalue()
+    return exports.table_xlsx(out, title=title, sheet="退回行", widths=(9, 12, 22, 16, 40, 9, 60))
 
 
 # --------------------------------------------------------------------------- family members
@@ -453,6 +542,11 @@ def validate_members(members: Members, heads: pd.DataFrame) -> pd.DataFrame:
         relation = str(row.relation or "").strip()
         if not name:
             reasons.append(f"「{label('name')}」为空")
+        # the residents table's column widths: a longer value is this row's rejection, not
+        # a varchar overflow that ends the whole import
+        for key_, value, width in (("name", name, 50), ("relation", relation, 20)):
+            if len(value) > width:
+                reasons.append(f"「{label(key_)}」过长（{len(value)} 个字符，最多 {width} 个）")
         if not relation and members.sheet:
             reasons.append(f"「{label('relation')}」为空（填 配偶、子、女、父亲、母亲 等）")
         id_number = normalize_id_number(row.id_number) if row.id_number else ""

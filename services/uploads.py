@@ -16,11 +16,13 @@ what is wrong and what is allowed, *before* anything is parsed or written:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from typing import IO, Protocol
 
 from lianxin.errors import InvalidInputError
@@ -31,6 +33,8 @@ MAX_UNCOMPRESSED_BYTES = 200 * MB
 MAX_RATIO = 100  # declared uncompressed ÷ compressed; real spreadsheets stay under ~20
 MAX_MEMBERS = 10_000
 ALLOWED = (".xlsx", ".xls", ".csv", ".zip", ".gpkg", ".geojson")
+TABLES = (".xlsx", ".xls", ".csv")  # rosters, hotline exports, address lists
+CLI_MAX_BYTES = 100 * MB  # a file given to the CLI by an operator (the page's limit is 20 MB)
 MAX_NAME_LENGTH = 200
 
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -53,7 +57,9 @@ _KIND_NAMES = {
     ".zip": "zip 压缩包",
     ".gpkg": "GeoPackage",
     ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
 }
+GIS_LAYERS = (".geojson", ".json", ".gpkg", ".zip")  # the planner's streets and boundaries
 
 
 class _Sized(Protocol):
@@ -102,7 +108,7 @@ def check_file_name(name: str, *, allowed: tuple[str, ...] = ALLOWED) -> str:
     ext = os.path.splitext(base)[1].lower()
     if ext not in allowed:
         kinds = "、".join(allowed)
-        raise InvalidInputError(f"不支持的文件类型 {ext or '（无扩展名）'}：只接受 {kinds}")
+        raise InvalidInputError(f"{base}：不支持的文件类型 {ext or '（无扩展名）'}：只接受 {kinds}")
     return ext
 
 
@@ -113,7 +119,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
         return head.startswith(_OLE2)
     if ext == ".gpkg":
         return head.startswith(_SQLITE)
-    if ext in (".csv", ".geojson"):
+    if ext in (".csv", ".geojson", ".json"):
         if b"\x00" in head:
             return False
         text = None
@@ -130,7 +136,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
                     continue
         if text is None:
             return False
-        if ext == ".geojson":
+        if ext in (".geojson", ".json"):
             return text.lstrip().startswith("{")
         return True
     return False
@@ -225,6 +231,177 @@ def check_upload(
             require_xlsx=ext == ".xlsx",
         )
     return content
+
+
+def check_path(
+    path: str | os.PathLike[str],
+    *,
+    allowed: tuple[str, ...] = ALLOWED,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_uncompressed_bytes: int = MAX_UNCOMPRESSED_BYTES,
+) -> bytes:
+    """:func:`check_upload` for a file on disk (the CLI): the same checks, the size taken from
+    the file system before a byte is read."""
+    p = os.fspath(path)
+    name = os.path.basename(p)
+    check_file_name(name, allowed=allowed)
+    try:
+        size = os.stat(p).st_size
+        if size > max_bytes:
+            raise InvalidInputError(
+                f"{name}：文件大小 {_fmt_mb(size)}，超过上限 {_fmt_mb(max_bytes)}。"
+                "请拆分后分批导入，或只保留需要的列"
+            )
+        with open(p, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"找不到文件 {p}") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInputError(f"{p} 是一个文件夹，不是文件") from exc
+    except OSError as exc:
+        raise InvalidInputError(f"无法读取 {p}（{exc.strerror or exc}）") from exc
+    return check_upload(
+        name,
+        data,
+        allowed=allowed,
+        max_bytes=max_bytes,
+        max_uncompressed_bytes=max_uncompressed_bytes,
+    )
+
+
+def table_bytes(path: str | os.PathLike[str], data: bytes | None) -> bytes:
+    """The bytes of a table (roster, hotline export, address list) after the checks: an upload's
+    bytes through :func:`check_upload`, a file on disk through :func:`check_path`. Every reader
+    of such tables calls this first, so no path into the system skips it."""
+    name = os.path.basename(os.fspath(path))
+    if data is not None:
+        return check_upload(name, data, allowed=TABLES)
+    return check_path(path, allowed=TABLES, max_bytes=CLI_MAX_BYTES)
+
+
+# --- case attachments -----------------------------------------------------------------------
+
+IMAGE_TYPES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP"}
+OFFICE_ZIP = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
+OFFICE_OLE2 = (".doc", ".xls", ".ppt")
+ATTACHMENT_TYPES = (*IMAGE_TYPES, ".pdf", *OFFICE_ZIP, *OFFICE_OLE2)
+_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+}
+MAX_IMAGE_PIXELS = 50_000_000  # a 50-megapixel photo; a decompression bomb is far larger
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An attachment as it is stored: content (photos without EXIF), its type from the content,
+    and the SHA-256 of the stored bytes, kept as evidence that the file was not changed."""
+
+    file_name: str
+    content: bytes
+    content_type: str
+    sha256: str
+
+
+def _strip_image(name: str, content: bytes, kind: str) -> bytes:
+    """The photo re-encoded by Pillow without its metadata (EXIF: GPS position, device, time).
+
+    Pillow is the imaging library the Python world trusts for this; re-saving the pixels is the
+    only sure way to drop every metadata block (EXIF, XMP, maker notes, PNG text chunks).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as im:
+            if im.format != kind:
+                raise InvalidInputError(
+                    f"{name}：文件内容是 {im.format} 图片，与扩展名不符，请改正扩展名后再上传"
+                )
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise InvalidInputError(
+                    f"{name}：图片 {im.width}×{im.height} 像素过大（最多 5,000 万像素）"
+                )
+            if kind == "GIF" and getattr(im, "n_frames", 1) > 1:
+                im.seek(0)  # an animated GIF keeps its first frame
+            upright = ImageOps.exif_transpose(im)  # keep the photo the right way up
+            # Only the pixels cross over: frombytes carries no info, EXIF, XMP or ICC block.
+            clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+            if "P" in upright.mode and upright.getpalette():
+                clean.putpalette(upright.getpalette() or [])
+            out = io.BytesIO()
+            params: dict[str, object] = {"quality": 90} if kind in ("JPEG", "WEBP") else {}
+            clean.save(out, format=kind, **params)
+            return out.getvalue()
+    except InvalidInputError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidInputError(f"{name}：图片已损坏或不是图片，无法打开") from exc
+
+
+def check_attachment(name: str, data: bytes | IO[bytes] | _Sized) -> CheckedFile:
+    """An attachment fit to keep: an image, a PDF or an Office document, checked by content.
+
+    Refuses anything else (``.exe``, ``.html``, a script renamed ``.jpg``); strips photos'
+    EXIF; a .docx/.xlsx/.pptx goes through the same zip-bomb check as rosters.
+
+    Examples
+    --------
+    >>> check_attachment("说明.pdf", b"%PDF-1.4 %%EOF").content_type
+    'application/pdf'
+    """
+    label = f"附件 {os.path.basename(name or '')}"
+    ext = check_file_name(name, allowed=ATTACHMENT_TYPES)
+    base = os.path.basename(name.replace("\\", "/")).strip()
+    size = _size_of(data)
+    if size > MAX_UPLOAD_BYTES:
+        raise InvalidInputError(
+            f"{label}：大小 {_fmt_mb(size)}，超过上限 {_fmt_mb(MAX_UPLOAD_BYTES)}"
+        )
+    if size == 0:
+        raise InvalidInputError(f"{label}：文件是空的")
+    content = _read(data)
+    head = content[:8192]
+    wrong = InvalidInputError(
+        f"{label}：文件内容与扩展名 {ext} 不符{_what_it_is(head)}。"
+        "附件只接受照片（jpg/png/gif/webp）、PDF 和 Office 文档"
+    )
+    if ext in IMAGE_TYPES:
+        content = _strip_image(label, content, IMAGE_TYPES[ext])
+        mime = _MIME[IMAGE_TYPES[ext]]
+    elif ext == ".pdf":
+        if not head.startswith(b"%PDF-"):
+            raise wrong
+        mime = _MIME[ext]
+    elif ext in OFFICE_ZIP:
+        if not head.startswith(_ZIP):
+            raise wrong
+        check_archive(content, name=label)
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+        if "[Content_Types].xml" not in names or not any(
+            n.startswith(OFFICE_ZIP[ext]) for n in names
+        ):
+            raise wrong
+        mime = _MIME[ext]
+    else:  # .doc/.xls/.ppt: the OLE2 compound file signature
+        if not head.startswith(_OLE2):
+            raise wrong
+        mime = _MIME[ext]
+    return CheckedFile(
+        file_name=base,
+        content=content,
+        content_type=mime,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 # --- text fields ----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ plan follows the office's rule — every special-group household is visited once
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db import dashboard_queries as q
+from services import exports
 
 __all__ = [
     "COLUMNS",
@@ -147,33 +147,13 @@ def workload_excel(frame: pd.DataFrame, *, unit: str, period_label: str, as_of: 
 
     Rates are written as numbers with a percent format so they stay sortable in Excel.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     cols = [c for c in COLUMNS if c in frame.columns]
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook always has one worksheet
-    ws.title = "网格长工作量"
-    ws.append([f"{unit} 网格长工作量统计（{period_label}）"])
-    ws.append([f"统计日期：{as_of.year}年{as_of.month}月{as_of.day}日"])
-    ws.append([COLUMNS[c] for c in cols])
-    ws["A1"].font = Font(bold=True, size=14)
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in frame[cols].itertuples(index=False):
-        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
-    for j, c in enumerate(cols, start=1):
-        letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = max(10, len(COLUMNS[c]) * 2 + 2)
-        if c in ("visit_completion", "satisfaction_rate"):
-            for cell in ws[letter][3:]:
-                cell.number_format = "0.0%"
-    ws.freeze_panes = "A4"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return exports.table_xlsx(
+        frame[cols].rename(columns=COLUMNS),
+        title=f"{unit} 网格长工作量统计（{period_label}）",
+        subtitles=[f"统计日期：{as_of.year}年{as_of.month}月{as_of.day}日"],
+        sheet="网格长工作量",
+        widths=[max(10, len(COLUMNS[c]) * 2 + 2) for c in cols],
+        number_formats={COLUMNS[c]: "0.0%" for c in ("visit_completion", "satisfaction_rate")},
+        freeze=True,
+    )

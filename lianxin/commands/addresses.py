@@ -73,13 +73,16 @@ def read_table(path: Path, *, column: str) -> Any:
     """Read a CSV/Excel table whose header row holds ``column`` (within the first rows)."""
     import pandas as pd
 
+    from services.uploads import table_bytes
+
     if not path.exists():
         raise NotFoundError(f"输入文件不存在：{path}")
+    data = table_bytes(path, None)  # .xlsx/.xls/.csv by content, size, zip bomb
     try:
         if path.suffix.lower() in _EXCEL_SUFFIXES:
-            raw = pd.read_excel(path, header=None, dtype=str)
+            raw = pd.read_excel(io.BytesIO(data), header=None, dtype=str)
         else:
-            text = decode_text(path.read_bytes(), where=str(path))
+            text = decode_text(data, where=str(path))
             raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, skip_blank_lines=True)
     except (InvalidInputError, NotFoundError):
         raise
@@ -171,10 +174,9 @@ def handle_geocode(args: argparse.Namespace) -> int:
     out = table.join(result[GEOCODE_COLUMNS])
     dst = Path(args.output)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.suffix.lower() in {".xlsx", ".xlsm"}:
-        out.to_excel(dst, index=False)
-    else:
-        out.to_csv(dst, index=False, encoding="utf-8-sig")
+    from services.exports import write_table
+
+    write_table(out, dst, sheet="地址匹配")
     counts = result["match_type"].value_counts()
     summary = "，".join(f"{k} {int(v)}" for k, v in counts.items())
     print(f"已写出 {dst}：{len(out)} 行（{summary}）", file=sys.stderr)

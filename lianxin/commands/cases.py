@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lianxin.errors import InvalidInputError
+from lianxin.paths import check_writable
 
 
 def _date(value: str) -> dt.date:
@@ -51,16 +52,19 @@ def _report(args: argparse.Namespace) -> int:
 def _import_hotline(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
     from services.hotline import import_hotline, rejections_xlsx
+    from services.uploads import table_bytes
 
     path = Path(args.file)
     if not path.exists():
         raise InvalidInputError(f"找不到文件 {path}")
+    data = table_bytes(path, None)  # the same checks as the pages' uploads, before the database
+    out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
+    check_writable(out)
     check_database()
     with session_scope() as session:
-        report = import_hotline(path, session=session, imported_by=args.by)
+        report = import_hotline(path, session=session, data=data, imported_by=args.by)
     print(f"{path.name}：共 {report.total:,} 行。{report.summary()}")
     if report.rejected:
-        out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
         out.write_bytes(rejections_xlsx(report))
         for r in report.rejected_rows.head(10).itertuples():
             print(f"  第{r.row}行 {r.ticket_no or ''}：{r.reason}")

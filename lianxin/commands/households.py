@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from lianxin.errors import InvalidInputError
+from lianxin.paths import check_writable
 
 
 def _parse_mapping(items: list[str]) -> dict[str, str]:
@@ -22,18 +23,21 @@ def _import(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
     from services.households import import_roster
     from services.rosters import rejections_xlsx
+    from services.uploads import table_bytes
 
     path = Path(args.file)
     if not path.exists():
         raise InvalidInputError(f"找不到文件 {path}")
+    data = table_bytes(path, None)  # the same checks as the 住户导入 page, before the database
+    out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
+    check_writable(out)
     check_database()
     with session_scope() as session:
         report = import_roster(
-            path, session=session, mapping=_parse_mapping(args.map), imported_by="cli"
+            path, session=session, data=data, mapping=_parse_mapping(args.map), imported_by="cli"
         )
     print(f"{path.name}：共 {report.total:,} 行。{report.summary()}")
     if report.rejected:
-        out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
         out.write_bytes(rejections_xlsx(report.rejected_rows, title=f"{path.name} 退回行"))
         print(f"退回行及原因已写入 {out}")
     return 0

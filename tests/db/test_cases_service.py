@@ -303,12 +303,22 @@ def test_convert_immediate_to_promised_recomputes_the_deadline(demo_session):
 
 
 def test_attachments_are_kept_with_the_case(demo_session):
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 6), (0, 90, 0)).save(photo, "JPEG")  # a real JPEG: content is checked
     rec = _intake(
         demo_session,
-        attachments=[cases.Attachment("现场.jpg", b"\xff\xd8jpeg", "image/jpeg")],
+        attachments=[cases.Attachment("现场.jpg", photo.getvalue(), "image/jpeg")],
     )
     files = cases.attachments_of(demo_session, rec.case_no)
-    assert list(files["file_name"]) == ["现场.jpg"] and files.iloc[0]["size_bytes"] == 6
+    stored = demo_session.execute(
+        text("SELECT length(content) FROM case_attachments WHERE id = :i"),
+        {"i": int(files.iloc[0]["id"])},
+    ).scalar_one()
+    assert list(files["file_name"]) == ["现场.jpg"] and files.iloc[0]["size_bytes"] == stored
 
 
 # ------------------------------------------------------------------------ two real sessions

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010_household_members"
-down_revision: str | Sequence[str] | None = "0007_import_scope"
+down_revision: str | Sequence[str] | None = "0009_upload_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
