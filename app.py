@@ -7,11 +7,13 @@ import streamlit as st
 from app_pages.auth_state import current_actor, sidebar_identity
 from app_pages.common import demo_badge
 from app_pages.registry import pages_for
+from app_pages.shim import install_zh_shim, run_page
 from lianxin import labels
 
 st.set_page_config(page_title=labels.APP_TITLE, page_icon="🧭", layout="wide")
 st.sidebar.markdown(f"### {labels.APP_SHORT}")
 demo_badge()
+install_zh_shim()  # Streamlit's own English in Chinese (area: Chinese everywhere)
 
 # Login gate: until the database confirms a login, the only page is 登录.
 actor = current_actor()
@@ -32,4 +34,4 @@ for spec in pages_for(role):
     sections.setdefault(spec.section, []).append(
         st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.default)
     )
-st.navigation(sections, expanded=True).run()
+run_page(st.navigation(sections, expanded=True))  # error boundary: a Chinese message

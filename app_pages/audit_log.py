@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.auth_state import acting
 from app_pages.common import run_service
-from lianxin import labels
+from lianxin import display, labels
 from services import audit
 from services.uploads import clean_search_text
 
@@ -51,7 +51,7 @@ if rows is not None:
             at=rows["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
         )
         st.dataframe(
-            table[list(labels.AUDIT_FIELDS)],
+            display.frame(table[list(labels.AUDIT_FIELDS)]),
             hide_index=True,
             column_config={k: st.column_config.Column(v) for k, v in labels.AUDIT_FIELDS.items()},
         )

@@ -18,7 +18,7 @@ from app_pages.common import run_service, with_session
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from services import dashboard, hotspots, workload
 
@@ -214,7 +214,7 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
         due_at=pd.to_datetime(cases["due_at"]).dt.strftime("%Y-%m-%d %H:%M"),
     )[list(labels.DASH_CELL_FIELDS)]
     st.dataframe(
-        view,
+        display.frame(view),
         hide_index=True,
         key="dash_cell_cases",
         column_config={
@@ -408,7 +408,7 @@ if options is not None:
             if wl is not None:
                 cols = list(workload.COLUMNS)
                 event = st.dataframe(
-                    wl[cols],
+                    display.frame(wl[cols]),
                     hide_index=True,
                     key="dash_workload",
                     on_select="rerun",
@@ -483,7 +483,9 @@ if options is not None:
                     (tr.set_index("month")[list(rate_names)] * 100).rename(columns=rate_names)
                 )
                 st.dataframe(
-                    tr.assign(**{c: (tr[c] * 100).round(1) for c in [*rate_names, "yoy", "mom"]}),
+                    display.frame(tr).assign(
+                        **{c: (tr[c] * 100).round(1) for c in [*rate_names, "yoy", "mom"]}
+                    ),
                     hide_index=True,
                     key="dash_trend_table",
                 )

@@ -27,7 +27,7 @@ from layers.base import (
     streets_layer,
 )
 from layers.cells import cells_layer, legend_entries
-from lianxin import labels
+from lianxin import display, labels
 from services import grid_plans as gp
 
 PROBLEM_RED = "#d7191c"
@@ -442,7 +442,9 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
                 .reset_index()
             )
             st.dataframe(
-                summary.rename(columns=labels.PLAN_DIFF_FIELDS), hide_index=True, height=180
+                display.frame(summary).rename(columns=labels.PLAN_DIFF_FIELDS),
+                hide_index=True,
+                height=180,
             )
         left, right = st.columns(2)
         if left.button(labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
@@ -499,7 +501,7 @@ def _publish_result(result: gp.PublishResult) -> None:
     with left:
         st.markdown(f"**{labels.PLAN_DIFF_BY_CELL}**")
         st.dataframe(
-            result.by_cell,
+            display.frame(result.by_cell),
             hide_index=True,
             column_config={
                 k: st.column_config.TextColumn(v)
@@ -511,7 +513,7 @@ def _publish_result(result: gp.PublishResult) -> None:
         )
     with right:
         st.dataframe(
-            moved,
+            display.frame(moved),
             hide_index=True,
             height=320,
             column_config={

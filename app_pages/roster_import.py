@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages.auth_state import acting
 from app_pages.common import run_service
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.errors import InvalidInputError, LianxinError
 from services import masking, review
 from services.rosters import HEADER_SYNONYMS, read_roster, rejections_xlsx
@@ -83,7 +83,7 @@ if needs_mapping or unknown:
             if picked:
                 mapping[header] = picked
     st.caption(labels.IMPORT_PREVIEW)
-    st.dataframe(preview, hide_index=True)
+    st.dataframe(display.frame(preview), hide_index=True)
     chosen = list(mapping.values()) + list(known.values())
     duplicated = sorted({f for f in chosen if chosen.count(f) > 1})
     if duplicated:
@@ -144,7 +144,7 @@ if report is not None:
             key="rejected_download",
         )
         st.dataframe(
-            report.rejected_rows[["excel_row", "head_name", "address", "problem"]],
+            display.frame(report.rejected_rows)[["excel_row", "head_name", "address", "problem"]],
             hide_index=True,
             column_config={
                 "excel_row": st.column_config.NumberColumn("原表行号", format="%d"),

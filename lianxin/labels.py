@@ -12,6 +12,11 @@ PAGE_OVERVIEW = "总览"
 DB_DOWN_TITLE = "数据库未连接"
 LOGIN_REQUIRED = "请先登录（登录已过期或尚未登录）"
 DB_ERROR = "数据库拒绝了这次操作（{kind}），没有写入任何内容。请刷新后重试；如仍出现，请联系管理员查看服务器日志。"
+# --- page error boundary (app_pages/shim.py; area: Chinese everywhere) ---
+PAGE_FAILED = (
+    "本页出现了意外错误，刚才的操作没有完成。请刷新页面后重试；"
+    "如仍出现，请把事件号 {incident} 告诉管理员（详细信息已记入服务器日志）。"
+)
 
 CELL_FIELDS = {
     "cell_code": "网格编码",
