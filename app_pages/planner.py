@@ -91,7 +91,9 @@ def _plan_label(row: pd.Series) -> str:
         when = f"{_date(row['valid_from'])} 至 {_date(row['valid_to'])}"
     else:
         when = f"{_date(row['created_at'])} 创建"
-    return f"第{row['version_no']}版 · {state} · {when} · {row['cells']} 个网格"
+    # No cell count here: with a key the picker keeps the label it was first given, so a
+    # count in it goes stale after an edit; the count is shown under it, from the plan's data.
+    return f"第{row['version_no']}版 · {state} · {when}"
 
 
 def _edit(fn: Any, **kwargs: Any) -> None:
@@ -326,7 +328,8 @@ def _edit_tools(
         c for c in cells.loc[cells["community_code"] == community, "cell_code"] if c != selected
     ]
     own_blocks = data.blocks.loc[data.blocks["cell_code"] == selected, "block_key"].tolist()
-    tabs = st.tabs(labels.PLAN_TABS)
+    # Stateful tabs: a rerun (choosing 全选 in the block picker) stays on the chosen tab.
+    tabs = st.tabs(labels.PLAN_TABS, key="planner_tools", on_change="rerun")
     with tabs[0]:
         block = st.selectbox(labels.PLAN_BLOCK, own_blocks, key="planner_move_block")
         if same:
@@ -424,8 +427,7 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
     pending = st.session_state.get(CONFIRM)
     if not pending or pending["plan_id"] != plan_id:
         return
-    current = plans[plans["state"] == "published"]
-    old = f"第{current['version_no'].iloc[0]}版" if len(current) else "（无）"
+    old = _retiring_label(plan, plans)
     preview = pending["preview"]
     with st.container(border=True):
         st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
@@ -473,15 +475,28 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.rerun()
 
 
+def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
+    """The plan publishing ``plan`` retires: the published one of its sub-district."""
+    current = plans[
+        (plans["state"] == "published")
+        & (plans["subdistrict_code"] == plan["subdistrict_code"])
+        & (plans["id"] != plan["id"])
+    ]
+    if current.empty:
+        return "（无）"
+    row = current.iloc[0]
+    return f"第{row['version_no']}版（{row['name']}）"
+
+
 def _publish_result(result: gp.PublishResult) -> None:
     retired = (
-        labels.PLAN_RETIRED_NOTE.format(version=result.plan.version_no - 1)
-        if result.retired_plan_id is not None
+        labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
+        if result.retired_version_no is not None
         else ""
     )
     st.success(
         labels.PLAN_PUBLISHED.format(
-            name=result.plan.name,
+            name=f"第{result.plan.version_no}版（{result.plan.name}）",
             households=labels.fmt_int(result.households_assigned),
             cases=labels.fmt_int(result.cases_assigned),
             moved=labels.fmt_int(result.households_moved),
@@ -562,9 +577,14 @@ st.title(labels.PAGE_PLANNER)
 flash = st.session_state.pop(FLASH, None)
 if flash:
     st.success(flash, icon="✅")
-done = st.session_state.pop(RESULT, None)
+# The publish result stays until it is closed: its 导出Excel button reruns the page (a download
+# with an audit callback), and the diff must still be there afterwards.
+done = st.session_state.get(RESULT)
 if done is not None:
     _publish_result(done)
+    if st.button(labels.PLAN_DIFF_CLOSE, key="planner_diff_close"):
+        st.session_state.pop(RESULT, None)
+        st.rerun()
 
 plans = _plans()
 if plans is not None:
@@ -627,6 +647,11 @@ if plans is not None:
     problems = run_service(lambda: _problems(int(plan_id), lock))
     if base is not None and data is not None and problems is not None:
         communities, streets = base
+        top_left.caption(
+            labels.PLAN_PICKED_COUNTS.format(
+                cells=labels.fmt_int(len(data.cells)), blocks=labels.fmt_int(len(data.blocks))
+            )
+        )
         left, right = st.columns([3, 2])
         with right:
             _problem_panel(problems, len(data.cells), key=f"planner_problems_{plan_id}_{lock}")

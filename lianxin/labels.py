@@ -484,6 +484,8 @@ PLAN_PUBLISHED = (
     "换网格的住户 {moved} 户。{retired}"
 )
 PLAN_RETIRED_NOTE = "原方案 第{version}版 已停用。"
+PLAN_DIFF_CLOSE = "关闭发布结果"
+PLAN_PICKED_COUNTS = "本方案：网格 {cells} 个，街区 {blocks} 个"
 PLAN_DIFF_TITLE = "住户网格变化"
 PLAN_DIFF_BY_CELL = "按网格汇总"
 PLAN_DIFF_FIELDS = {
