@@ -54,6 +54,28 @@ COLUMN_VOCABULARIES: dict[str, Mapping[str, str]] = {
     "special_groups": vocab.SPECIAL_GROUPS,
     "street_kind": vocab.STREET_KINDS,
 }
+# Login roles: the staff roles plus the administrator (services.auth.ROLE_NAMES, without
+# importing services into lianxin).
+ROLE_LABELS: dict[str, str] = {**vocab.STAFF_ROLES, "admin": "管理员"}
+COLUMN_VOCABULARIES["role"] = ROLE_LABELS
+# Keys of the small dictionaries some rows carry (an audit row's detail): shown in Chinese.
+DETAIL_KEYS: dict[str, str] = {
+    "role": "角色",
+    "change": "变更",
+    "community_code": "社区编码",
+    "staff_no": "工号",
+    "rows": "行数",
+    "names": "含姓名",
+    "count": "数量",
+    "reason": "原因",
+    "file": "文件",
+    "active": "启用",
+    "cell_code": "网格编码",
+    "case_no": "事件编号",
+    "household_id": "住户编号",
+}
+CHANGE_LABELS: dict[str, str] = {"add": "新增", "remove": "撤销", "update": "修改"}
+COLUMN_VOCABULARIES["change"] = CHANGE_LABELS
 ALL_VOCABULARIES: tuple[Mapping[str, str], ...] = (
     vocab.SERVICE_CATEGORIES,
     vocab.CASE_KINDS,
@@ -134,6 +156,12 @@ def value(v: Any, *, column: str | None = None, style: Style = "table") -> str:
     ``True``/``False`` as 是/否, lists joined with 、, missing as ``—``."""
     if isinstance(v, list | tuple | set):
         return "、".join(value(x, column=column, style=style) for x in v) or EMPTY
+    if isinstance(v, dict):
+        parts = [
+            f"{DETAIL_KEYS.get(str(k), str(k))}：{value(x, column=str(k), style=style)}"
+            for k, x in v.items()
+        ]
+        return "；".join(parts) or EMPTY
     if _is_missing(v):
         return EMPTY
     if isinstance(v, bool):

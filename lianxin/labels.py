@@ -141,6 +141,9 @@ DASH_TREND_YOY = "同比"
 DASH_TREND_MOM = "环比"
 DASH_TREND_THIS_YEAR = "本年"
 DASH_TREND_LAST_YEAR = "上年同期"
+# trends: the current month is not over (area: Chinese everywhere / trends)
+DASH_TREND_PARTIAL = "本月截至{day}日（未完）"
+DASH_TREND_PARTIAL_COL = "未完月份"
 DASH_NO_CASES = "所选条件下没有事件。"
 
 

@@ -27,6 +27,7 @@
     "Close": "关闭",
     "Clear all": "全部清除",
     "Copy": "复制",
+    "Skip to main content": "跳到正文",
   };
   var PATTERNS = [
     [/^(?:Limit )?([\d.]+)\s?([KMG]?B) per file(.*)$/, function (m, n, u, rest) {

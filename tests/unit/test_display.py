@@ -56,3 +56,8 @@ def test_plain_text_is_left_alone():
         "王芳",
         "李强",
     ]
+
+
+def test_a_detail_dictionary_is_written_in_chinese():
+    shown = display.value({"role": "clerk", "change": "add", "community_code": None})
+    assert shown == "角色：窗口工作人员；变更：新增；社区编码：—"
