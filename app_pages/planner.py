@@ -27,11 +27,10 @@ from layers.base import (
     streets_layer,
 )
 from layers.cells import cells_layer, legend_entries
+from layers.problems import PROBLEM_RED, problems_layer
 from lianxin import display, labels
 from services import grid_plans as gp
 
-PROBLEM_RED = "#d7191c"
-MAX_LABELS = 40  # text labels on the map; blocking problems come first, the panel lists all
 SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
 FOCUS = "planner_focus"
 CONFIRM = "planner_confirm"
@@ -114,64 +113,8 @@ def _edit(fn: Any, **kwargs: Any) -> None:
 
 # --- map ----------------------------------------------------------------------------------
 def _problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Red with a hatch-like dashed outline and a text tooltip: colour is not the only cue."""
-    group = folium.FeatureGroup(name=labels.PLAN_PROBLEMS, control=True)
-    shown = problems.to_crs(DISPLAY_CRS).assign(
-        severity_label=problems["severity"].map(labels.PLAN_SEVERITY)
-    )
-    points: list[dict[str, Any]] = []
-    labelled = 0
-    for row in shown.itertuples():
-        geom = row.geometry
-        if geom is None or geom.is_empty:
-            continue
-        tip = f"⚠ {row.kind_label}（{row.severity_label}）：{row.message}"
-        # A text label on every area problem: colour is never the only carrier of meaning
-        # (UI.md). Point problems (households outside every cell) are many: circles + tooltip.
-        spot = geom.representative_point()
-        blocking = row.severity == "blocking"
-        if geom.geom_type not in ("Point", "MultiPoint") and labelled < MAX_LABELS:
-            labelled += 1
-            folium.Marker(
-                [spot.y, spot.x],
-                icon=folium.DivIcon(
-                    html=(
-                        f'<div class="lianxin-problem" style="color:#fff;background:{PROBLEM_RED};'
-                        "border-radius:3px;padding:1px 5px;font-size:13px;white-space:nowrap;"
-                        f'display:inline-block;transform:translate(-50%,-50%)">⚠ {row.kind_label}</div>'
-                    ),
-                    icon_size=(0, 0),
-                ),
-                tooltip=tip,
-                pane="problems",
-            ).add_to(group)
-        if geom.geom_type in ("Point", "MultiPoint"):
-            points.append({"tip": tip, "geometry": geom})
-            continue
-        folium.GeoJson(
-            shapely.to_geojson(geom),
-            # Blocking problems are filled; a warning about a whole cell (no leader, household
-            # count) is only outlined, so the cells under it stay readable.
-            style_function=lambda _f, b=blocking: {
-                "color": PROBLEM_RED,
-                "weight": 3 if b else 2,
-                "dashArray": "6 4",
-                "fillColor": PROBLEM_RED,
-                "fillOpacity": 0.45 if b else 0.0,
-            },
-            tooltip=tip,
-            pane="problems",
-        ).add_to(group)
-    if points:  # one layer for all point problems: hundreds of households stay fast
-        folium.GeoJson(
-            gpd.GeoDataFrame(points, crs=DISPLAY_CRS).explode(index_parts=False),
-            marker=folium.CircleMarker(
-                radius=5, color=PROBLEM_RED, weight=2, fill=True, fill_opacity=0.7
-            ),
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-            pane="problems",
-        ).add_to(group)
-    return group
+    """Red with a dashed outline and a text label: colour is not the only cue (UI.md)."""
+    return problems_layer(problems, severity_labels=labels.PLAN_SEVERITY, name=labels.PLAN_PROBLEMS)
 
 
 def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:

@@ -51,3 +51,32 @@ def test_the_scale_bar_is_metric_only():
     html = base_map(box).get_root().render()
     assert "imperial: false" in html
     assert "L.control.scale()" not in html
+
+
+def test_hundreds_of_problems_are_drawn_as_a_few_layers_with_their_labels():
+    import folium
+    import geopandas as gpd
+
+    from layers.problems import MAX_LABELS, problems_layer
+
+    boxes = [
+        shapely.box(109.0 + i * 0.001, 32.68, 109.0009 + i * 0.001, 32.681) for i in range(300)
+    ]
+    problems = gpd.GeoDataFrame(
+        {
+            "kind_label": ["户数超出范围"] * 299 + ["空隙"],
+            "severity": ["warning"] * 299 + ["blocking"],
+            "message": [f"网格 {i} 户数 3" for i in range(300)],
+        },
+        geometry=boxes,
+        crs=4326,
+    )
+    group = problems_layer(
+        problems, severity_labels={"warning": "提示", "blocking": "必须修改"}, name="问题"
+    )
+    layers = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(layers) == 2  # the areas, the labels: not one layer per problem
+    html = folium.Map().add_child(group).get_root().render()
+    assert "permanent: true" in html and "lianxin-problem" in html  # each label stays open
+    labels = layers[1].data["features"]
+    assert len(labels) == MAX_LABELS and labels[0]["properties"]["label"] == "⚠ 空隙"
