@@ -9,11 +9,13 @@ import streamlit as st
 from app_pages.auth_state import cookie_scripts, current_actor, sidebar_identity
 from app_pages.common import close_sidebar_after_navigation, demo_badge
 from app_pages.registry import PAGES, pages_for
+from app_pages.shim import install_zh_shim, run_page
 from lianxin import labels
 
 st.set_page_config(page_title=labels.APP_TITLE, page_icon="🧭", layout="wide")
 st.sidebar.markdown(f"### {labels.APP_SHORT}")
 demo_badge()
+install_zh_shim()  # Streamlit's own English in Chinese (area: Chinese everywhere)
 
 
 def url_path(spec_path: str) -> str:
@@ -48,7 +50,7 @@ if actor is None:
         for spec in PAGES
         if not spec.default
     ]
-    st.navigation(login, position="hidden").run()
+    run_page(st.navigation(login, position="hidden"))
     st.stop()
 sidebar_identity(actor)
 close_sidebar_after_navigation()
@@ -79,4 +81,4 @@ others = [
 ]
 if others:
     sections.setdefault(mine[0].section, []).extend(others)
-st.navigation(sections, expanded=True).run()
+run_page(st.navigation(sections, expanded=True))  # error boundary: a Chinese message

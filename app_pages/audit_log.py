@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.auth_state import acting
 from app_pages.common import run_service
-from lianxin import labels
+from lianxin import display, labels
 from services import audit
 from services.uploads import clean_search_text
 
@@ -53,7 +53,7 @@ if rows is not None:
             target=[t if isinstance(t, str) and t.strip() else "—" for t in rows["target"]],
         )
         st.dataframe(
-            table[list(labels.AUDIT_FIELDS)],
+            display.frame(table[list(labels.AUDIT_FIELDS)]),
             hide_index=True,
             column_config={k: st.column_config.Column(v) for k, v in labels.AUDIT_FIELDS.items()},
         )

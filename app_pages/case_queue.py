@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.errors import ConflictError, LianxinError
 from lianxin.plaintext import plain
 from lianxin.vocab import (
@@ -123,7 +123,7 @@ st.caption(labels.CASE_COUNT.format(n=labels.fmt_int(len(data)), overdue=n_overd
 if data.empty:
     st.info(labels.CASE_NONE)
 else:
-    table = _table(data)
+    table = display.frame(_table(data))
     st.dataframe(
         table.style.apply(_red_rows, axis=1),
         hide_index=True,
@@ -260,7 +260,7 @@ timeline = events.assign(
     to_label=events["to_state"].map(lambda s: CASE_STATES.get(s, s)),
 )[list(labels.TIMELINE_FIELDS)]
 st.dataframe(
-    timeline,
+    display.frame(timeline),
     hide_index=True,
     width="stretch",
     column_config={

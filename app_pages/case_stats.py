@@ -10,7 +10,7 @@ import json
 import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
-from lianxin import labels
+from lianxin import display, labels
 from services import cases, reports
 
 RATE_CARDS = ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate")
@@ -102,7 +102,7 @@ for tab, key in zip(tabs, labels.STATS_DIMENSIONS, strict=True):
     with tab:
         left, right = st.columns([2, 3])
         left.dataframe(
-            shown,
+            display.frame(shown),
             hide_index=True,
             width="stretch",
             column_config={

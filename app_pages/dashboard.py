@@ -18,7 +18,7 @@ from app_pages.common import run_service, with_session
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.plaintext import plain
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from services import dashboard, hotspots, workload
@@ -123,6 +123,59 @@ def _multiselect(label: str, vocab: dict[str, str], key: str) -> tuple[str, ...]
     return tuple(chosen)
 
 
+def _received_chart(tr: pd.DataFrame, *, as_of: dt.date):  # type: ignore[no-untyped-def]
+    """Cases received per month, this year and a year earlier.
+
+    Months with no data a year earlier draw nothing for 上年同期 (not 0); the current month,
+    not over yet, is a hollow point labelled as partial, not joined to the line: no plunge.
+    """
+    import altair as alt
+
+    this = labels.DASH_TREND_THIS_YEAR
+    last = labels.DASH_TREND_LAST_YEAR
+    partial_name = labels.DASH_TREND_PARTIAL.format(day=as_of.day)
+    done = tr[~tr["partial"]]
+    rows = [
+        {"month": m, "series": this, "n": v}
+        for m, v in zip(done["month"], done["received"], strict=True)
+    ]
+    rows += [
+        {"month": m, "series": last, "n": v}
+        for m, v in zip(tr["month"], tr["received_last_year"], strict=True)
+        if pd.notna(v)
+    ]
+    data = pd.DataFrame(rows, columns=["month", "series", "n"])
+    x = alt.X(
+        "month:O", title=None, sort=list(tr["month"]), scale=alt.Scale(domain=list(tr["month"]))
+    )
+    y = alt.Y("n:Q", title="件")
+    colour = alt.Color(
+        "series:N", title=None, scale=alt.Scale(domain=[this, last], range=["#b22222", "#7f7f7f"])
+    )
+    chart = alt.Chart(data).mark_line(point=True).encode(x=x, y=y, color=colour)
+    now_rows = tr[tr["partial"]]
+    if len(now_rows) and len(done):
+        seg = pd.DataFrame(
+            {
+                "month": [done["month"].iloc[-1], now_rows["month"].iloc[0]],
+                "n": [done["received"].iloc[-1], now_rows["received"].iloc[0]],
+                "label": ["", partial_name],
+            }
+        )
+        point = (
+            alt.Chart(seg.iloc[1:])
+            .mark_point(filled=False, size=90, color="#b22222")
+            .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="说明")])
+        )
+        text = (
+            alt.Chart(seg.iloc[1:])
+            .mark_text(align="right", dx=-6, dy=-10, color="#b22222")
+            .encode(x=x, y=y, text="label:N")
+        )
+        chart = chart + point + text
+    return chart.properties(height=300)
+
+
 def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     months, m = [], first.replace(day=1)
     while m <= last:
@@ -217,7 +270,7 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
         due_at=pd.to_datetime(cases["due_at"]).dt.strftime("%Y-%m-%d %H:%M"),
     )[list(labels.DASH_CELL_FIELDS)]
     st.dataframe(
-        view,
+        display.frame(view),
         hide_index=True,
         key="dash_cell_cases",
         column_config={
@@ -411,7 +464,7 @@ if options is not None:
             if wl is not None:
                 cols = list(workload.COLUMNS)
                 event = st.dataframe(
-                    wl[cols],
+                    display.frame(wl[cols]),
                     hide_index=True,
                     key="dash_workload",
                     on_select="rerun",
@@ -467,14 +520,7 @@ if options is not None:
                     labels.fmt_pct(None if pd.isna(last["mom"]) else float(last["mom"])),
                 )
                 st.markdown(f"**{labels.DASH_TREND_RECEIVED}**")
-                st.line_chart(
-                    tr.set_index("month")[["received", "received_last_year"]].rename(
-                        columns={
-                            "received": labels.DASH_TREND_THIS_YEAR,
-                            "received_last_year": labels.DASH_TREND_LAST_YEAR,
-                        }
-                    )
-                )
+                st.altair_chart(_received_chart(tr, as_of=now.date()), width="stretch")
                 st.markdown(f"**{labels.DASH_TREND_RATES}**（%）")
                 rate_names = {
                     "completion_rate": "办结率",
@@ -486,7 +532,23 @@ if options is not None:
                     (tr.set_index("month")[list(rate_names)] * 100).rename(columns=rate_names)
                 )
                 st.dataframe(
-                    tr.assign(**{c: (tr[c] * 100).round(1) for c in [*rate_names, "yoy", "mom"]}),
+                    display.frame(tr).assign(
+                        **{c: (tr[c] * 100).round(1) for c in [*rate_names, "yoy", "mom"]}
+                    ),
                     hide_index=True,
                     key="dash_trend_table",
+                    column_config={
+                        "month": st.column_config.TextColumn("月份"),
+                        "received": st.column_config.NumberColumn("受理（件）", format="%d"),
+                        "received_last_year": st.column_config.NumberColumn(
+                            labels.DASH_TREND_LAST_YEAR + "（件）", format="%d"
+                        ),
+                        "yoy": st.column_config.NumberColumn("同比（%）", format="%.1f"),
+                        "mom": st.column_config.NumberColumn("环比（%）", format="%.1f"),
+                        "partial": st.column_config.TextColumn(labels.DASH_TREND_PARTIAL_COL),
+                        **{
+                            c: st.column_config.NumberColumn(f"{n}（%）", format="%.1f")
+                            for c, n in rate_names.items()
+                        },
+                    },
                 )

@@ -24,7 +24,7 @@ from layers.households import (
     households_layer,
 )
 from layers.households import legend_entries as household_legend
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.plaintext import plain
 from services import households_view, masking, notice_board
 from services.uploads import clean_search_text
@@ -81,7 +81,7 @@ def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-
         return
     cols = [c for c in fields if c in frame.columns]
     st.dataframe(
-        frame[cols],
+        display.frame(frame[cols]),
         hide_index=True,
         column_config={c: st.column_config.Column(fields[c]) for c in cols},
         **kwargs,
@@ -181,7 +181,7 @@ with right:
         f"{labels.MY_CELL_LIST}：{labels.fmt_int(len(found))} / {labels.fmt_int(len(households))} 户"
     )
     st.dataframe(
-        shown[list(labels.HOUSEHOLD_FIELDS)],
+        display.frame(shown[list(labels.HOUSEHOLD_FIELDS)]),
         hide_index=True,
         height=430,
         column_config={

@@ -16,7 +16,7 @@ from layers.base import (
     streets_layer,
 )
 from layers.cells import cells_layer, legend_entries
-from lianxin import labels
+from lianxin import display, labels
 from services.overview import load_overview
 
 
@@ -73,7 +73,7 @@ if data is not None:
             ]
         ]
         st.dataframe(
-            table,
+            display.frame(table),
             hide_index=True,
             height=620,
             column_config={

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import run_service, with_session
-from lianxin import labels
+from lianxin import display, labels
 from services import grid_plans as gp
 
 
@@ -33,7 +33,7 @@ if plans is not None:
     for col in ("valid_from", "valid_to", "updated_at", "updated_by", "published_by", "note"):
         table[col] = table[col].astype(object).where(table[col].notna(), "—")
     st.dataframe(
-        table,
+        display.frame(table),
         hide_index=True,
         column_config={
             k: st.column_config.NumberColumn(v, format="%d")

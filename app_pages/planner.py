@@ -26,13 +26,12 @@ from layers.base import (
     streets_layer,
 )
 from layers.cells import cells_layer, legend_entries
-from lianxin import labels
+from layers.problems import PROBLEM_RED, problems_layer
+from lianxin import display, labels
 from lianxin.plaintext import plain
 from services import exports
 from services import grid_plans as gp
 
-PROBLEM_RED = "#d7191c"
-MAX_LABELS = 40  # text labels on the map; blocking problems come first, the panel lists all
 SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
 FOCUS = "planner_focus"
 CONFIRM = "planner_confirm"
@@ -92,7 +91,9 @@ def _plan_label(row: pd.Series) -> str:
         when = f"{_date(row['valid_from'])} 至 {_date(row['valid_to'])}"
     else:
         when = f"{_date(row['created_at'])} 创建"
-    return f"第{row['version_no']}版 · {state} · {when} · {row['cells']} 个网格"
+    # No cell count here: with a key the picker keeps the label it was first given, so a
+    # count in it goes stale after an edit; the count is shown under it, from the plan's data.
+    return f"第{row['version_no']}版 · {state} · {when}"
 
 
 def _edit(fn: Any, **kwargs: Any) -> None:
@@ -113,64 +114,8 @@ def _edit(fn: Any, **kwargs: Any) -> None:
 
 # --- map ----------------------------------------------------------------------------------
 def _problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Red with a hatch-like dashed outline and a text tooltip: colour is not the only cue."""
-    group = folium.FeatureGroup(name=labels.PLAN_PROBLEMS, control=True)
-    shown = problems.to_crs(DISPLAY_CRS).assign(
-        severity_label=problems["severity"].map(labels.PLAN_SEVERITY)
-    )
-    points: list[dict[str, Any]] = []
-    labelled = 0
-    for row in shown.itertuples():
-        geom = row.geometry
-        if geom is None or geom.is_empty:
-            continue
-        tip = f"⚠ {row.kind_label}（{row.severity_label}）：{row.message}"
-        # A text label on every area problem: colour is never the only carrier of meaning
-        # (UI.md). Point problems (households outside every cell) are many: circles + tooltip.
-        spot = geom.representative_point()
-        blocking = row.severity == "blocking"
-        if geom.geom_type not in ("Point", "MultiPoint") and labelled < MAX_LABELS:
-            labelled += 1
-            folium.Marker(
-                [spot.y, spot.x],
-                icon=folium.DivIcon(
-                    html=(
-                        f'<div class="lianxin-problem" style="color:#fff;background:{PROBLEM_RED};'
-                        "border-radius:3px;padding:1px 5px;font-size:13px;white-space:nowrap;"
-                        f'display:inline-block;transform:translate(-50%,-50%)">⚠ {row.kind_label}</div>'
-                    ),
-                    icon_size=(0, 0),
-                ),
-                tooltip=tip,
-                pane="problems",
-            ).add_to(group)
-        if geom.geom_type in ("Point", "MultiPoint"):
-            points.append({"tip": tip, "geometry": geom})
-            continue
-        folium.GeoJson(
-            shapely.to_geojson(geom),
-            # Blocking problems are filled; a warning about a whole cell (no leader, household
-            # count) is only outlined, so the cells under it stay readable.
-            style_function=lambda _f, b=blocking: {
-                "color": PROBLEM_RED,
-                "weight": 3 if b else 2,
-                "dashArray": "6 4",
-                "fillColor": PROBLEM_RED,
-                "fillOpacity": 0.45 if b else 0.0,
-            },
-            tooltip=tip,
-            pane="problems",
-        ).add_to(group)
-    if points:  # one layer for all point problems: hundreds of households stay fast
-        folium.GeoJson(
-            gpd.GeoDataFrame(points, crs=DISPLAY_CRS).explode(index_parts=False),
-            marker=folium.CircleMarker(
-                radius=5, color=PROBLEM_RED, weight=2, fill=True, fill_opacity=0.7
-            ),
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-            pane="problems",
-        ).add_to(group)
-    return group
+    """Red with a dashed outline and a text label: colour is not the only cue (UI.md)."""
+    return problems_layer(problems, severity_labels=labels.PLAN_SEVERITY, name=labels.PLAN_PROBLEMS)
 
 
 def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:
@@ -327,7 +272,8 @@ def _edit_tools(
         c for c in cells.loc[cells["community_code"] == community, "cell_code"] if c != selected
     ]
     own_blocks = data.blocks.loc[data.blocks["cell_code"] == selected, "block_key"].tolist()
-    tabs = st.tabs(labels.PLAN_TABS)
+    # Stateful tabs: a rerun (choosing 全选 in the block picker) stays on the chosen tab.
+    tabs = st.tabs(labels.PLAN_TABS, key="planner_tools", on_change="rerun")
     with tabs[0]:
         block = st.selectbox(labels.PLAN_BLOCK, own_blocks, key="planner_move_block")
         if same:
@@ -421,8 +367,7 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
     pending = st.session_state.get(CONFIRM)
     if not pending or pending["plan_id"] != plan_id:
         return
-    current = plans[plans["state"] == "published"]
-    old = f"第{current['version_no'].iloc[0]}版" if len(current) else "（无）"
+    old = _retiring_label(plan, plans)
     preview = pending["preview"]
     with st.container(border=True):
         st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
@@ -439,7 +384,9 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
                 .reset_index()
             )
             st.dataframe(
-                summary.rename(columns=labels.PLAN_DIFF_FIELDS), hide_index=True, height=180
+                display.frame(summary).rename(columns=labels.PLAN_DIFF_FIELDS),
+                hide_index=True,
+                height=180,
             )
         left, right = st.columns(2)
         if left.button(labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
@@ -468,15 +415,28 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.rerun()
 
 
+def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
+    """The plan publishing ``plan`` retires: the published one of its sub-district."""
+    current = plans[
+        (plans["state"] == "published")
+        & (plans["subdistrict_code"] == plan["subdistrict_code"])
+        & (plans["id"] != plan["id"])
+    ]
+    if current.empty:
+        return "（无）"
+    row = current.iloc[0]
+    return f"第{row['version_no']}版（{row['name']}）"
+
+
 def _publish_result(result: gp.PublishResult) -> None:
     retired = (
-        labels.PLAN_RETIRED_NOTE.format(version=result.plan.version_no - 1)
-        if result.retired_plan_id is not None
+        labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
+        if result.retired_version_no is not None
         else ""
     )
     st.success(
         labels.PLAN_PUBLISHED.format(
-            name=plain(result.plan.name),
+            name=f"第{result.plan.version_no}版（{plain(result.plan.name)}）",
             households=labels.fmt_int(result.households_assigned),
             cases=labels.fmt_int(result.cases_assigned),
             moved=labels.fmt_int(result.households_moved),
@@ -496,7 +456,7 @@ def _publish_result(result: gp.PublishResult) -> None:
     with left:
         st.markdown(f"**{labels.PLAN_DIFF_BY_CELL}**")
         st.dataframe(
-            result.by_cell,
+            display.frame(result.by_cell),
             hide_index=True,
             column_config={
                 k: st.column_config.TextColumn(v)
@@ -508,7 +468,7 @@ def _publish_result(result: gp.PublishResult) -> None:
         )
     with right:
         st.dataframe(
-            moved,
+            display.frame(moved),
             hide_index=True,
             height=320,
             column_config={
@@ -557,9 +517,14 @@ st.title(labels.PAGE_PLANNER)
 flash = st.session_state.pop(FLASH, None)
 if flash:
     st.success(flash, icon="✅")
-done = st.session_state.pop(RESULT, None)
+# The publish result stays until it is closed: its 导出Excel button reruns the page (a download
+# with an audit callback), and the diff must still be there afterwards.
+done = st.session_state.get(RESULT)
 if done is not None:
     _publish_result(done)
+    if st.button(labels.PLAN_DIFF_CLOSE, key="planner_diff_close"):
+        st.session_state.pop(RESULT, None)
+        st.rerun()
 
 plans = _plans()
 if plans is not None:
@@ -622,6 +587,11 @@ if plans is not None:
     problems = run_service(lambda: _problems(int(plan_id), lock))
     if base is not None and data is not None and problems is not None:
         communities, streets = base
+        top_left.caption(
+            labels.PLAN_PICKED_COUNTS.format(
+                cells=labels.fmt_int(len(data.cells)), blocks=labels.fmt_int(len(data.blocks))
+            )
+        )
         left, right = st.columns([3, 2])
         with right:
             _problem_panel(problems, len(data.cells), key=f"planner_problems_{plan_id}_{lock}")

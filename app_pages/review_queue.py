@@ -16,7 +16,7 @@ from app_pages.auth_state import acting
 from app_pages.common import run_service
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.plaintext import html_text, plain
 from services import masking, review
 
@@ -235,7 +235,7 @@ with st.expander(f"全部待核实住户（{labels.fmt_int(len(queue))}）"):
         match_type=shown["match_type"].map(labels.MATCH_TYPES).fillna(shown["match_type"])
     )
     st.dataframe(
-        table[list(labels.REVIEW_FIELDS)],
+        display.frame(table[list(labels.REVIEW_FIELDS)]),
         hide_index=True,
         column_config={
             **{k: st.column_config.TextColumn(v) for k, v in labels.REVIEW_FIELDS.items()},

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages.auth_state import acting, deferred
 from app_pages.common import run_service
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.errors import InvalidInputError, LianxinError
 from lianxin.plaintext import plain
 from services import masking, review
@@ -103,7 +103,7 @@ if needs_mapping or unknown:
         if shown is None:
             st.stop()
         st.session_state[seen_key] = True
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(display.frame(shown), hide_index=True)
     chosen = list(mapping.values()) + list(known.values())
     duplicated = sorted({f for f in chosen if chosen.count(f) > 1})
     if duplicated:
@@ -170,8 +170,11 @@ if report is not None:
             key="rejected_download",
         )
         st.dataframe(
-            review.rejected_rows_for(
-                report.rejected_rows[["excel_row", "head_name", "address", "problem"]], actor.role
+            display.frame(
+                review.rejected_rows_for(
+                    report.rejected_rows[["excel_row", "head_name", "address", "problem"]],
+                    actor.role,
+                )
             ),
             hide_index=True,
             column_config={

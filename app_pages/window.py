@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages.common import acting_person, run_service, with_session
 from app_pages.receipts import fmt_prose, missing_title, receipt_html
-from lianxin import labels
+from lianxin import display, labels
 from lianxin.plaintext import plain
 from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
 from services import cases
@@ -326,7 +326,7 @@ with st.expander(labels.HOTLINE_IMPORT):
             st.success(f"{plain(report.file_name)}：共 {report.total:,} 行。{report.summary()}")
             if report.rejected:
                 st.markdown(f"**{labels.HOTLINE_REJECTED}**")
-                st.dataframe(report.rejected_rows, hide_index=True, width="stretch")
+                st.dataframe(display.frame(report.rejected_rows), hide_index=True, width="stretch")
                 st.download_button(
                     labels.HOTLINE_DOWNLOAD,
                     hotline.rejections_xlsx(report),

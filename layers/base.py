@@ -40,7 +40,7 @@ def base_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=15,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale bar shows feet and miles too: add a metric one
         prefer_canvas=prefer_canvas,
         attribution_control=bool(tiles),
         zoom_snap=0.25,  # fit the town snugly, not to the next power of two
@@ -48,11 +48,24 @@ def base_map(
     if tiles:
         folium.TileLayer(tiles=tiles, attr=attribution or "basemap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    add_metric_scale(m)
     _refit_when_resized(m, [[miny, minx], [maxy, maxx]])
     m.get_root().header.add_child(
         folium.Element("<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>")
     )
     return m
+
+
+def add_metric_scale(m: folium.Map) -> None:
+    """A scale bar in metres and kilometres only (Leaflet's ``imperial: false``): no feet."""
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false, position: 'bottomleft'})"
+        ".addTo({{this._parent.get_name()}});"
+        "{% endmacro %}"
+    )
+    m.add_child(scale)
 
 
 def _refit_when_resized(m: folium.Map, bounds: list[list[float]]) -> None:

@@ -15,11 +15,17 @@ SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
 
 def class_breaks(values: np.ndarray, *, n_classes: int = 5) -> list[float]:
-    """Quantile class breaks (upper bounds) for a choropleth; unique and increasing."""
+    """Quantile class breaks (upper bounds) for a choropleth; unique and increasing.
+
+    Counts (all values whole numbers) get whole-number breaks, so that every class can be
+    written with whole numbers that do not overlap (see :func:`legend_entries`).
+    """
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return [0.0]
     qs = np.quantile(values, np.linspace(0, 1, n_classes + 1)[1:])
+    if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+        qs = np.ceil(qs)
     return sorted(set(float(q) for q in qs))
 
 
@@ -33,11 +39,22 @@ def colour_for(value: float, breaks: list[float]) -> str:
 
 
 def legend_entries(breaks: list[float], *, unit: str = "") -> list[tuple[str, str]]:
+    """One (colour, label) per class. Classes never overlap and a class of one value is
+    written once: ``≤ 2户``, ``3户``, ``4–9户`` for whole-number breaks 2, 3, 9; breaks with
+    decimals are written ``> 0.5–1.2``, the lower bound excluded.
+    """
+    whole = all(float(b).is_integer() for b in breaks)
     entries = []
-    lower = None
+    lower: float | None = None
     for upper in breaks:
         colour = colour_for(upper, breaks)
-        label = f"≤ {upper:,.0f}{unit}" if lower is None else f"{lower:,.0f}–{upper:,.0f}{unit}"
+        if lower is None:
+            label = f"≤ {upper:,.0f}{unit}" if whole else f"≤ {upper:,.1f}{unit}"
+        elif whole:
+            first = lower + 1
+            label = f"{upper:,.0f}{unit}" if first >= upper else f"{first:,.0f}–{upper:,.0f}{unit}"
+        else:
+            label = f"> {lower:,.1f}–{upper:,.1f}{unit}"
         entries.append((colour, label))
         lower = upper
     return entries

@@ -12,6 +12,11 @@ PAGE_OVERVIEW = "总览"
 DB_DOWN_TITLE = "数据库未连接"
 LOGIN_REQUIRED = "请先登录（登录已过期或尚未登录）"
 DB_ERROR = "数据库拒绝了这次操作（{kind}），没有写入任何内容。请刷新后重试；如仍出现，请联系管理员查看服务器日志。"
+# --- page error boundary (app_pages/shim.py; area: Chinese everywhere) ---
+PAGE_FAILED = (
+    "本页出现了意外错误，刚才的操作没有完成。请刷新页面后重试；"
+    "如仍出现，请把事件号 {incident} 告诉管理员（详细信息已记入服务器日志）。"
+)
 
 CELL_FIELDS = {
     "cell_code": "网格编码",
@@ -136,6 +141,9 @@ DASH_TREND_YOY = "同比"
 DASH_TREND_MOM = "环比"
 DASH_TREND_THIS_YEAR = "本年"
 DASH_TREND_LAST_YEAR = "上年同期"
+# trends: the current month is not over (area: Chinese everywhere / trends)
+DASH_TREND_PARTIAL = "本月截至{day}日（未完）"
+DASH_TREND_PARTIAL_COL = "未完月份"
 DASH_NO_CASES = "所选条件下没有事件。"
 
 
@@ -560,6 +568,8 @@ PLAN_PUBLISHED = (
     "换网格的住户 {moved} 户。{retired}"
 )
 PLAN_RETIRED_NOTE = "原方案 第{version}版 已停用。"
+PLAN_DIFF_CLOSE = "关闭发布结果"
+PLAN_PICKED_COUNTS = "本方案：网格 {cells} 个，街区 {blocks} 个"
 PLAN_DIFF_TITLE = "住户网格变化"
 PLAN_DIFF_BY_CELL = "按网格汇总"
 PLAN_DIFF_FIELDS = {

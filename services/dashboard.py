@@ -387,6 +387,10 @@ def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) 
     (``completion_rate`` … as fractions, NaN without a denominator), ``received_last_year``,
     ``yoy`` (同比: change against the same month a year earlier) and ``mom`` (环比: change
     against the month before), both as fractions (NaN without a base).
+
+    ``received_last_year`` is NaN, not 0, for a month before the first case the system holds
+    (there is no data a year ago to compare with); ``partial`` is True for the current month
+    while it is not over, so a chart can mark it instead of drawing a plunge.
     """
     this_month = as_of.replace(day=1)
     first = _month(this_month, -(months - 1) - 12)
@@ -408,10 +412,25 @@ def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) 
     out["on_time_rate"] = ratio(frame["on_time"], frame["due"])
     out["satisfaction_rate"] = ratio(frame["happy"], frame["rated"])
     out["rework_rate"] = ratio(frame["reworked"], frame["closed_here"])
-    out["received_last_year"] = frame["received"].shift(12)
+    earliest, _latest = q.case_time_range(session)
+    first_data = (
+        pd.Timestamp(earliest).tz_convert("Asia/Shanghai").date().replace(day=1)
+        if earliest is not None
+        else None
+    )
+    year_ago = [_month(m, -12) for m in frame.index]
+    out["received_last_year"] = [
+        float(frame["received"].get(y, 0))
+        if y in frame.index and first_data is not None and y >= first_data
+        else float("nan")
+        for y in year_ago
+    ]
     out["yoy"] = ratio(out["received"] - out["received_last_year"], out["received_last_year"])
     previous = frame["received"].shift(1)
     out["mom"] = ratio(out["received"] - previous, previous)
+    out["partial"] = [
+        m == this_month and (as_of + dt.timedelta(days=1)).month == as_of.month for m in out.index
+    ]
     out = out.iloc[12:]
     out.index = [m.strftime("%Y-%m") for m in out.index]
     out.index.name = "month"

@@ -238,6 +238,9 @@ class PublishResult:
     moved: pd.DataFrame
     by_cell: pd.DataFrame
     warnings_accepted: int
+    # the version number of the plan this one replaced (None: there was none); not
+    # ``plan.version_no - 1``: drafts that were never published take numbers too
+    retired_version_no: int | None = None
 
     @property
     def households_moved(self) -> int:
@@ -1377,13 +1380,14 @@ def publish(
         )
 
     before = _assignments(session)
-    current = session.execute(
+    retiring = session.execute(
         text(
-            "SELECT id FROM grid_plans WHERE subdistrict_code = :sd AND state = 'published' "
-            "AND id <> :id FOR UPDATE"
+            "SELECT id, version_no FROM grid_plans WHERE subdistrict_code = :sd "
+            "AND state = 'published' AND id <> :id FOR UPDATE"
         ),
         {"sd": plan.subdistrict_code, "id": plan_id},
-    ).scalar()
+    ).first()
+    current = retiring.id if retiring is not None else None
     session.execute(
         text(
             "UPDATE grid_plans SET state = 'retired', valid_to = now(), updated_by = :actor, "
@@ -1427,6 +1431,7 @@ def publish(
         "households_moved": len(moved),
         "warnings_accepted": len(warnings),
         "retired_plan_id": current,
+        "retired_version_no": retiring.version_no if retiring is not None else None,
         "lock_version": lock,
     }
     session.execute(
@@ -1441,6 +1446,7 @@ def publish(
         moved=moved,
         by_cell=by_cell,
         warnings_accepted=len(warnings),
+        retired_version_no=int(retiring.version_no) if retiring is not None else None,
     )
 
 

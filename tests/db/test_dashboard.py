@@ -296,3 +296,24 @@ def test_workload_exports_to_excel_with_a_title_row(s):
     assert ws.max_row == 3 + len(table)
     rate_col = headers.index("满意率") + 1
     assert ws.cell(row=4, column=rate_col).number_format == "0.0%"
+
+
+# --- trends: no data a year ago is not 0; the current month is marked partial (area: trends) ---
+def test_trend_leaves_last_year_empty_before_the_data_begins_and_marks_the_partial_month(s):
+    from db import dashboard_queries as q
+
+    first, _last = q.case_time_range(s)
+    first_month = pd.Timestamp(first).tz_convert("Asia/Shanghai").strftime("%Y-%m")
+    f = _filter(dt.date(2025, 12, 1), dt.date(2026, 11, 30))
+    t = dashboard.trend(s, f, as_of=dt.date(2026, 11, 12))
+    assert t["partial"].tolist() == [False] * 11 + [True]
+    for month, last_year in zip(t["month"], t["received_last_year"], strict=True):
+        year_ago = f"{int(month[:4]) - 1}{month[4:]}"
+        if year_ago < first_month:
+            assert pd.isna(last_year), month  # nothing to compare with: not a 0
+        else:
+            assert not pd.isna(last_year), month
+    assert t["received_last_year"].isna().any()  # the demo starts less than two years back
+    assert pd.isna(t.loc[t["received_last_year"].isna(), "yoy"]).all()
+    done = dashboard.trend(s, f, as_of=dt.date(2026, 11, 30))
+    assert not done["partial"].any()  # the last day: the month is complete

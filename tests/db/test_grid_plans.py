@@ -413,3 +413,21 @@ def test_a_planner_on_the_app_role_publishes_through_row_level_security(demo_ses
         {"c": to_cell, "ids": [int(i) for i in result.moved.household_id]},
     ).scalar()
     assert moved == result.households_moved
+
+
+# --- the plan editor names the versions it publishes and retires (area: plan editor) ---------
+def test_publishing_names_the_version_it_actually_retired(demo_session):
+    """Drafts that were never published take version numbers too: the plan retired is not
+    ``version_no - 1`` of the plan published."""
+    s = demo_session
+    old = gp.get_plan(s, _published_id(s))
+    draft = _draft(s)
+    s.execute(
+        text("UPDATE grid_plans SET version_no = :v WHERE id = :id"), {"v": 7, "id": draft.id}
+    )
+    result = gp.publish(
+        s, plan_id=draft.id, note="换版测试", actor="甲", expected_lock_version=draft.lock_version
+    )
+    assert result.plan.version_no == 7
+    assert result.retired_plan_id == old.id
+    assert result.retired_version_no == old.version_no != 6

@@ -81,6 +81,41 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+# --- settled state (area: tests that hold on a busy machine) ----------------------------------
+# Streamlit marks its app root with the script's run state and every element left over from
+# the previous run with data-stale="true"; the status widget shows while a run is going.
+_SETTLED_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
+    && !document.querySelector('[data-stale="true"]');
+}"""
+
+
+def wait_settled(page: Any, *, timeout_ms: int = 90_000, quiet_ms: int = 600) -> None:
+    """Wait until the app has finished its run and stays finished for ``quiet_ms``.
+
+    A component (a map, a table's selection) can start a second run right after the first;
+    the quiet period catches that. Use it after every click that reruns the page, before
+    reading what is on screen, and read through :func:`live` so that no stale copy of an
+    element from the previous run is found.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left = max(1_000, int((deadline - time.monotonic()) * 1000))
+        page.wait_for_function(_SETTLED_JS, timeout=left)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(_SETTLED_JS) or time.monotonic() > deadline:
+            return
+
+
+def live(page: Any) -> Any:
+    """The app's main area without elements left stale by the previous run."""
+    return page.locator(
+        "[data-testid='stMain'] [data-testid='stElementContainer']:not([data-stale='true'])"
+    )
+
+
 def offline_page(browser: Any, base_url: str, **context_options: Any) -> tuple[Any, Any, list[str]]:
     """A new browser context and page whose requests outside localhost are aborted.
 

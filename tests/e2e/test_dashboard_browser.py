@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import offline_page
+from tests.e2e.conftest import offline_page, wait_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +62,7 @@ def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db
             page.get_by_role("button", name="退出").wait_for(timeout=60_000)
             page.get_by_role("link", name="领导驾驶舱").first.click()
             page.get_by_text("办结率").first.wait_for(timeout=90_000)
+            wait_settled(page)
 
             # 1. where are the problems: the map draws every cell, the heat and a legend
             frame_el = page.locator(
@@ -70,7 +71,7 @@ def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db
             frame_el.wait_for(timeout=90_000)
             frame = frame_el.content_frame
             frame.locator(".lianxin-legend").wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)
+            wait_settled(page)
             js = frame_el.element_handle().content_frame()  # a Frame, to run JS in
             state = js.evaluate(MAP_STATE)
             assert state is not None, "dashboard map not found"
@@ -87,6 +88,7 @@ def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db
             # 2. which cells have open issues: a click on a cell lists them with its leader
             js.evaluate(CLICK_BUSIEST_CELL)
             page.get_by_text("网格长：").first.wait_for(timeout=60_000)
+            wait_settled(page)
             assert page.get_by_text("网格 6109").count() >= 1
 
             # the time animation: ▶ steps through the months on the same map, offline
@@ -110,11 +112,11 @@ def test_dashboard_answers_the_three_questions_offline(app_url, browser, demo_db
                 page.screenshot(path=shot.replace(".png", "_workload.png"))
                 for tab, suffix in (("热点网格", "_hotspots"), ("指标趋势", "_trends")):
                     page.get_by_role("tab", name=tab).click()
-                    page.wait_for_timeout(1500)
+                    wait_settled(page)
                     page.screenshot(path=shot.replace(".png", f"{suffix}.png"))
                 page.get_by_role("tab", name="事件分布").click()
                 frame_el.scroll_into_view_if_needed()
-                page.wait_for_timeout(1500)
+                wait_settled(page)
                 page.screenshot(path=shot)
     finally:
         context.close()

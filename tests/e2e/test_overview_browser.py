@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import offline_page
+from tests.e2e.conftest import offline_page, wait_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def test_overview_draws_the_cells_offline(app_url, browser, demo_db):
             frame_el.wait_for(timeout=60_000)
             frame = frame_el.content_frame
             frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)
+            wait_settled(page)
             paths = frame.locator("path.leaflet-interactive").count()
             # cells + streets + community outlines are all interactive vector paths
             assert paths >= n_cells, (paths, n_cells)

@@ -14,7 +14,7 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from tests.e2e.conftest import offline_page
+from tests.e2e.conftest import live, offline_page, wait_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,8 @@ def _log_in(page, username: str, password: str) -> None:  # noqa: ANN001
 
 def _go(page, title: str) -> None:  # noqa: ANN001
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+    wait_settled(page)
 
 
 def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
@@ -93,9 +94,9 @@ def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
         page.keyboard.press("Enter")
 
         page.get_by_text("受理回执").first.wait_for(timeout=60_000)
-        # the receipt's rows arrive after its heading: wait for the last of them
-        page.get_by_text("办理时限").first.wait_for(timeout=30_000)
-        page.get_by_text("经办人").first.wait_for(timeout=30_000)
+        wait_settled(page)  # the receipt's rows arrive after its heading
+        live(page).get_by_text("办理时限").first.wait_for(timeout=30_000)
+        live(page).get_by_text("经办人").first.wait_for(timeout=30_000)
         body = page.locator("section.main, [data-testid='stMain']").first.inner_text()
         found = re.search(r"LC\d{8}-\d{4,}", body)
         assert found, body[:2000]
@@ -119,9 +120,13 @@ def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
         _go(page, "我的待办")
         page.get_by_label("按案件编号打开").fill(case_no)
         page.keyboard.press("Enter")
-        page.get_by_role("heading", name=re.compile(case_no)).wait_for(timeout=60_000)
-        page.get_by_text("办理记录").wait_for(timeout=30_000)
-        assert page.get_by_text(DESCRIPTION).count() >= 1
+        page.get_by_role("heading", name=re.compile(case_no)).first.wait_for(timeout=60_000)
+        # Settled, and only in the elements of the last run: during a re-render Streamlit
+        # shows the previous run's copy beside the new one (the strict-mode flake).
+        wait_settled(page)
+        live(page).get_by_role("heading", name=re.compile(case_no)).wait_for(timeout=30_000)
+        live(page).get_by_text("办理记录", exact=True).wait_for(timeout=30_000)
+        assert live(page).get_by_text(DESCRIPTION).count() >= 1
     finally:
         context.close()
     assert outside == [], f"the page tried to reach the internet: {outside[:5]}"

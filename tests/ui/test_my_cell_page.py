@@ -159,3 +159,50 @@ def test_an_admin_picks_a_cell_and_opens_the_review_and_import_pages(admin):
     for page in ("app_pages/review_queue.py", "app_pages/roster_import.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
+
+
+# --- raw values never reach the screen (area: Chinese everywhere) ----------------------------
+def test_a_household_file_shows_no_raw_enum_timestamp_or_none(leader, demo_db):
+    import re
+
+    from db.engine import session_scope
+    from lianxin import vocab
+
+    with session_scope(demo_db) as s:
+        household = s.execute(
+            text(
+                "SELECT c.household_id FROM cases c JOIN households h ON h.id = c.household_id "
+                "WHERE h.cell_code = :c AND c.satisfaction IS NOT NULL "
+                "ORDER BY c.household_id LIMIT 1"
+            ),
+            {"c": leader["cell_code"]},
+        ).scalar()
+    if household is None:
+        pytest.fail("the demo cell has no household with a rated case: the test needs one")
+    at = _logged_in(leader)
+    at.selectbox(key="my_cell_household").set_value(int(household)).run()
+    assert not at.exception, at.exception
+    keys = {
+        k
+        for table in (
+            vocab.SATISFACTION,
+            vocab.CASE_STATES,
+            vocab.CASE_KINDS,
+            vocab.SERVICE_CATEGORIES,
+            vocab.CHANNELS,
+        )
+        for k in table
+    }
+    iso = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}|[+-]\d{2}:\d{2}$")
+    seen = 0
+    for frame in at.dataframe:
+        values = frame.value
+        for col in values.columns:
+            for v in values[col]:
+                seen += 1
+                text_value = str(v)
+                assert text_value not in keys, (col, text_value)
+                assert text_value not in ("None", "nan", "NaT", "True", "False"), (col, v)
+                assert not iso.search(text_value), (col, text_value)
+    assert seen > 0
+    assert any("满意" in str(v) for f in at.dataframe for c in f.value.columns for v in f.value[c])

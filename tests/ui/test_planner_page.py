@@ -83,3 +83,54 @@ def test_history_lists_versions_and_offers_three_exports(demo_db):
         "⬇ GeoJSON",
         "⬇ Shapefile（zip）",
     ]
+
+
+# --- publishing: the right versions, and a diff that survives its own download's rerun -------
+def test_the_publish_result_names_both_versions_and_survives_a_rerun(demo_db):
+    import pandas as pd
+
+    from db.engine import session_scope
+    from services import grid_plans as gp
+
+    with session_scope(demo_db) as s:
+        plan = gp.get_plan(s, _published(demo_db))
+    moved = pd.DataFrame(
+        {
+            "household_id": [11, 12],
+            "head_name": [None, None],
+            "old_cell_code": ["610902001001001", None],
+            "new_cell_code": ["610902001001002", "610902001001002"],
+        }
+    )
+    by_cell = pd.DataFrame(
+        {
+            "old_cell_code": ["610902001001001", None],
+            "new_cell_code": ["610902001001002", "610902001001002"],
+            "households": [1, 1],
+        }
+    )
+    result = gp.PublishResult(
+        plan=plan,
+        retired_plan_id=plan.id + 100,
+        households_assigned=14_000,
+        cases_assigned=10,
+        moved=moved,
+        by_cell=by_cell,
+        warnings_accepted=0,
+        retired_version_no=plan.version_no + 5,  # not plan.version_no - 1
+    )
+    with login(demo_db, role="planner") as actor:
+        at = AppTest.from_file(PLANNER, default_timeout=90)
+        at.session_state["planner_result"] = result
+        at.session_state["planner_plan"] = plan.id
+        as_actor(at, actor).run()
+        assert not at.exception, at.exception
+        done = [s.value for s in at.success if "已发布" in s.value]
+        assert done and f"第{plan.version_no}版" in done[0]
+        assert f"原方案 第{plan.version_no + 5}版 已停用" in done[0]
+        assert [b for b in at.get("download_button") if "Excel" in b.proto.label]
+        at.run()  # what the 导出Excel button does: a rerun
+        assert [s.value for s in at.success if "已发布" in s.value] == done
+        assert [b for b in at.get("download_button") if "Excel" in b.proto.label]
+        # the raw None of a household that had no cell never reaches the table
+        assert "None" not in at.dataframe[0].value.astype(str).to_string()
