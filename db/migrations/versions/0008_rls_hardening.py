@@ -22,6 +22,10 @@ column to the acting user. Every policy of 0002..0007 was audited against it:
   ``household_changes.household_id``, ``case_events.case_id``, ``case_attachments.case_id``:
   each grants sight of the row itself only, and each table's WITH CHECK keeps the new value
   inside the writer's scope (or the writer's own staff id); no other row becomes visible.
+- ``households`` writes: a clerk could set a household of their community into another
+  community's cell (its residents, history and visits then showed to that cell's grid leader;
+  found by tests/security). The cell and community written must now agree with the
+  published plan, and an unplaced row carries no other community.
 - ``staff`` (names, phones) had no RLS: readable with no session at all. Now a valid session
   is needed, and a grid leader/worker sees their own row and their community's colleagues
   (handover, the visit-day picker); clerks (dispatch), leaders (workload), planners (naming
@@ -151,6 +155,29 @@ REVOKE ALL ON FUNCTION {TRUSTED_AUDIT_SIGNATURE} FROM PUBLIC;
 REVOKE ALL ON FUNCTION {TRUSTED_AUDIT_SIGNATURE} FROM {APP_ROLE};
 """
 
+# Household writes: a cell and its community go together as the published plan says, so a
+# clerk cannot push a household of their community into another community's cell (and with it
+# its residents, history and visits into that cell's grid leader's view), nor a grid leader
+# tag one with another community. An unplaced row (no cell) keeps no other community.
+GRID_ROLES = "('grid_leader','grid_worker')"
+CELLS = "(SELECT lianxin_current_cells())::text[]"
+CONSISTENT = (
+    "(cell_code IS NULL OR EXISTS (SELECT 1 FROM grid_cells g JOIN grid_plans p "
+    "ON p.id = g.plan_id AND p.state = 'published' WHERE g.cell_code = households.cell_code "
+    "AND g.community_code IS NOT DISTINCT FROM households.community_code))"
+)
+HH_WRITE = (
+    f"{ROLE} = 'admin'"
+    f" OR ({ROLE} IN {GRID_ROLES} AND cell_code = ANY ({CELLS}) AND {CONSISTENT})"
+    f" OR ({ROLE} = 'clerk' AND community_code = {COMMUNITY} AND {CONSISTENT})"
+    f" OR ({ROLE} IN {IMPORT_ROLES} AND cell_code IS NULL"
+    f" AND (community_code IS NULL OR community_code = {COMMUNITY}))"
+)
+HOUSEHOLDS_SQL = f"""
+ALTER POLICY households_insert ON households WITH CHECK ({HH_WRITE});
+ALTER POLICY households_update ON households WITH CHECK ({HH_WRITE});
+"""
+
 KEYS_SQL = rf"""
 DROP FUNCTION IF EXISTS {OLD_KEYS_SIGNATURE};
 
@@ -222,10 +249,26 @@ def upgrade() -> None:
     op.execute(IMPORT_BATCHES_SQL)
     op.execute(STAFF_SQL)
     op.execute(AUDIT_SQL)
+    op.execute(HOUSEHOLDS_SQL)
     op.execute(KEYS_SQL)
 
 
+def _migration(name: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(f"_m{name}", Path(__file__).with_name(name))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def downgrade() -> None:
+    for sql in _migration("0002_access.py").POLICIES:
+        if sql.split()[2] in ("households_insert", "households_update"):
+            op.execute(f"DROP POLICY IF EXISTS {sql.split()[2]} ON households")
+            op.execute(sql)
     op.execute(f"DROP FUNCTION IF EXISTS {KEYS_SIGNATURE}")
     op.execute(f"DROP FUNCTION IF EXISTS {AUDIT_SIGNATURE}")
     op.execute(f"DROP FUNCTION IF EXISTS {TRUSTED_AUDIT_SIGNATURE}")
@@ -248,15 +291,6 @@ def downgrade() -> None:
     op.execute(f"GRANT INSERT, UPDATE ON import_batches TO {APP_ROLE}")
     op.execute("ALTER TABLE import_batches DROP COLUMN IF EXISTS keys_checked")
     # The 0007 function comes back with its own migration's text on a further downgrade.
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "_m0007", Path(__file__).with_name("0007_import_scope.py")
-    )
-    assert spec is not None and spec.loader is not None
-    m0007 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m0007)
-    op.execute(m0007.FUNCTION_SQL)
+    op.execute(_migration("0007_import_scope.py").FUNCTION_SQL)
     op.execute(f"REVOKE ALL ON FUNCTION {OLD_KEYS_SIGNATURE} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {OLD_KEYS_SIGNATURE} TO {APP_ROLE}")
