@@ -31,6 +31,7 @@ import argparse
 import datetime as dt
 import io
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ import pyproj
 import shapely
 from tqdm import tqdm
 
+from lianxin.settings import local_url
 from lianxin.vocab import CASE_KINDS, CHANNELS, SERVICE_CATEGORIES, SPECIAL_GROUPS
 
 DISTRICT = "610902"
@@ -49,7 +51,8 @@ X0, Y0 = 580_000.0, 3_600_000.0  # EPSG:4545, near Ankang (≈109°E, 32.5°N)
 SPACING_M = 300.0
 START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 REF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-DEFAULT_URL = "postgresql+psycopg://lianxin@127.0.0.1:54329/lianxin_bench"
+# The own cluster's bench database, with the owner's password from the credentials file.
+DEFAULT_URL = local_url("lianxin_bench", port=int(os.environ.get("LIANXIN_PG_PORT", "54329")))
 TABLES = (
     "callbacks",
     "visits",

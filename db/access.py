@@ -392,18 +392,28 @@ def first_station_community(session: Session) -> str | None:
     ).scalar()
 
 
-# --- audit log (either connection: the app role appends under its own name only) -------------
+# --- audit log: written only by the database's functions (migration 0008) --------------------
 
 
 def insert_audit(session: Session, **row: Any) -> None:
-    session.execute(
-        text(
-            "INSERT INTO audit_log (username, action, target, detail, client, district_code) "
-            "VALUES (:username, :action, :target, CAST(:detail AS jsonb), :client, "
-            ":district_code)"
-        ),
-        row,
-    )
+    """Append one row through the database's own function.
+
+    On the app's connection ``lianxin_audit`` takes the user from the session (a different
+    ``username`` is refused, and so are login rows); on the owner's connection (login, CLI)
+    ``lianxin_audit_trusted`` records the name given, e.g. of a failed login.
+    """
+    on_app = session.execute(text("SELECT current_user = :app"), {"app": APP_ROLE}).scalar()
+    if on_app:
+        sql = (
+            "SELECT lianxin_audit(:action, :target, CAST(:detail AS jsonb), :client, "
+            ":district_code, :username)"
+        )
+    else:
+        sql = (
+            "SELECT lianxin_audit_trusted(:username, :action, :target, CAST(:detail AS jsonb), "
+            ":client, :district_code)"
+        )
+    session.execute(text(sql), row)
 
 
 def search_audit(

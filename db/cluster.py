@@ -1,8 +1,18 @@
 """Lifecycle of the project's own PostGIS cluster (``lianxin db start|stop|status|reset``).
 
-The cluster lives in ``.pgdata/`` on a private port (54329 unless LIANXIN_PG_PORT says otherwise),
-listens on 127.0.0.1 only, and trusts local connections: it is a developer's and a demo's
-database, not a production server (point DATABASE_URL at one for that).
+The cluster lives in ``.pgdata/`` on a private port (54329 unless LIANXIN_PG_PORT says otherwise)
+and listens on 127.0.0.1 only. No login is trusted (``pg_hba.conf``, written by
+:func:`configure_auth`):
+
+- over TCP, ``lianxin`` (owner) and ``lianxin_app`` (the pages' restricted role) log in with
+  scram-sha-256 passwords that ``start`` generates once and keeps in
+  ``<data directory>/lianxin-credentials.json`` (0600; lianxin/dbcredentials.py);
+- the superuser ``postgres`` cannot log in over TCP at all; it administers the cluster through
+  the Unix socket in the data directory (mode 0700), by peer authentication of the OS user
+  that runs the server;
+- a cluster made by an older lianxin (trust on 127.0.0.1) is upgraded in place by ``start``.
+
+It is a developer's and a demo's database; point DATABASE_URL at a production server.
 
 ``initdb`` and ``pg_ctl`` refuse to run as root, so when we are root they run as the
 ``postgres`` system user (``runuser -u postgres --``) on a directory that user owns.
@@ -14,14 +24,20 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
+import secrets
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from lianxin import dbcredentials
 from lianxin.errors import DatabaseUnavailableError
 from lianxin.settings import Settings
+
+HBA_MARKER = "# lianxin: passwords (scram-sha-256) over TCP, no superuser over TCP"
+IDENT_MAP = "lianxin_admin"
 
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
 APT_HINT = "sudo apt-get install -y postgresql-15-postgis-3（或运行 make run，它会自动安装）"
@@ -47,8 +63,12 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
-def _run(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, check=False)
+def _run(
+    cmd: list[str], *, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        _as_postgres(cmd), capture_output=True, text=True, check=False, input=stdin
+    )
     if check and proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise DatabaseUnavailableError(
@@ -122,7 +142,9 @@ def _init_cluster(s: Settings, bin_dir: Path) -> None:
             str(s.pgdata),
             "--encoding=UTF8",
             "--locale=C.UTF-8",
-            "--auth=trust",
+            # Socket for the server's OS user only, nothing over TCP until configure_auth.
+            "--auth-local=peer",
+            "--auth-host=reject",
             "--username=postgres",
         ]
     )
@@ -138,6 +160,127 @@ def _init_cluster(s: Settings, bin_dir: Path) -> None:
         )
 
 
+def _server_os_user() -> str:
+    """The OS user that runs the server (and may administer it through the socket)."""
+    if os.geteuid() == 0:
+        return "postgres"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def hba_text() -> str:
+    return (
+        f"{HBA_MARKER}\n"
+        "# TYPE  DATABASE  USER      ADDRESS        METHOD\n"
+        f"local   all       postgres                 peer map={IDENT_MAP}\n"
+        "local   all       all                      scram-sha-256\n"
+        "host    all       postgres  127.0.0.1/32   reject\n"
+        "host    all       postgres  ::1/128        reject\n"
+        "host    all       all       127.0.0.1/32   scram-sha-256\n"
+        "host    all       all       ::1/128        scram-sha-256\n"
+    )
+
+
+def _write_owned_like_pgdata(s: Settings, name: str, content: str) -> None:
+    path = s.pgdata / name
+    path.write_text(content, encoding="utf-8")
+    st = s.pgdata.stat()
+    if os.geteuid() == 0:
+        os.chown(path, st.st_uid, st.st_gid)
+    os.chmod(path, 0o600)
+
+
+def configure_auth(s: Settings) -> bool:
+    """Write pg_hba.conf/pg_ident.conf unless they are already ours; True when changed."""
+    hba = s.pgdata / "pg_hba.conf"
+    try:
+        current = hba.read_text(encoding="utf-8")
+    except OSError:
+        current = ""
+    if current == hba_text():
+        return False
+    _write_owned_like_pgdata(s, "pg_hba.conf", hba_text())
+    _write_owned_like_pgdata(
+        s,
+        "pg_ident.conf",
+        "# lianxin: the OS user running the server administers it as postgres (socket only)\n"
+        f"{IDENT_MAP}   {_server_os_user()}   postgres\n",
+    )
+    return True
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _set_passwords(s: Settings, passwords: dict[str, str]) -> None:
+    """Create the two login roles if needed and give them ``passwords`` (one transaction).
+
+    The SQL goes through psql's standard input, so no password shows in a process list.
+    """
+    statements = ["SET password_encryption = 'scram-sha-256';", "BEGIN;"]
+    for role in dbcredentials.ROLES:
+        pw = passwords[role]
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,}", pw):
+            raise DatabaseUnavailableError(
+                f"{dbcredentials.credentials_path(s.pgdata)} 中的密码格式不对"
+            )
+        attrs = (
+            "LOGIN CREATEROLE"
+            if role == dbcredentials.OWNER_ROLE
+            else "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+        )
+        statements.append(
+            f"SELECT 'CREATE ROLE {role} {attrs}' WHERE NOT EXISTS "
+            f"(SELECT 1 FROM pg_roles WHERE rolname = '{role}') \\gexec"
+        )
+        statements.append(f"ALTER ROLE {role} PASSWORD '{pw}';")
+    statements.append("COMMIT;")
+    _run(
+        [
+            str(pg_bin() / "psql"),
+            "-h",
+            str(s.socket_dir),
+            "-p",
+            str(s.pg_port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAq",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ],
+        stdin="\n".join(statements) + "\n",
+    )
+
+
+def ensure_passwords(s: Settings) -> bool:
+    """Generate the credentials file on first use, and (re)apply its passwords to the roles.
+
+    True when the file was created now."""
+    passwords = dbcredentials.read_credentials(s.pgdata)
+    created = set(passwords) != set(dbcredentials.ROLES)
+    if created:
+        passwords = {r: passwords.get(r) or _new_password() for r in dbcredentials.ROLES}
+        dbcredentials.write_credentials(s.pgdata, passwords)
+    _set_passwords(s, passwords)
+    return created
+
+
+def rotate_passwords(s: Settings) -> str:
+    """New passwords for both roles: the file is rewritten only once the roles have them."""
+    if not is_running(s):
+        raise DatabaseUnavailableError("数据库未在运行：请先运行 lianxin db start")
+    passwords = {r: _new_password() for r in dbcredentials.ROLES}
+    _set_passwords(s, passwords)
+    dbcredentials.write_credentials(s.pgdata, passwords)
+    return str(dbcredentials.credentials_path(s.pgdata))
+
+
+def _reload(s: Settings) -> None:
+    _run([str(pg_bin() / "pg_ctl"), "-D", str(s.pgdata), "-w", "reload"])
+
+
 def start(s: Settings) -> list[str]:
     """Start (initialising on first use) the project's cluster; return what was done."""
     notes: list[str] = []
@@ -147,7 +290,12 @@ def start(s: Settings) -> list[str]:
     if not (s.pgdata / "PG_VERSION").exists():
         _init_cluster(s, bin_dir)
         notes.append(f"已在 {s.pgdata} 初始化数据库集群")
+    auth_changed = configure_auth(s)
+    if auth_changed:
+        notes.append("已启用密码登录（scram-sha-256），postgres 超级用户不能经 TCP 登录")
     if is_running(s):
+        if auth_changed:
+            _reload(s)
         notes.append(f"数据库已在运行（端口 {s.pg_port}）")
     else:
         stale = _clear_stale_pid(s)
@@ -174,6 +322,10 @@ def start(s: Settings) -> list[str]:
         )
         notes.append(f"数据库已启动（127.0.0.1:{s.pg_port}）")
     _wait_ready(s)
+    if ensure_passwords(s):
+        notes.append(
+            f"已生成数据库密码，保存在 {dbcredentials.credentials_path(s.pgdata)}（仅本用户可读）"
+        )
     for db in ("lianxin", "lianxin_test"):
         if _ensure_database(s, db):
             notes.append(f"已创建数据库 {db}（含 PostGIS 扩展）")

@@ -8,6 +8,9 @@
 | LIANXIN_PGDATA      | <repo>/.pgdata (or /var/tmp/lianxin-*)    | data directory of the project's cluster  |
 | LIANXIN_DEMO        | 1                                         | label the data 示例数据 in the UI          |
 | APP_DATABASE_URL    | DATABASE_URL with the user lianxin_app    | the pages' restricted (row-level) login  |
+
+The own cluster's URLs carry the passwords ``lianxin db start`` generated and keeps in
+``<LIANXIN_PGDATA>/lianxin-credentials.json`` (lianxin/dbcredentials.py), so no one types one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from lianxin import dbcredentials
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,69 +40,60 @@ class Settings:
         return self.pgdata
 
 
-def local_url(database: str, *, port: int, user: str = "lianxin") -> str:
-    return f"postgresql+psycopg://{user}@127.0.0.1:{port}/{database}"
+def local_url(
+    database: str, *, port: int, user: str = "lianxin", pgdata: Path | None = None
+) -> str:
+    """The own cluster's URL for ``user``, with the password from the credentials file."""
+    return dbcredentials.local_url(
+        database, port=port, user=user, pgdata=pgdata or dbcredentials.pgdata_from_env(ROOT)
+    )
 
 
 def load_settings() -> Settings:
     port = int(os.environ.get("LIANXIN_PG_PORT", "54329"))
-    pgdata = Path(os.environ.get("LIANXIN_PGDATA") or default_pgdata(ROOT))
+    pgdata = dbcredentials.pgdata_from_env(ROOT)
     db_url = os.environ.get("DATABASE_URL") or ""
+    own = local_url("lianxin", port=port, pgdata=pgdata)
     return Settings(
         root=ROOT,
         pg_port=port,
         pgdata=pgdata,
-        database_url=_sqlalchemy_url(db_url) if db_url else local_url("lianxin", port=port),
+        database_url=_sqlalchemy_url(db_url) if db_url else own,
         test_database_url=_sqlalchemy_url(os.environ["TEST_DATABASE_URL"])
         if os.environ.get("TEST_DATABASE_URL")
-        else local_url("lianxin_test", port=port),
+        else local_url("lianxin_test", port=port, pgdata=pgdata),
         uses_own_cluster=not db_url,
         demo=os.environ.get("LIANXIN_DEMO", "1") != "0",
         app_database_url=_sqlalchemy_url(os.environ["APP_DATABASE_URL"])
         if os.environ.get("APP_DATABASE_URL")
-        else app_url_for(_sqlalchemy_url(db_url) if db_url else local_url("lianxin", port=port)),
+        else app_url_for(_sqlalchemy_url(db_url) if db_url else own, port=port, pgdata=pgdata),
     )
 
 
 APP_ROLE = "lianxin_app"
 
 
-def app_url_for(url: str) -> str:
-    """The same database as ``url``, logged in as the app's restricted role (no password).
+def app_url_for(url: str, *, port: int | None = None, pgdata: Path | None = None) -> str:
+    """The same database as ``url``, logged in as the app's restricted role.
 
-    Right for the project's own cluster (trust auth on 127.0.0.1). An external server with
-    password authentication needs APP_DATABASE_URL instead.
+    On the project's own cluster (127.0.0.1 on its port) the URL carries the app role's
+    password from the credentials file. An external server gets no password here: set
+    APP_DATABASE_URL for it.
     """
-    from urllib.parse import urlsplit, urlunsplit
+    from urllib.parse import quote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
     host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{APP_ROLE}@{host}"))
+    own_port = port or int(os.environ.get("LIANXIN_PG_PORT", "54329"))
+    password = None
+    if parts.hostname == "127.0.0.1" and parts.port == own_port:
+        creds = dbcredentials.read_credentials(pgdata or dbcredentials.pgdata_from_env(ROOT))
+        password = creds.get(APP_ROLE)
+    auth = f"{APP_ROLE}:{quote(password, safe='')}" if password else APP_ROLE
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
-def _traversable_by_others(path: Path) -> bool:
-    """Can a user who owns none of ``path``'s parents reach it (o+x on every directory)?"""
-    for parent in [path, *path.parents]:
-        try:
-            if parent.exists() and not parent.stat().st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-    return True
-
-
-def default_pgdata(root: Path) -> str:
-    """``<repo>/.pgdata``, unless the ``postgres`` user could not reach it.
-
-    As root, initdb/pg_ctl run as ``postgres``; a checkout under a private directory (e.g.
-    /root) is closed to that user, so the cluster then lives in /var/tmp, one per checkout.
-    """
-    if os.geteuid() != 0 or _traversable_by_others(root):
-        return str(root / ".pgdata")
-    import hashlib
-
-    digest = hashlib.sha256(str(root).encode()).hexdigest()[:10]
-    return f"/var/tmp/lianxin-{digest}/pgdata"
+default_pgdata = dbcredentials.default_pgdata  # where it always was, for existing callers
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -13,7 +13,8 @@ never makes the database refuse, and roll back, the whole import:
 - a row that geocodes into a cell outside the importer's scope (the cell is found by the same
   point-in-polygon on the published plan that places it afterwards);
 - a row whose key already belongs to a household the importer cannot see (asked of the
-  database through ``lianxin_household_keys_elsewhere``, migration 0007).
+  database through ``lianxin_household_keys_elsewhere``, migrations 0007 and 0008: only for the
+  batch being imported, once, and audited).
 
 The owner's connection (CLI, demo loader) has no login: it is unrestricted, as before.
 """
@@ -209,11 +210,29 @@ def import_roster(
     scope = import_scope(session)
     if scope.role is not None and scope.role not in IMPORT_ROLES:
         raise PermissionDeniedError("您的角色不能导入住户名单")
+    if imported_by is None:
+        imported_by = scope.username  # an unplaced row stays visible to whoever imported it
+    # The batch comes first: the database answers "key elsewhere?" only for a batch the caller
+    # is importing now, and for at most its declared rows (migration 0008).
+    batch_id = session.execute(
+        text(
+            "INSERT INTO import_batches (district_code, kind, file_name, imported_by, counts) "
+            "VALUES (:d, 'roster', :f, :u, CAST(:c AS jsonb)) RETURNING id"
+        ),
+        {
+            "d": DISTRICT_CODE,
+            "f": roster.file_name,
+            "u": imported_by,
+            "c": json.dumps({"total": report.total}),
+        },
+    ).scalar_one()
     if scope.restricted:
         outside_scope = _outside_scope(session, good, placed, scope, plan)
         if outside_scope:
             good.loc[list(outside_scope), "problem"] = list(outside_scope.values())
-        elsewhere = _keys_elsewhere(session, good.loc[good["problem"].isna(), "household_key"])
+        elsewhere = _keys_elsewhere(
+            session, batch_id, good.loc[good["problem"].isna(), "household_key"]
+        )
         good.loc[good["problem"].isna() & good["household_key"].isin(elsewhere), "problem"] = (
             KEY_ELSEWHERE_REASON
         )
@@ -223,15 +242,6 @@ def import_roster(
             rejected = rejected.sort_values("excel_row", kind="stable")
             good = good[~refused].copy()
             placed = placed[~refused]
-    if imported_by is None:
-        imported_by = scope.username  # an unplaced row stays visible to whoever imported it
-    batch_id = session.execute(
-        text(
-            "INSERT INTO import_batches (district_code, kind, file_name, imported_by, counts) "
-            "VALUES (:d, 'roster', :f, :u, '{}') RETURNING id"
-        ),
-        {"d": DISTRICT_CODE, "f": roster.file_name, "u": imported_by},
-    ).scalar_one()
 
     existing = set(
         session.execute(
@@ -428,14 +438,15 @@ def _outside_scope(
     return refused
 
 
-def _keys_elsewhere(session: Session, keys: pd.Series) -> set[str]:
-    """Those of ``keys`` that exist on households the acting session cannot see (migration
-    0007): writing them would be refused by row-level security."""
+def _keys_elsewhere(session: Session, batch_id: int, keys: pd.Series) -> set[str]:
+    """Those of ``keys`` that exist on households the acting session cannot see (migrations
+    0007, 0008): writing them would be refused by row-level security. Asked once per batch,
+    for the batch's own rows; the database leaves an audit row."""
     if keys.empty:
         return set()
     found = session.execute(
-        text("SELECT lianxin_household_keys_elsewhere(CAST(:keys AS text[]))"),
-        {"keys": [str(k) for k in keys]},
+        text("SELECT lianxin_household_keys_elsewhere(:b, CAST(:keys AS text[]))"),
+        {"b": int(batch_id), "keys": sorted({str(k) for k in keys})},
     ).scalar_one()
     return set(found or ())
 

@@ -16,9 +16,12 @@ SHARED = ROOT.parent / "shared"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from lianxin import dbcredentials  # noqa: E402 - reads no settings
+
 _port = os.environ.get("LIANXIN_PG_PORT", "54329")
-TEST_URL = os.environ.get("TEST_DATABASE_URL") or (
-    f"postgresql+psycopg://lianxin@127.0.0.1:{_port}/lianxin_test"
+# The own cluster's URL carries the owner's password from the credentials file (db start).
+TEST_URL = os.environ.get("TEST_DATABASE_URL") or dbcredentials.local_url(
+    "lianxin_test", port=int(_port), pgdata=dbcredentials.pgdata_from_env(ROOT)
 )
 os.environ["TEST_DATABASE_URL"] = TEST_URL
 os.environ["DATABASE_URL"] = TEST_URL

@@ -283,14 +283,19 @@ def test_an_admin_imports_the_same_roster_whole(demo_session, tmp_path):
 
 
 def test_the_keys_elsewhere_function_needs_a_login(demo_session):
+    """Without a login it answers nothing: since migration 0008 it refuses outright (and it
+    takes the batch being imported; tests/security/ holds the probing attacks)."""
+    from sqlalchemy.exc import DBAPIError
+
     from tests.db.test_access import as_app
 
     key = demo_session.execute(text("SELECT household_key FROM households LIMIT 1")).scalar_one()
+    batch = demo_session.execute(text("SELECT min(id) FROM import_batches")).scalar_one()
     as_app(demo_session, None)
-    found = demo_session.execute(
-        text("SELECT lianxin_household_keys_elsewhere(ARRAY[:k])"), {"k": key}
-    ).scalar_one()
-    assert found == []
+    with pytest.raises(DBAPIError, match="只有导入住户名单的角色"):
+        demo_session.execute(
+            text("SELECT lianxin_household_keys_elsewhere(:b, ARRAY[:k])"), {"b": batch, "k": key}
+        ).scalar_one()
 
 
 def test_an_address_whose_community_contradicts_its_door_plate_goes_to_review(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009_upload_evidence"
-down_revision: str | Sequence[str] | None = "0007_import_scope"
+down_revision: str | Sequence[str] | None = "0008_rls_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
