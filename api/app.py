@@ -35,6 +35,7 @@ from lianxin.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from services.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("lianxin.api")
 
@@ -42,8 +43,10 @@ PREFIX = "/open311/v2"
 API_CALL = "api_call"
 PUBLIC_RATE_PER_MINUTE = 1200
 PUBLIC_TOKEN_REFRESH_S = 3600
-MAX_PART_BYTES = 12 * 1024 * 1024
-MAX_BODY_BYTES = 13 * 1024 * 1024  # a 10 MB photo and the form fields, with room to spare
+MAX_PART_BYTES = MAX_UPLOAD_BYTES + 2 * 1024 * 1024
+# One limit for every upload (services.uploads, 20 MB): the body may carry such a photo and the
+# form fields, with room to spare; a bigger photo is refused by check_media with its size.
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 3 * 1024 * 1024
 
 
 class Refused(Exception):
@@ -277,7 +280,7 @@ def create_app(url: str | None = None) -> FastAPI:
                 "xml" if fmt == "xml" else "json",
                 413,
                 f"请求体为 {int(declared) / 1024 / 1024:.1f} MB，超过上限 "
-                f"{MAX_BODY_BYTES // (1024 * 1024)} MB（附件不超过 10 MB）",
+                f"{MAX_BODY_BYTES // (1024 * 1024)} MB（附件不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）",
             )
         try:
             form = await request.form(max_part_size=MAX_PART_BYTES)

@@ -42,7 +42,7 @@ def _refused(response: httpx.Response, status: int) -> str:
 
 def _cases(place: dict) -> list[tuple[str, dict, dict | None, int, str]]:
     ok = {"service_code": "health", "lat": place["lat"], "long": place["lon"], "description": "x"}
-    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (11 * 1024 * 1024)
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (20 * 1024 * 1024 + 1)  # over the 20 MB limit
     return [
         ("missing key", {**ok, "api_key": ""}, None, 400, "缺少 api_key"),
         ("unknown key", {**ok, "api_key": "lx_forged"}, None, 403, "api_key 无效"),
@@ -163,7 +163,7 @@ def test_control_characters_and_markup_in_a_description_keep_the_xml_valid(api, 
 
 def test_an_oversized_body_is_refused_before_it_is_parsed(api, clerk_key):
     before = _counts(api.db_url)
-    body = b"api_key=" + clerk_key.encode() + b"&description=" + b"x" * (14 * 1024 * 1024)
+    body = b"api_key=" + clerk_key.encode() + b"&description=" + b"x" * (24 * 1024 * 1024)
     r = httpx.post(
         f"{api.base}/requests.json",
         content=body,

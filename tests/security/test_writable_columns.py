@@ -178,7 +178,10 @@ def scope_sql(tables: dict[str, dict[str, Any]]) -> str:
     for t, info in tables.items():
         pk = info["pk"]
         ex = f"NOT ({_q(pk)}::text = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(:ex AS jsonb) -> '{t}'))))"
-        agg = f"json_build_array(count(*), coalesce(sum({_q(pk)}), 0)::text)"
+        # a sum of the ids' hashes: the same measure for integer, uuid or text keys
+        agg = (
+            f"json_build_array(count(*), coalesce(sum(hashtext({_q(pk)}::text)::numeric), 0)::text)"
+        )
         if not info["open"]:
             fields.append(f"'r:{t}', (SELECT {agg} FROM {_q(t)} WHERE {ex})")
         if info["upd"] and not info["open"]:

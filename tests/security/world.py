@@ -196,7 +196,8 @@ def build(session: Session) -> World:
         session.execute(
             text(
                 "INSERT INTO case_attachments (district_code, case_id, file_name, size_bytes, "
-                "content) VALUES (:d, :c, 'a.png', 1, '\\x00')"
+                "content, sha256) VALUES (:d, :c, 'a.png', 1, '\\x00', "
+                "encode(sha256('\\x00'::bytea), 'hex'))"
             ),
             {"d": D, "c": cid},
         )

@@ -101,7 +101,8 @@ def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(dem
     receipt = at.session_state["window_receipt"]
     case_no = receipt["case_no"]
     try:
-        body = _text(at) + "\n".join(c.value for c in at.caption)
+        # what the clerk reads: the Markdown source without its escapes (``\-``, ``\:``)
+        body = (_text(at) + "\n".join(c.value for c in at.caption)).replace("\\", "")
         received = cases.now()
         today = f"{received.year}年{received.month}月{received.day}日"
         rows = dict(receipt["rows"])
