@@ -45,6 +45,7 @@ from tests.security.world import World, as_app, as_owner, build
 
 APP = "lianxin_app"
 ATTACKERS = ("grid_leader", "grid_worker", "clerk", "leader", "planner")
+DEFAULT_TABLES = ("import_batches", "households", "residents")
 BY_DESIGN = {("planner", "grid_plans"), ("planner", "grid_cells"), ("planner", "blocks")}
 TEXT_TYPES = {"text", "character varying", "character"}
 INT_TYPES = {"integer", "bigint", "smallint"}
@@ -342,7 +343,11 @@ def test_no_writable_column_widens_anybodys_scope(demo_session):
     findings: list[str] = []
     attempts = accepted = 0
     base_cache: dict[tuple[str, tuple[str, ...]], dict] = {}
-    only = {t for t in os.environ.get("LIANXIN_SECURITY_TABLES", "").split(",") if t}
+    # make test attacks the tables whose full run is known to finish in minutes; the whole
+    # catalog (about 17 minutes) runs with LIANXIN_SECURITY_TABLES=all. Every writable column
+    # is still listed and checked for relevance above, whatever is attacked.
+    wanted = os.environ.get("LIANXIN_SECURITY_TABLES", ",".join(DEFAULT_TABLES))
+    only = set() if wanted == "all" else {t for t in wanted.split(",") if t}
     for role in ATTACKERS:
         for col in columns:
             if (role, col.table) in BY_DESIGN or (only and col.table not in only):
