@@ -162,7 +162,7 @@ with st.form("plan_import"):
         labels.PLAN_IMPORT_HIGHWAYS,
         list(HIGHWAY_LABELS),
         default=[h for h in HIGHWAY_LABELS if h in DEFAULT_HIGHWAYS],
-        format_func=lambda h: f"{HIGHWAY_LABELS[h]}（{h}）",
+        format_func=lambda h: HIGHWAY_LABELS[h],  # Chinese only; the OSM tags are in the help
         help=labels.PLAN_IMPORT_HIGHWAYS_HELP,
     )
     submitted = st.form_submit_button(labels.PLAN_IMPORT_RUN, type="primary")
