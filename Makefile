@@ -6,7 +6,7 @@ run: setup
 	@if [ "$${LIANXIN_DEMO:-1}" != 0 ]; then \
 	  .venv/bin/lianxin demo load --if-empty && .venv/bin/lianxin users seed-demo; \
 	else echo "LIANXIN_DEMO=0：不载入示例数据；用 .venv/bin/lianxin users add 创建账号"; fi
-	@# N Streamlit workers behind HAProxy on PORT, the Open311 API on API_PORT (lianxin/serving.py)
+	@# N Streamlit workers behind HAProxy on PORT, the Open311 API on API_PORT (cli/serving.py)
 	.venv/bin/lianxin serve --port $${PORT:-8501} --api-port $${API_PORT:-8502}
 
 test: setup-test

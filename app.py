@@ -6,11 +6,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages import labels
 from app_pages.auth_state import cookie_scripts, current_actor, sidebar_identity
 from app_pages.common import close_sidebar_after_navigation, demo_badge
 from app_pages.registry import PAGES, pages_for
 from app_pages.shim import install_zh_shim, run_page
-from lianxin import labels
 
 st.set_page_config(page_title=labels.APP_TITLE, page_icon="🧭", layout="wide")
 st.sidebar.markdown(f"### {labels.APP_SHORT}")

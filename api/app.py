@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from api.limits import TokenBuckets
 from api.render import errors, respond
-from lianxin.errors import (
+from core.errors import (
     ConflictError,
     DatabaseUnavailableError,
     InvalidInputError,

@@ -6,9 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.auth_state import acting
 from app_pages.common import run_service
-from lianxin import display, labels
 from services import audit
 from services.uploads import clean_search_text
 

@@ -16,10 +16,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from app_pages import session_cookie
-from lianxin import labels
-from lianxin.errors import LianxinError
-from lianxin.plaintext import plain
+from app_pages import labels, session_cookie
+from core.errors import LianxinError
+from core.plaintext import plain
 
 T = TypeVar("T")
 TOKEN_KEY = "auth_token"

@@ -10,11 +10,11 @@ from html import escape
 
 import streamlit as st
 
+from app_pages import labels
 from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
-from lianxin import labels
-from lianxin.errors import ConflictError, LianxinError
-from lianxin.plaintext import plain
-from lianxin.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
+from core.errors import ConflictError, LianxinError
+from core.plaintext import plain
+from core.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking, visits
 
 FLASH = "callback_flash"

@@ -9,11 +9,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
-from lianxin import display, labels
-from lianxin.errors import ConflictError, LianxinError
-from lianxin.plaintext import plain
-from lianxin.vocab import (
+from core.errors import ConflictError, LianxinError
+from core.plaintext import plain
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     CHANNELS,
@@ -175,7 +175,7 @@ info[2].markdown(
     f"**承办**：{plain(snap.assignee) or '—'}  \n"
     f"**版本**：第{record.version}版"
 )
-# What the citizen and the clerk typed is shown as plain text (lianxin.plaintext).
+# What the citizen and the clerk typed is shown as plain text (core.plaintext).
 st.markdown(f"**{labels.CASE_DESCRIPTION}**：{plain(record.description)}")
 if record.address:
     st.caption(plain(record.address))

@@ -9,8 +9,8 @@ import json
 
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
-from lianxin import display, labels
 from services import cases, reports
 
 RATE_CARDS = ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate")

@@ -9,10 +9,10 @@ from typing import TypeVar
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from lianxin import labels
-from lianxin.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
-from lianxin.plaintext import plain
-from lianxin.settings import settings
+from app_pages import labels
+from core.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
+from core.plaintext import plain
+from core.settings import settings
 
 T = TypeVar("T")
 

@@ -14,13 +14,13 @@ import streamlit as st
 from branca.element import MacroElement
 from streamlit_folium import st_folium
 
+from app_pages import display, labels
 from app_pages.common import run_service, with_session
+from core.plaintext import plain
+from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from lianxin import display, labels
-from lianxin.plaintext import plain
-from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from services import dashboard, hotspots, workload
 
 MAP_HEIGHT = 600

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import labels
 from app_pages.auth_state import NOTICE_KEY, client_info, sign_in
 from app_pages.common import run_service
-from lianxin import labels
-from lianxin.settings import settings
+from core.settings import settings
 
 
 def _authenticate(username: str, password: str):  # type: ignore[no-untyped-def]

@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import display, labels
 from app_pages.auth_state import acting
 from app_pages.common import run_service
+from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
 from layers.households import (
     CELL_OUTLINE,
@@ -24,8 +26,6 @@ from layers.households import (
     households_layer,
 )
 from layers.households import legend_entries as household_legend
-from lianxin import display, labels
-from lianxin.plaintext import plain
 from services import households_view, masking, notice_board
 from services.uploads import clean_search_text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import display, labels
 from app_pages.common import run_service, with_session
 from layers.base import (
     COMMUNITY_COLOUR,
@@ -16,7 +17,6 @@ from layers.base import (
     streets_layer,
 )
 from layers.cells import cells_layer, legend_entries
-from lianxin import display, labels
 from services.overview import load_overview
 
 

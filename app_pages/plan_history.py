@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.common import run_service, with_session
-from lianxin import display, labels
 from services import grid_plans as gp
 
 

@@ -18,12 +18,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import labels
 from app_pages.common import acting_person, run_service, with_session
 from gis.crs import DISPLAY_CRS
 from gis.io import read_vector
 from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS
 from layers.base import add_legend, base_map, streets_layer
-from lianxin import labels
 from services import grid_plans as gp
 from services.uploads import GIS_LAYERS, check_upload
 

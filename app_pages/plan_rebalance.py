@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import labels
 from app_pages.common import run_service, with_session
 from layers.base import base_map
 from layers.rebalance import diff_cells_layer, moved_units_layer
-from lianxin import labels
 from services import grid_plans as gp
 from services import rebalance as rb
 

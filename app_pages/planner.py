@@ -14,7 +14,9 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
+from core.plaintext import plain
 from gis.crs import DISPLAY_CRS
 from layers.base import (
     COMMUNITY_COLOUR,
@@ -27,8 +29,6 @@ from layers.base import (
 )
 from layers.cells import cells_layer, legend_entries
 from layers.problems import PROBLEM_RED, problems_layer
-from lianxin import display, labels
-from lianxin.plaintext import plain
 from services import exports
 from services import grid_plans as gp
 

@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from typing import Any
 
-from lianxin import labels
+from app_pages import labels
 from services import cases
 
 

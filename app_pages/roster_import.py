@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.auth_state import acting, deferred
 from app_pages.common import run_service
-from lianxin import display, labels
-from lianxin.errors import InvalidInputError, LianxinError
-from lianxin.plaintext import plain
+from core.errors import InvalidInputError, LianxinError
+from core.plaintext import plain
 from services import masking, review
 from services.rosters import HEADER_SYNONYMS, read_roster
 from services.uploads import check_upload

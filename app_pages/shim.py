@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from lianxin import labels
+from app_pages import labels
 
 _JS = (Path(__file__).parent / "assets" / "zh_shim.js").read_text(encoding="utf-8")
 _KEY = "lx_zh_shim"

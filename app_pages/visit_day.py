@@ -10,10 +10,10 @@ from html import escape
 
 import streamlit as st
 
+from app_pages import labels
 from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
-from lianxin import labels
-from lianxin.plaintext import plain
-from lianxin.vocab import SERVICE_CATEGORIES, STAFF_ROLES
+from core.plaintext import plain
+from core.vocab import SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking, visits
 
 FLASH = "visit_flash"

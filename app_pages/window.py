@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
 from app_pages.receipts import fmt_prose, missing_title, receipt_html
-from lianxin import display, labels
-from lianxin.plaintext import plain
-from lianxin.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
+from core.plaintext import plain
+from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
 from services import cases
 from services.uploads import ATTACHMENT_TYPES, TABLES, check_upload
 

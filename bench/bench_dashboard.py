@@ -66,10 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
 
+    from core.vocab import DONE_STATES
     from db.engine import session_scope
     from layers.heatmap import heat_animation_layer, heat_layer
     from layers.hotspots import dashboard_map
-    from lianxin.vocab import DONE_STATES
     from services import dashboard, hotspots, workload
     from services.rates import compute_rates
 

@@ -77,7 +77,7 @@ def main(rows: int = 20_000) -> int:
             f" = {ours / base:.2f}x"
         )
 
-    from lianxin.errors import InvalidInputError
+    from core.errors import InvalidInputError
     from services.hotline import read_hotline
     from tests.security.test_uploads_every_path import _bomb_xlsx
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cli.commands.addresses import read_table
+from demo.people import chinese_number  # the demo writes numerals the same way
 from gis.gazetteer import Gazetteer
-from lianxin.commands.addresses import read_table
-from lianxin.demo.people import chinese_number  # the demo writes numerals the same way
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -42,8 +42,8 @@ import pyproj
 import shapely
 from tqdm import tqdm
 
-from lianxin.settings import local_url
-from lianxin.vocab import CASE_KINDS, CHANNELS, SERVICE_CATEGORIES, SPECIAL_GROUPS
+from core.settings import local_url
+from core.vocab import CASE_KINDS, CHANNELS, SERVICE_CATEGORIES, SPECIAL_GROUPS
 
 DISTRICT = "610902"
 SRID = 4490

@@ -78,8 +78,8 @@ def make_load_database() -> str:
     """A fresh copy of the demo (the test database) as ``lianxin_load``; its URL."""
     from sqlalchemy.engine import make_url
 
+    from core.settings import settings
     from db import cluster
-    from lianxin.settings import settings
 
     test_url = make_url(settings.test_database_url)
     cluster.copy_database(settings, source=str(test_url.database), target=LOAD_DB)
@@ -132,7 +132,7 @@ def server(db_url: str, *, workers: int, proxy: bool) -> Iterator[tuple[str, lis
     env = dict(os.environ, DATABASE_URL=db_url, LIANXIN_DEMO="1")
     base = _free_ports(workers + 1)
     if proxy:
-        cmd = [sys.executable, "-m", "lianxin.cli", "serve", "--workers", str(workers)]
+        cmd = [sys.executable, "-m", "cli.main", "serve", "--workers", str(workers)]
         cmd += ["--port", str(base), "--bind", "127.0.0.1", "--first-worker-port", str(base + 1)]
         cmd += ["--refresh-every", "60"]
     else:

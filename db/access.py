@@ -29,9 +29,9 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import DatabaseUnavailableError, PermissionDeniedError
+from core.settings import app_url_for, settings
 from db.engine import get_engine
-from lianxin.errors import DatabaseUnavailableError, PermissionDeniedError
-from lianxin.settings import app_url_for, settings
 
 SESSION_SETTING = "lianxin.session"
 APP_ROLE = "lianxin_app"

@@ -6,7 +6,7 @@ and listens on 127.0.0.1 only. No login is trusted (``pg_hba.conf``, written by
 
 - over TCP, ``lianxin`` (owner) and ``lianxin_app`` (the pages' restricted role) log in with
   scram-sha-256 passwords that ``start`` generates once and keeps in
-  ``<data directory>/lianxin-credentials.json`` (0600; lianxin/dbcredentials.py);
+  ``<data directory>/lianxin-credentials.json`` (0600; core/dbcredentials.py);
 - the superuser ``postgres`` cannot log in over TCP at all; it administers the cluster through
   the Unix socket in the data directory (mode 0700), by peer authentication of the OS user
   that runs the server;
@@ -32,9 +32,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from lianxin import dbcredentials
-from lianxin.errors import DatabaseUnavailableError
-from lianxin.settings import Settings
+from core import dbcredentials
+from core.errors import DatabaseUnavailableError
+from core.settings import Settings
 
 HBA_MARKER = "# lianxin: passwords (scram-sha-256) over TCP, no superuser over TCP"
 IDENT_MAP = "lianxin_admin"

@@ -32,7 +32,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lianxin.vocab import DONE_STATES, OPEN_STATES, SATISFACTION
+from core.vocab import DONE_STATES, OPEN_STATES, SATISFACTION
 
 SRID = 4490
 LOCAL_TZ = "Asia/Shanghai"

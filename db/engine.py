@@ -16,8 +16,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lianxin.errors import DatabaseUnavailableError
-from lianxin.settings import settings
+from core.errors import DatabaseUnavailableError
+from core.settings import settings
 
 
 @lru_cache(maxsize=4)

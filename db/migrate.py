@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from lianxin.settings import settings
+from core.settings import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -23,8 +23,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import GeometryError, InvalidInputError
 from gis.crs import metric_crs_for, union_in
-from lianxin.errors import GeometryError, InvalidInputError
 
 __all__ = ["BlocksResult", "blocks_from_streets", "working_crs"]
 
@@ -124,7 +124,7 @@ def blocks_from_streets(
 
     Raises
     ------
-    lianxin.errors.GeometryError
+    core.errors.GeometryError
         No CRS, no usable line or polygon, points given as streets, or an empty boundary.
 
     Examples

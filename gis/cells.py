@@ -23,8 +23,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import InvalidInputError
 from gis.blocks import working_crs
-from lianxin.errors import InvalidInputError
 
 __all__ = [
     "CellCode",
@@ -135,7 +135,7 @@ def validate_cell_code(code: str) -> CellCode:
 
     Raises
     ------
-    lianxin.errors.InvalidInputError
+    core.errors.InvalidInputError
         Not 15 ASCII digits, a district code starting with 0, or a sub-district, community or
         cell number of ``000``.
 

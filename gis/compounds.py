@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core.errors import InvalidInputError
 from gis.blocks import working_crs
-from lianxin.errors import InvalidInputError
 
 __all__ = ["BlockSplit", "building_label", "natural_key", "split_block", "split_oversized_blocks"]
 

@@ -21,9 +21,9 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import InvalidInputError
 from gis.blocks import working_crs
 from gis.crs import union_in
-from lianxin.errors import InvalidInputError
 
 __all__ = [
     "BLOCKING_KINDS",

@@ -45,6 +45,7 @@ import shapely
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from core.errors import GeometryError, InvalidInputError
 from gis.addresses import (
     normalize_address,
     normalize_value,
@@ -52,7 +53,6 @@ from gis.addresses import (
     road_number_parts,
 )
 from gis.crs import METRIC_CRS, STORAGE_CRS
-from lianxin.errors import GeometryError, InvalidInputError
 
 # Scores by match type; a fuzzy street name multiplies by FUZZY_FACTOR.
 SCORE_DOOR_PLATE = 1.0

@@ -25,8 +25,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import InvalidInputError
 from gis.crs import CHINA_BOUNDS, STORAGE_CRS, gcj02_to_wgs84
-from lianxin.errors import InvalidInputError
 
 __all__ = ["read_vector", "write_layers", "EXPECTED_TYPES"]
 
@@ -79,7 +79,7 @@ def read_vector(
 
     Raises
     ------
-    lianxin.errors.InvalidInputError
+    core.errors.InvalidInputError
         Missing/unreadable/empty file, wrong geometry type, unusable CRS, or data that does
         not land in China (for instance lon/lat swapped). The message is one line naming the
         file.

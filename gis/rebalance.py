@@ -57,10 +57,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import InvalidInputError
 from gis.blocks import working_crs
 from gis.cells import number_cells
 from gis.compounds import building_label, split_block
-from lianxin.errors import InvalidInputError
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -167,7 +167,7 @@ def rebalance(
 
     Raises
     ------
-    lianxin.errors.InvalidInputError
+    core.errors.InvalidInputError
         Min > max; blocks without a cell code; a cell whose blocks are not contiguous or lie in
         two communities; household points outside every block.
     """

@@ -34,8 +34,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from core.errors import GeometryError
 from gis.crs import metric_crs_for, union_in
-from lianxin.errors import GeometryError
 
 __all__ = [
     "DEFAULT_HIGHWAYS",
@@ -167,7 +167,7 @@ def select_streets(
 
     Raises
     ------
-    lianxin.errors.GeometryError
+    core.errors.GeometryError
         No CRS, or no line is left.
     """
     gdf = streets if isinstance(streets, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=streets)
@@ -364,7 +364,7 @@ def check_extent(
 
     Raises
     ------
-    lianxin.errors.GeometryError
+    core.errors.GeometryError
         No street line lies even partly inside the boundary.
     """
     series = streets.geometry if isinstance(streets, gpd.GeoDataFrame) else streets

@@ -12,9 +12,9 @@ import folium
 import geopandas as gpd
 from branca.element import MacroElement, Template
 
+from core.plaintext import html_text
 from gis.crs import DISPLAY_CRS
 from layers.offline import use_local_assets
-from lianxin.plaintext import html_text
 
 STREET_COLOUR = "#8c8c8c"
 LANE_COLOUR = "#c8c8c8"

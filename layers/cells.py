@@ -7,8 +7,8 @@ import geopandas as gpd
 import numpy as np
 from pandas.api.types import is_numeric_dtype
 
+from core.plaintext import html_text
 from gis.crs import DISPLAY_CRS
-from lianxin.plaintext import html_text
 
 # A sequential palette (ColorBrewer YlOrRd, 5 classes): light = few, dark = many.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")

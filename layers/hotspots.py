@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
+from core.plaintext import html_text
 from gis.crs import DISPLAY_CRS
 from layers.cells import SEQUENTIAL, class_breaks, colour_for
-from lianxin.plaintext import html_text
 
 QUANTUM = 1e-5  # degrees per integer step
 HOT_COLOUR = "#b2182b"

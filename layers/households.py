@@ -11,9 +11,9 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from core.plaintext import html_text
+from core.vocab import SPECIAL_GROUPS
 from gis.crs import DISPLAY_CRS, STORAGE_CRS
-from lianxin.plaintext import html_text
-from lianxin.vocab import SPECIAL_GROUPS
 
 # One colour per special group (ColorBrewer Set1/Dark2, distinguishable on the light base).
 GROUP_COLOURS: dict[str, str] = {

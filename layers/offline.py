@@ -26,7 +26,7 @@ STATIC_PREFIX = "/app/static/vendor"
 def _asset_version() -> str:
     """A version for the asset URLs: the npm lock file pins every asset, so its hash changes
     exactly when an asset may change. The proxy serves these URLs with a one-year cache
-    lifetime (lianxin/serving.py); the version makes a browser fetch an upgraded file."""
+    lifetime (cli/serving.py); the version makes a browser fetch an upgraded file."""
     lock = Path(__file__).resolve().parents[1] / "package-lock.json"
     try:
         return hashlib.sha256(lock.read_bytes()).hexdigest()[:10]

@@ -21,9 +21,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.vocab import CHANNELS
 from db import access, api_keys
-from lianxin.errors import ConflictError, InvalidInputError, NotFoundError
-from lianxin.vocab import CHANNELS
 from services import audit, auth
 
 KEY_ROLES = ("clerk", "leader")  # files cases / reads only

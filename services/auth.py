@@ -32,8 +32,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
+from core.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from db import access
-from lianxin.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from services import audit
 
 ROLES = ("planner", "leader", "grid_leader", "grid_worker", "clerk", "admin")

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 __all__ = ["DEFAULT_OVERRIDES_PATH", "OVERRIDE_COLUMNS", "WorkCalendar"]
 
@@ -98,7 +98,7 @@ class WorkCalendar:
     overrides_path : str or Path, optional
         CSV of office-entered days (columns ``date, kind, name``). ``None`` reads the project's
         ``data/calendar/workdays_override.csv`` when it exists. A missing explicit path or a bad
-        row raises :class:`~lianxin.errors.InvalidInputError` naming the file, row and column.
+        row raises :class:`~core.errors.InvalidInputError` naming the file, row and column.
     overrides : iterable of (date, kind, name), optional
         Extra override rows given in code (tests, settings); applied after the file.
 

@@ -23,7 +23,7 @@ close_on_the_spot    当场办结       received (即办件 only)               
 convert_to_promised  转为承诺件     received, dispatched, in_progress (即办件)     (unchanged)
 ==================== ============ ============================================ ==============
 
-Every edge is one of ``lianxin.vocab.CASE_TRANSITIONS`` (a test checks it), except
+Every edge is one of ``core.vocab.CASE_TRANSITIONS`` (a test checks it), except
 ``convert_to_promised``, which changes the kind and the deadline, not the state.
 
 Required text: ``close`` and ``close_on_the_spot`` need the check note (核查情况) in ``note``;
@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lianxin.errors import ConflictError, InvalidInputError
-from lianxin.vocab import (
+from core.errors import ConflictError, InvalidInputError
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     DEFAULT_DUE_WORKING_DAYS,
@@ -598,7 +598,7 @@ def check_version(expected: int, actual: int, case_no: str) -> None:
     >>> check_version(3, 4, "LC20261130-0007")
     Traceback (most recent call last):
     ...
-    lianxin.errors.ConflictError: 案件 LC20261130-0007 已被他人修改（您看到的是第3版，现在是第4版），请刷新后重试
+    core.errors.ConflictError: 案件 LC20261130-0007 已被他人修改（您看到的是第3版，现在是第4版），请刷新后重试
     """
     if expected != actual:
         raise ConflictError(

@@ -7,7 +7,7 @@ to, note), and every write to ``cases`` is guarded by the row's ``version``::
 
     UPDATE cases SET … , version = version + 1 WHERE id = :id AND version = :expected
 
-Zero rows updated means someone else acted first: :class:`~lianxin.errors.ConflictError` names
+Zero rows updated means someone else acted first: :class:`~core.errors.ConflictError` names
 who and when, and nothing of this action is written (the caller's transaction rolls back).
 
 A case is located like a household: an address (geocoded with the database's gazetteer) or a
@@ -29,8 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from lianxin.errors import ConflictError, InvalidInputError, NotFoundError
-from lianxin.vocab import (
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.vocab import (
     CASE_KINDS,
     CHANNELS,
     DONE_STATES,

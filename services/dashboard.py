@@ -23,10 +23,10 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidInputError, NotFoundError
 from db import dashboard_queries as q
 from db.dashboard_queries import CaseQuery
 from gis.crs import DISPLAY_CRS, METRIC_CRS
-from lianxin.errors import InvalidInputError, NotFoundError
 from services.rates import Rate
 
 __all__ = [

@@ -25,9 +25,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db import exchange as queries
-from lianxin.errors import InvalidInputError, NotFoundError
-from lianxin.vocab import (
+from core.errors import InvalidInputError, NotFoundError
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     CHANNELS,
@@ -35,6 +34,7 @@ from lianxin.vocab import (
     SERVICE_CATEGORIES,
     SERVICE_ITEMS,
 )
+from db import exchange as queries
 from services import audit
 from services.case_flow import ACTIONS
 from services.cases import DISTRICT_CODE, TZ

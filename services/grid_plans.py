@@ -5,7 +5,7 @@ Cells of a draft are built from blocks (街区): a cell's geometry is always the
 blocks, recomputed with :func:`shapely.coverage_union_all` after every block edit so shared
 edges stay exact. Every edit names the ``lock_version`` the editor saw and bumps it with
 ``UPDATE … WHERE id = :id AND lock_version = :expected``; a stale version raises
-:class:`~lianxin.errors.ConflictError` saying who changed the plan and when, and writes
+:class:`~core.errors.ConflictError` saying who changed the plan and when, and writes
 nothing. Publishing refuses blocking problems, needs a written note for warnings, retires the
 previous plan, re-assigns every household and open case in the same transaction, and returns
 the diff.
@@ -46,19 +46,19 @@ import shapely.ops
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db import repositories
-from gis.blocks import blocks_from_streets, working_crs
-from gis.cells import cell_code, number_cells, propose_cells, validate_cell_code
-from gis.coverage import BLOCKING_KINDS, KIND_LABELS, WARNING_KINDS, check_coverage
-from gis.crs import STORAGE_CRS
-from gis.streets import DEFAULT_HIGHWAYS, StreetSelection, check_extent, select_streets
-from lianxin.errors import (
+from core.errors import (
     ConflictError,
     GeometryError,
     InvalidInputError,
     LianxinError,
     NotFoundError,
 )
+from db import repositories
+from gis.blocks import blocks_from_streets, working_crs
+from gis.cells import cell_code, number_cells, propose_cells, validate_cell_code
+from gis.coverage import BLOCKING_KINDS, KIND_LABELS, WARNING_KINDS, check_coverage
+from gis.crs import STORAGE_CRS
+from gis.streets import DEFAULT_HIGHWAYS, StreetSelection, check_extent, select_streets
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -603,7 +603,7 @@ def import_streets_into_draft(
 
     Raises
     ------
-    lianxin.errors.GeometryError
+    core.errors.GeometryError
         The streets do not reach the boundary (one line naming both extents), or enclose
         nothing.
     ImportNeedsConfirmation

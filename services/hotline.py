@@ -23,8 +23,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lianxin.errors import InvalidInputError
-from lianxin.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
+from core.errors import InvalidInputError
+from core.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
 from services import cases, exports
 from services.calendar import WorkCalendar
 from services.uploads import table_bytes

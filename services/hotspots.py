@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 __all__ = ["CLASS_LABELS", "getis_ord_hotspots", "queen_weights"]
 

@@ -30,9 +30,9 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.errors import PermissionDeniedError
 from db import household_queries as q
 from db import repositories
-from lianxin.errors import PermissionDeniedError
 from services import audit
 from services.rosters import (
     read_member_sheet,

@@ -20,9 +20,9 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidInputError, NotFoundError
+from core.vocab import CASE_KINDS, CASE_STATES, SERVICE_CATEGORIES, SPECIAL_GROUPS
 from db import household_queries as q
-from lianxin.errors import InvalidInputError, NotFoundError
-from lianxin.vocab import CASE_KINDS, CASE_STATES, SERVICE_CATEGORIES, SPECIAL_GROUPS
 from services import exports
 
 UNIT = "汉滨区老城街道办事处"

@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.errors import NotFoundError, PermissionDeniedError
+from core.personal import mask_id_number, mask_phone
 from db import access
-from lianxin.errors import NotFoundError, PermissionDeniedError
-from lianxin.personal import mask_id_number, mask_phone
 from services import audit
 from services.auth import Actor
 

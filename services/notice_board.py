@@ -28,9 +28,9 @@ import pyproj
 import shapely
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidInputError, NotFoundError
 from db import household_queries as q
 from gis.crs import METRIC_CRS
-from lianxin.errors import InvalidInputError, NotFoundError
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"

@@ -3,8 +3,8 @@
 Transport-free: the API (``api/app.py``) parses HTTP and renders JSON or XML; this module
 checks the parameters, calls the same services as the pages (:func:`services.cases.locate`
 and :func:`services.cases.intake`, the working-day calendar through intake) and shapes the
-GeoReport records. Every refusal is an :class:`~lianxin.errors.InvalidInputError` (400) or
-:class:`~lianxin.errors.NotFoundError` (404) with a Chinese message, raised *before* anything
+GeoReport records. Every refusal is an :class:`~core.errors.InvalidInputError` (400) or
+:class:`~core.errors.NotFoundError` (404) with a Chinese message, raised *before* anything
 is written.
 
 Status mapping (README, "Open311 接口"): Lianxin's open states → ``open``, ``closed`` and
@@ -30,10 +30,9 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
-from db import open311 as queries
-from lianxin.errors import InvalidInputError, NotFoundError
-from lianxin.personal import normalize_phone, phone_problem
-from lianxin.vocab import (
+from core.errors import InvalidInputError, NotFoundError
+from core.personal import normalize_phone, phone_problem
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     CHANNELS,
@@ -42,6 +41,7 @@ from lianxin.vocab import (
     SERVICE_CATEGORIES,
     SERVICE_ITEMS,
 )
+from db import open311 as queries
 from services import cases
 from services.case_flow import ACTIONS
 from services.masking import mask_name
@@ -448,7 +448,7 @@ def _public(row: Any) -> dict[str, Any]:
     when = w3(row.updated_at)
     notes = f"{label}" + (f"（最近一步：{last}，{when[:16].replace('T', ' ')}）" if when else "")
     if state == "rated" and row.satisfaction:
-        from lianxin.vocab import SATISFACTION
+        from core.vocab import SATISFACTION
 
         notes += f"；回访评价：{SATISFACTION.get(row.satisfaction, row.satisfaction)}"
     address = " · ".join(str(x) for x in (row.community_name, row.cell_name) if x) or None

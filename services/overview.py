@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 from sqlalchemy.orm import Session
 
+from core.errors import NotFoundError
 from db import repositories
-from lianxin.errors import NotFoundError
 
 
 @dataclass

@@ -47,8 +47,8 @@ from typing import Any
 
 import pandas as pd
 
-from lianxin.errors import InvalidInputError
-from lianxin.vocab import (
+from core.errors import InvalidInputError
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     CHANNELS,

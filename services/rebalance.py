@@ -17,10 +17,10 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from core.errors import ConflictError
 from db import rebalance_queries as queries
 from gis.addresses import parse_address
 from gis.rebalance import RebalanceResult, rebalance
-from lianxin.errors import ConflictError
 from services import audit
 from services import grid_plans as plans
 

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lianxin.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 from services import exports, rates
 from services.cases import TZ
 

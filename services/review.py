@@ -27,9 +27,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from core.errors import GeometryError, InvalidInputError, NotFoundError, PermissionDeniedError
 from db import household_queries as q
 from gis.addresses import normalize_address, normalize_value, parse_address, road_number_parts
-from lianxin.errors import GeometryError, InvalidInputError, NotFoundError, PermissionDeniedError
 
 # A household placed with a score below this is listed too, though it is on the map.
 LOW_SCORE = 0.6

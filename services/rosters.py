@@ -17,14 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from lianxin.errors import InvalidInputError
-from lianxin.personal import (
+from core.errors import InvalidInputError
+from core.personal import (
     id_number_problem,
     normalize_id_number,
     normalize_phone,
     phone_problem,
 )
-from lianxin.vocab import SPECIAL_GROUPS, label_to_key
+from core.vocab import SPECIAL_GROUPS, label_to_key
 from services import exports
 from services.uploads import table_bytes
 

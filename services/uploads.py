@@ -1,6 +1,6 @@
 """Checks at the edges: uploaded files and free-text search fields.
 
-Everything here refuses with an :class:`~lianxin.errors.InvalidInputError` whose message says
+Everything here refuses with an :class:`~core.errors.InvalidInputError` whose message says
 what is wrong and what is allowed, *before* anything is parsed or written:
 
 - size first (from the upload's declared size, without reading 200 MB into memory);
@@ -25,7 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 MB = 1024 * 1024
 MAX_UPLOAD_BYTES = 20 * MB

@@ -19,8 +19,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lianxin.errors import InvalidInputError, NotFoundError
-from lianxin.vocab import SATISFACTION, SPECIAL_GROUPS, label_to_key
+from core.errors import InvalidInputError, NotFoundError
+from core.vocab import SATISFACTION, SPECIAL_GROUPS, label_to_key
 from services import cases
 from services.calendar import WorkCalendar
 

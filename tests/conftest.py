@@ -16,7 +16,7 @@ SHARED = ROOT.parent / "shared"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lianxin import dbcredentials  # noqa: E402 - reads no settings
+from core import dbcredentials  # noqa: E402 - reads no settings
 
 _port = os.environ.get("LIANXIN_PG_PORT", "54329")
 # The own cluster's URL carries the owner's password from the credentials file (db start).

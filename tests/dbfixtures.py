@@ -23,7 +23,7 @@ def _demo_hash() -> str:
             if path.is_file():
                 h.update(path.name.encode())
                 h.update(path.read_bytes())
-    for path in sorted((ROOT / "lianxin" / "demo").glob("load.py")) + [
+    for path in sorted((ROOT / "demo").glob("load.py")) + [
         ROOT / "services" / "households.py"
     ]:
         h.update(path.read_bytes())
@@ -32,9 +32,9 @@ def _demo_hash() -> str:
 
 @pytest.fixture(scope="session")
 def db_url() -> str:
+    from core.errors import DatabaseUnavailableError
     from db.engine import check_database
     from db.migrate import upgrade
-    from lianxin.errors import DatabaseUnavailableError
 
     try:
         upgrade(TEST_URL)
@@ -60,7 +60,7 @@ def demo_db(db_url: str) -> str:
     on the households table records the demo's hash and the row counts right after loading.
     """
     from db.engine import session_scope
-    from lianxin.demo.load import clear, load_into
+    from demo.load import clear, load_into
 
     wanted = "demo:" + _demo_hash()
     with session_scope(db_url) as s:

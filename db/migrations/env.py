@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (db.migrate) or lianxin.settings."""
+"""Alembic environment: the URL comes from the caller (db.migrate) or core.settings."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from core.settings import settings
 from db.models import Base
-from lianxin.settings import settings
 
 config = context.config
 target_metadata = Base.metadata

@@ -18,7 +18,7 @@ import pytest
 import requests
 from georeport import GeoReport
 
-from lianxin.vocab import SERVICE_CATEGORIES
+from core.vocab import SERVICE_CATEGORIES
 
 pytestmark = pytest.mark.db
 

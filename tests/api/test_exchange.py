@@ -20,9 +20,9 @@ SINCE = dt.datetime(2026, 11, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 @pytest.fixture(scope="module")
 def fresh_db() -> str:
     """A second, empty database on the project's own cluster (schema only, no demo)."""
+    from core.settings import settings
     from db import cluster
     from db.migrate import upgrade
-    from lianxin.settings import settings
 
     url = urlparse(TEST_URL.replace("postgresql+psycopg", "postgresql"))
     if url.hostname not in ("127.0.0.1", "localhost") or url.port != settings.pg_port:
@@ -94,8 +94,8 @@ def test_personal_data_travels_only_when_asked_and_is_audited(demo_db):
 
 
 def test_bad_cases_are_reported_and_the_others_imported(demo_db, fresh_db, tmp_path):
+    from core.errors import InvalidInputError
     from db.engine import session_scope
-    from lianxin.errors import InvalidInputError
     from services import exchange
 
     with session_scope(demo_db) as s:

@@ -143,7 +143,7 @@ def test_no_public_response_contains_a_name_phone_id_number_or_door_plate(
 
 
 def test_cli_adds_lists_and_revokes_a_key(api, capsys, demo_db):
-    from lianxin.cli import main
+    from cli.main import main
 
     name = "t-o311-cli"
     assert main(["api-keys", "add", name, "--role", "leader", "--channel", "platform"]) == 0

@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from core.errors import NotFoundError, PermissionDeniedError
 from db import access
-from lianxin.errors import NotFoundError, PermissionDeniedError
 from services import audit, auth, masking
 
 pytestmark = pytest.mark.db

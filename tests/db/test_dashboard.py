@@ -272,7 +272,7 @@ def test_open_cases_of_a_cell_are_listed_most_overdue_first(s):
 
 
 def test_a_bad_cell_code_names_what_is_allowed(s):
-    from lianxin.errors import InvalidInputError
+    from core.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="15 位数字"):
         dashboard.cell_open_cases(s, cell_code="61090", as_of=AS_OF)

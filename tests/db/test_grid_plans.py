@@ -12,9 +12,9 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from core.errors import ConflictError, InvalidInputError
 from db import repositories
 from gis.io import read_vector
-from lianxin.errors import ConflictError, InvalidInputError
 from services import grid_plans as gp
 
 pytestmark = pytest.mark.db

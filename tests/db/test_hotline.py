@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 from services import cases, hotline
 from services.calendar import WorkCalendar
 

@@ -103,7 +103,7 @@ def test_a_grown_compound_is_rebalanced_into_a_draft_that_checks_clean(demo_sess
 
 
 def test_a_draft_cannot_be_rebalanced(demo_session):
-    from lianxin.errors import ConflictError
+    from core.errors import ConflictError
 
     draft = gp.create_draft_from_published(demo_session, "测试规划员甲")
     with pytest.raises(ConflictError, match="已发布"):

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.errors import GeometryError, PermissionDeniedError
 from db import access
-from lianxin.errors import GeometryError, PermissionDeniedError
 from services import review
 from services.households import import_roster
 

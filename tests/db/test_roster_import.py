@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from lianxin.personal import id_check_char
+from core.personal import id_check_char
 
 pytestmark = pytest.mark.db
 

@@ -17,8 +17,8 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from core.errors import GeometryError
 from gis.io import read_vector
-from lianxin.errors import GeometryError
 from services import grid_plans as gp
 from tests.conftest import ROOT
 from tests.osm_extract import osm_roads_geojson

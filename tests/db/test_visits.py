@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from lianxin.errors import ConflictError, InvalidInputError
+from core.errors import ConflictError, InvalidInputError
 from services import cases, visits
 from services.calendar import WorkCalendar
 

@@ -6,7 +6,7 @@ every page of its sidebar. On each settled page the test fails on:
 - an exception box (Streamlit's, or the router's error boundary message);
 - Streamlit's own English (its known strings, in text and in placeholders) and, generally,
   a run of two or more English words anywhere outside code;
-- a raw enum value: any key of a lianxin/vocab.py vocabulary shown as a word of its own;
+- a raw enum value: any key of a core/vocab.py vocabulary shown as a word of its own;
 - an ISO timestamp (``2026-10-20 09:00:00+08:00``, ``2026-10-20T09:00``) or a raw
   ``None``/``NaN``/``NaT``, in the page's text or in any visible table cell.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from lianxin import vocab
+from core import vocab
 from tests.e2e.conftest import offline_page, wait_settled
 
 pytestmark = pytest.mark.e2e

@@ -42,7 +42,7 @@ def proxy_url(demo_db: str) -> Iterator[str]:  # noqa: F811
         except OSError:
             first = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lianxin.cli", "serve", "--workers", "2", "--port", str(port)]
+        [sys.executable, "-m", "cli.main", "serve", "--workers", "2", "--port", str(port)]
         + ["--bind", "127.0.0.1", "--first-worker-port", str(first), "--refresh-every", "0"],
         cwd=ROOT,
         env=dict(os.environ, DATABASE_URL=demo_db),

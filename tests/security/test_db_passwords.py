@@ -19,8 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lianxin import dbcredentials
-from lianxin.settings import ROOT, settings
+from core import dbcredentials
+from core.settings import ROOT, settings
 
 PORT = settings.pg_port
 LIANXIN = Path(sys.executable).with_name("lianxin")  # the console script of this venv

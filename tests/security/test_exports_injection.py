@@ -140,7 +140,7 @@ def test_monthly_report_keeps_formula_text_as_text():
 
 
 def test_geocode_cli_output_is_neutralised_in_csv_and_xlsx(tmp_path, gazetteer_files):  # noqa: F811
-    from lianxin.cli import main
+    from cli.main import main
     from tests.unit.test_address_cli import _geocode_args
 
     files = gazetteer_files
@@ -161,12 +161,12 @@ def test_no_module_writes_a_spreadsheet_around_the_one_writer():
     # bench_edges times the safe writer against pandas' own to_excel (the baseline)
     allowed = {
         "services/exports.py",
-        "lianxin/demo/generate.py",
+        "demo/generate.py",
         "bench/city.py",
         "bench/bench_edges.py",
     }
     found = []
-    for folder in ("services", "app_pages", "lianxin", "db", "gis", "layers", "bench"):
+    for folder in ("core", "services", "app_pages", "api", "cli", "demo", "db", "gis", "layers", "bench"):
         for path in (ROOT / folder).rglob("*.py"):
             rel = path.relative_to(ROOT).as_posix()
             if rel not in allowed and WRITERS.search(path.read_text(encoding="utf-8")):

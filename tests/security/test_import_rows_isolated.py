@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from lianxin.cli import main
-from lianxin.personal import id_check_char
+from cli.main import main
+from core.personal import id_check_char
 
 
 def _id(seq: int) -> str:

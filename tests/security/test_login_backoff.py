@@ -152,8 +152,8 @@ def test_unlock_can_be_limited_to_one_address(session, addr_only):
 
 
 def test_lianxin_users_unlock_lifts_the_back_off(db_url, capsys):
+    from cli.main import main
     from db.engine import session_scope
-    from lianxin.cli import main
 
     with session_scope(db_url) as s:
         name = _account(s)

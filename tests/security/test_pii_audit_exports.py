@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from lianxin.personal import id_check_char
+from core.personal import id_check_char
 from services.auth import Actor
 
 pytestmark = pytest.mark.db

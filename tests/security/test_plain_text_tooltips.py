@@ -7,10 +7,10 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, box
 
+from core.plaintext import plain
 from layers.base import base_map, streets_layer
 from layers.cells import cells_layer
 from layers.households import households_layer
-from lianxin.plaintext import plain
 
 ATTACK = '<img src="http://evil.example/x.png" onerror="alert(1)">'
 

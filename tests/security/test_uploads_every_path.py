@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from lianxin.cli import main
-from lianxin.errors import InvalidInputError
+from cli.main import main
+from core.errors import InvalidInputError
 from tests.conftest import ROOT
 
 MB = 1024 * 1024
@@ -185,7 +185,7 @@ def test_attachments_that_are_not_images_pdf_or_office_are_refused(
 def test_the_uploader_says_the_real_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == 20
-    from lianxin import labels
+    from app_pages import labels
     from services.uploads import MAX_UPLOAD_BYTES
 
     assert MAX_UPLOAD_BYTES == 20 * MB

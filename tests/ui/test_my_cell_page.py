@@ -165,8 +165,8 @@ def test_an_admin_picks_a_cell_and_opens_the_review_and_import_pages(admin):
 def test_a_household_file_shows_no_raw_enum_timestamp_or_none(leader, demo_db):
     import re
 
+    from core import vocab
     from db.engine import session_scope
-    from lianxin import vocab
 
     with session_scope(demo_db) as s:
         household = s.execute(

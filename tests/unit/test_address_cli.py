@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from lianxin.cli import main
+from cli.main import main
 
 LAT0 = 32.685
 

@@ -144,8 +144,8 @@ def test_mask_record_masks_residents_too():
 def test_seed_demo_refuses_outside_the_demo(monkeypatch, capsys):
     import dataclasses
 
-    import lianxin.commands.users as users
-    from lianxin.cli import main
+    import cli.commands.users as users
+    from cli.main import main
 
     monkeypatch.setattr(users, "settings", dataclasses.replace(users.settings, demo=False))
     assert main(["users", "seed-demo"]) == 2

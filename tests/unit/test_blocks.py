@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely import LineString, MultiLineString
 
+from core.errors import GeometryError
 from gis.blocks import blocks_from_streets
-from lianxin.errors import GeometryError
 
 X0, Y0 = 500_000.0, 3_617_000.0
 CRS = "EPSG:4545"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 from services.calendar import DEFAULT_OVERRIDES_PATH, OVERRIDE_COLUMNS, WorkCalendar
 
 D = dt.date

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_event
 from hypothesis import strategies as st
 
-from lianxin.errors import ConflictError, InvalidInputError
-from lianxin.vocab import (
+from core.errors import ConflictError, InvalidInputError
+from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
     CASE_TRANSITIONS,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
+from core.errors import InvalidInputError
 from gis.cells import cell_code, number_cells, propose_cells, validate_cell_code
 from gis.coverage import check_coverage
-from lianxin.errors import InvalidInputError
 
 X0, Y0 = 500_000.0, 3_617_000.0
 CRS = "EPSG:4545"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import shapely
 
+from core.errors import InvalidInputError
 from gis.coverage import BLOCKING_KINDS, WARNING_KINDS, check_coverage
-from lianxin.errors import InvalidInputError
 
 X0, Y0 = 500_000.0, 3_617_000.0
 CRS = "EPSG:4545"

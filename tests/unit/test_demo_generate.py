@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 import shapely
 
+from core.personal import id_check_char
+from core.vocab import CASE_STATES, CASE_TRANSITIONS
+from demo.generate import generate_demo
 from gis.crs import METRIC_CRS
-from lianxin.demo.generate import generate_demo
-from lianxin.personal import id_check_char
-from lianxin.vocab import CASE_STATES, CASE_TRANSITIONS
 
 COMMUNITIES = [
     "西大街社区", "培新街社区", "兴安路社区", "大北街社区", "五星街社区",

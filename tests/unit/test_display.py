@@ -1,4 +1,4 @@
-"""Raw values never reach the screen: lianxin.display, the one formatter every table uses."""
+"""Raw values never reach the screen: app_pages.display, the one formatter every table uses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from lianxin import display, vocab
+from app_pages import display
+from core import vocab
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 

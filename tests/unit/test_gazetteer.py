@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
+from core.errors import GeometryError, InvalidInputError
 from gis.gazetteer import Gazetteer, GeocodeResult
-from lianxin.errors import GeometryError, InvalidInputError
 
 DABEIJIE = "610902001004"
 GULOU = "610902001007"

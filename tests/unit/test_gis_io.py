@@ -11,9 +11,9 @@ import pyogrio
 import pytest
 import shapely
 
+from core.errors import InvalidInputError
 from gis.crs import gcj02_to_wgs84
 from gis.io import read_vector, write_layers
-from lianxin.errors import InvalidInputError
 
 LON, LAT = 109.03, 32.68  # Ankang
 

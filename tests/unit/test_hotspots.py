@@ -87,7 +87,7 @@ def test_result_is_indexed_like_the_input():
 
 
 def test_missing_column_names_what_exists():
-    from lianxin.errors import InvalidInputError
+    from core.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="cases"):
         getis_ord_hotspots(lattice(3), value_field="cases")

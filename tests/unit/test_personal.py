@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from lianxin.personal import (
+from core.personal import (
     id_check_char,
     id_number_problem,
     mask_id_number,

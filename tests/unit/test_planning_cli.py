@@ -1,4 +1,4 @@
-"""The planning sub-commands, run in-process through ``lianxin.cli.main`` on real files."""
+"""The planning sub-commands, run in-process through ``cli.main.main`` on real files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 import shapely
 
-from lianxin.cli import main
+from cli.main import main
 
 X0, Y0 = 500_000.0, 3_617_000.0
 METRIC = "EPSG:4545"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lianxin.errors import InvalidInputError
-from lianxin.vocab import CASE_KINDS, SATISFACTION, SERVICE_CATEGORIES
+from core.errors import InvalidInputError
+from core.vocab import CASE_KINDS, SATISFACTION, SERVICE_CATEGORIES
 from services.calendar import WorkCalendar
 from services.case_flow import ACTIONS, CaseSnapshot, transition
 from services.rates import (

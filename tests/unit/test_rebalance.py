@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import shapely
 
+from core.errors import InvalidInputError
 from gis.cells import propose_cells
 from gis.compounds import split_block
 from gis.rebalance import assign_codes, households_moved, rebalance
-from lianxin.errors import InvalidInputError
 
 X0, Y0 = 500_000.0, 3_617_000.0
 METRIC = "EPSG:4545"

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from lianxin.cli import main
+from cli.main import main
 from tests.unit.test_rebalance import X0, Y0, code, town
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from lianxin.errors import InvalidInputError
-from lianxin.personal import id_check_char
+from core.errors import InvalidInputError
+from core.personal import id_check_char
 from services.rosters import read_roster, rejections_xlsx, validate_roster
 
 GOOD_ID = "61090219800101001" + id_check_char("61090219800101001")

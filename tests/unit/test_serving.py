@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from lianxin.errors import InvalidInputError
-from lianxin.serving import WORKER_COOKIE, haproxy_binary, haproxy_config, workers_for
+from cli.serving import WORKER_COOKIE, haproxy_binary, haproxy_config, workers_for
+from core.errors import InvalidInputError
 
 
 def _check(cfg: str, tmp_path) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("gis", "layers", "services", "app_pages", "lianxin", "api", "bench")
+PACKAGES = ("core", "gis", "layers", "services", "app_pages", "api", "cli", "demo", "bench")
 SQL = re.compile(
     r"\b(SELECT\s.+\bFROM\b|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
     r"|CREATE\s+(TABLE|INDEX|DATABASE|ROLE|EXTENSION|FUNCTION)\b|ALTER\s+TABLE\b|TRUNCATE\b"
@@ -29,7 +29,7 @@ KNOWN: dict[str, int] = {
     "services/households.py": 14,
     "services/reports.py": 6,
     "services/visits.py": 12,
-    "lianxin/demo/load.py": 38,
+    "demo/load.py": 38,
     "bench/bench_dashboard.py": 11,
     "bench/city.py": 3,
 }

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 from services.uploads import (
     MAX_UPLOAD_BYTES,
     MB,

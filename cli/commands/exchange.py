@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from lianxin.commands.users import _by
-from lianxin.errors import InvalidInputError
+from cli.commands.users import _by
+from core.errors import InvalidInputError
 
 
 def _moment(value: str | None, what: str) -> dt.datetime | None:

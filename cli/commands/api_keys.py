@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from lianxin.commands.users import _by
+from cli.commands.users import _by
 
 
 def _add(args: argparse.Namespace) -> int:

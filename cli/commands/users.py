@@ -10,8 +10,8 @@ import argparse
 import getpass
 import sys
 
-from lianxin.errors import InvalidInputError
-from lianxin.settings import settings
+from core.errors import InvalidInputError
+from core.settings import settings
 
 ROLES = ("planner", "leader", "grid_leader", "grid_worker", "clerk", "admin")
 

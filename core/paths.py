@@ -11,7 +11,7 @@ import errno
 import os
 from pathlib import Path
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 _WHY = {
     errno.ENOENT: "所在文件夹不存在且无法创建",

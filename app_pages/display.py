@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from lianxin import vocab
+from core import vocab
 
 TZ = "Asia/Shanghai"
 EMPTY = "—"

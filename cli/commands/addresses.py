@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from lianxin.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 
 GEOCODE_COLUMNS = ["lon", "lat", "match_type", "score", "matched"]
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}

@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from lianxin.errors import InvalidInputError
-from lianxin.paths import check_writable
+from core.errors import InvalidInputError
+from core.paths import check_writable
 
 
 def _date(value: str) -> dt.date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lianxin.vocab import SPECIAL_GROUPS
+from core.vocab import SPECIAL_GROUPS
 
 from .people import REMARKS, PersonFactory, chinese_number, special_groups_for, to_fullwidth
 from .town import Town

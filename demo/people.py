@@ -10,8 +10,8 @@ import datetime as dt
 import numpy as np
 from shapely.geometry import Point
 
-from lianxin.personal import id_check_char
-from lianxin.vocab import SPECIAL_GROUPS
+from core.personal import id_check_char
+from core.vocab import SPECIAL_GROUPS
 
 from .town import Town, metric_to_lonlat
 

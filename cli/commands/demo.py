@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from lianxin.settings import ROOT
+from core.settings import ROOT
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from lianxin.demo.generate import generate_demo
+    from demo.generate import generate_demo
 
     manifest = generate_demo(ROOT, seed=args.seed)
     print(f"示例数据已生成（seed {args.seed}）：{manifest.get('counts', manifest)}")
@@ -17,7 +17,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     from db.engine import check_database
-    from lianxin.demo.load import load_demo
+    from demo.load import load_demo
 
     check_database()
     counts = load_demo(replace=args.replace, progress=lambda m: print(f"  {m}"))

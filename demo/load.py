@@ -18,10 +18,10 @@ from shapely import force_2d
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidInputError
+from core.settings import ROOT
 from db import repositories
 from db.engine import session_scope
-from lianxin.errors import InvalidInputError
-from lianxin.settings import ROOT
 
 DISTRICT_CODE = "610902"
 TABLES_IN_DELETE_ORDER = (

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 WORKER_COOKIE = "lianxin_worker"
 HAPROXY = "haproxy"
@@ -75,7 +75,7 @@ backend api
     server api1 127.0.0.1:{api_port} check
 """
     api_route = "    use_backend api if { path_beg /open311/ }\n" if api_port else ""
-    return f"""# Written by `lianxin serve`; edit lianxin/serving.py, not this file.
+    return f"""# Written by `lianxin serve`; edit cli/serving.py, not this file.
 global
     maxconn 4096
     log stderr format short local0 warning
@@ -177,7 +177,7 @@ def serve(
     if refresh_every_s > 0:
         start(
             "refresh",
-            [py, "-m", "lianxin.cli", "stats", "refresh", "--every", str(refresh_every_s)],
+            [py, "-m", "cli.main", "stats", "refresh", "--every", str(refresh_every_s)],
         )
     if api_port:
         # the Open311 API (api/__main__.py) on API_HOST:api_port; HAProxy also routes

@@ -10,7 +10,7 @@
 | APP_DATABASE_URL    | DATABASE_URL with the user lianxin_app    | the pages' restricted (row-level) login  |
 
 The own cluster's URLs carry the passwords ``lianxin db start`` generated and keeps in
-``<LIANXIN_PGDATA>/lianxin-credentials.json`` (lianxin/dbcredentials.py), so no one types one.
+``<LIANXIN_PGDATA>/lianxin-credentials.json`` (core/dbcredentials.py), so no one types one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lianxin import dbcredentials
+from core import dbcredentials
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from lianxin.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 
 def _notice_board(args: argparse.Namespace) -> int:

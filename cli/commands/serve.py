@@ -1,11 +1,11 @@
-"""``lianxin serve`` — N Streamlit workers behind HAProxy on one port (see lianxin/serving.py)."""
+"""``lianxin serve`` — N Streamlit workers behind HAProxy on one port (see cli/serving.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from lianxin.settings import settings
+from core.settings import settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from lianxin.serving import serve
+    from cli.serving import serve
 
     return serve(
         root=settings.root,

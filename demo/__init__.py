@@ -1,7 +1,7 @@
 """Demo data for 老城街道（示例）: fictional geometry, real names, synthetic people and cases.
 
 ``generate_demo(root)`` writes ``data/boundaries/`` and ``data/demo/`` under *root*; run
-``python -m lianxin.demo.generate`` to regenerate the committed files. Everything is
+``python -m demo.generate`` to regenerate the committed files. Everything is
 deterministic for a given seed (reference date 2026-11-30, never the wall clock).
 """
 
@@ -13,6 +13,6 @@ __all__ = ["generate_demo"]
 
 
 def generate_demo(*args: Any, **kwargs: Any) -> dict:
-    from lianxin.demo.generate import generate_demo as _generate
+    from demo.generate import generate_demo as _generate
 
     return _generate(*args, **kwargs)

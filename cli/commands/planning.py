@@ -1,8 +1,8 @@
 """Grid-planning sub-commands: ``lianxin blocks``, ``check``, ``propose``, ``rebalance``.
 
 File in, file out; no database. The handlers only read files, call the pure functions in
-``gis/`` and print; unusable input raises :class:`~lianxin.errors.InvalidInputError`, which
-``lianxin.cli`` turns into one line on stderr and exit code 2.
+``gis/`` and print; unusable input raises :class:`~core.errors.InvalidInputError`, which
+``cli.main`` turns into one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from core.errors import InvalidInputError
 from gis.blocks import blocks_from_streets
 from gis.cells import propose_cells
 from gis.compounds import split_oversized_blocks
@@ -27,7 +28,6 @@ from gis.crs import DISPLAY_CRS
 from gis.io import read_vector, write_layers
 from gis.rebalance import rebalance
 from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS, check_extent, select_streets
-from lianxin.errors import InvalidInputError
 
 _MAX_LINES_PER_KIND = 20
 _ID_CANDIDATES = ("cell_id", "cell_code", "code", "name", "id", "网格编号", "网格编码", "网格名称")

@@ -1,6 +1,6 @@
 """The one command-line entry: ``lianxin …``.
 
-Each domain adds its sub-commands in a module under ``lianxin/commands/`` that defines
+Each domain adds its sub-commands in a module under ``cli/commands/`` that defines
 ``register(subparsers)``; every sub-command's handler returns an exit code. Project errors
 become one clear line on stderr (exit 2), never a traceback.
 """
@@ -15,8 +15,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from lianxin.errors import DatabaseUnavailableError, InvalidInputError, LianxinError
-from lianxin.paths import check_writable, why
+from core.errors import DatabaseUnavailableError, InvalidInputError, LianxinError
+from core.paths import check_writable, why
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,10 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="连心网 — 街道网格化服务管理（网格规划、住户、事件、统计）",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    import lianxin.commands as commands
+    import cli.commands as commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"lianxin.commands.{info.name}")
+        module = importlib.import_module(f"cli.commands.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from lianxin.vocab import CASE_TRANSITIONS, DEFAULT_DUE_WORKING_DAYS, SATISFACTION, SPECIAL_GROUPS
+from core.vocab import CASE_TRANSITIONS, DEFAULT_DUE_WORKING_DAYS, SATISFACTION, SPECIAL_GROUPS
 
 from .workdays import due_at, is_workday, next_weekday, to_office
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from lianxin.errors import DatabaseUnavailableError
-from lianxin.settings import settings
+from core.errors import DatabaseUnavailableError
+from core.settings import settings
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -24,9 +24,9 @@ def _start(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
+    from core.settings import load_settings
     from db.engine import get_engine, how_to_start
     from db.migrate import upgrade
-    from lianxin.settings import load_settings
 
     # Read again: ``start`` may just have written the passwords the URLs carry.
     current = load_settings()
@@ -88,13 +88,13 @@ def _libpq(url: str) -> str:
 
 def _url(args: argparse.Namespace) -> int:
     """A libpq URL with its credentials, for psql and other tools (``psql "$(lianxin db url)"``)."""
-    from lianxin.settings import load_settings
+    from core.settings import load_settings
 
     current = load_settings()
     if args.role == "app":
         url = current.app_database_url
         if args.database and current.uses_own_cluster:
-            from lianxin.settings import app_url_for
+            from core.settings import app_url_for
 
             url = app_url_for(
                 current.database_url.rsplit("/", 1)[0] + f"/{args.database}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lianxin.errors import InvalidInputError
-from lianxin.paths import check_writable
+from core.errors import InvalidInputError
+from core.paths import check_writable
 
 
 def _parse_mapping(items: list[str]) -> dict[str, str]:
