@@ -61,7 +61,7 @@ if [ "$(cat .venv/.lianxin-stamp 2>/dev/null)" != "$stamp_py" ]; then
   }
   pip_quiet --upgrade pip
   pip_quiet -e ".[test]"
-  .venv/bin/python -c 'import lianxin, geopandas, streamlit, pytest, playwright' \
+  .venv/bin/python -c 'import core, cli.main, geopandas, streamlit, pytest, playwright' \
     || die "Python 依赖安装失败：请查看上面的 pip 输出"
   echo "$stamp_py" > .venv/.lianxin-stamp
 fi
