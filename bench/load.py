@@ -204,9 +204,12 @@ def _pick(run: Run, client: StreamlitClient, *, kind: str, label: str, rng: rand
     client.set(w, rng.choice(w.options))
 
 
-async def simulate(url: str, account: Account, *, until: float, stats: Stats, seed: int) -> None:
+async def simulate(
+    url: str, account: Account, *, until: float, stats: Stats, seed: int, start_after: float = 0.0
+) -> None:
     rng = random.Random(seed)
     client = StreamlitClient(url)
+    await asyncio.sleep(start_after)  # the ramp: people arrive over the first minutes
     try:
         first = await login(client, account.username, account.password)
         if "登录" in client.pages or not client.pages:
@@ -315,15 +318,27 @@ def summarise(stats: Stats) -> dict[str, Any]:
     return {"interactions": rows, "errors": dict(stats.errors), "error_samples": stats.samples}
 
 
-async def _phase_async(url: str, accounts: list[Account], *, seconds: float, stats: Stats):
+async def _phase_async(
+    url: str, accounts: list[Account], *, seconds: float, stats: Stats, spawn_rate: float
+):
     until = time.monotonic() + seconds
     await asyncio.gather(
-        *(simulate(url, a, until=until, stats=stats, seed=i) for i, a in enumerate(accounts))
+        *(
+            simulate(
+                url,
+                a,
+                until=until,
+                stats=stats,
+                seed=i,
+                start_after=i / spawn_rate if spawn_rate > 0 else 0.0,
+            )
+            for i, a in enumerate(accounts)
+        )
     )
 
 
 def run_phase(
-    url: str, accounts: list[Account], *, seconds: float, browsers: int
+    url: str, accounts: list[Account], *, seconds: float, browsers: int, spawn_rate: float = 0.0
 ) -> dict[str, Any]:
     import threading
 
@@ -341,7 +356,7 @@ def run_phase(
     )
     for t in threads:
         t.start()
-    asyncio.run(_phase_async(url, light, seconds=seconds, stats=stats))
+    asyncio.run(_phase_async(url, light, seconds=seconds, stats=stats, spawn_rate=spawn_rate))
     for t in threads:
         t.join(timeout=120)
     out = summarise(stats)
@@ -402,14 +417,20 @@ def _top_frames(procs: list[subprocess.Popen[bytes]], outs: list[Path]) -> list[
 
 
 def _profiled_phase(
-    url: str, accounts: list[Account], pids: list[int], *, seconds: float, browsers: int
+    url: str,
+    accounts: list[Account],
+    pids: list[int],
+    *,
+    seconds: float,
+    browsers: int,
+    spawn_rate: float = 0.0,
 ) -> dict[str, Any]:
     """A phase with py-spy sampling the workers for most of it."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
         top = pool.submit(profile, pids, seconds=int(seconds * 0.8))
-        res = run_phase(url, accounts, seconds=seconds, browsers=browsers)
+        res = run_phase(url, accounts, seconds=seconds, browsers=browsers, spawn_rate=spawn_rate)
         res["py_spy_top_self"] = top.result()
     return res
 
@@ -426,12 +447,23 @@ def main(argv: list[str] | None = None) -> int:
         help="also run each phase against one bare Streamlit process (baseline)",
     )
     ap.add_argument("--profile", action="store_true", help="py-spy the largest phase")
+    ap.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=0.0,
+        help="users starting per second, like Locust's spawn rate (0: all log in at once)",
+    )
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.users.split(",") if x.strip()]
     OUT.mkdir(parents=True, exist_ok=True)
     db_url = make_load_database()
     accounts = make_accounts(db_url, users=max(sizes))
-    results: dict[str, Any] = {"workers": args.workers, "minutes": args.minutes, "phases": {}}
+    results: dict[str, Any] = {
+        "workers": args.workers,
+        "minutes": args.minutes,
+        "spawn_rate": args.spawn_rate,
+        "phases": {},
+    }
     setups = [("proxy", True, args.workers)]
     if args.compare_single:
         setups.insert(0, ("single", False, 1))
@@ -444,9 +476,18 @@ def main(argv: list[str] | None = None) -> int:
                 seconds = args.minutes * 60
                 browsers = min(args.browsers, n)
                 if args.profile and proxy and n == max(sizes):
-                    res = _profiled_phase(url, chosen, pids, seconds=seconds, browsers=browsers)
+                    res = _profiled_phase(
+                        url,
+                        chosen,
+                        pids,
+                        seconds=seconds,
+                        browsers=browsers,
+                        spawn_rate=args.spawn_rate,
+                    )
                 else:
-                    res = run_phase(url, chosen, seconds=seconds, browsers=browsers)
+                    res = run_phase(
+                        url, chosen, seconds=seconds, browsers=browsers, spawn_rate=args.spawn_rate
+                    )
                 results["phases"][f"{label}:{n}"] = res
                 print(json.dumps({f"{label}:{n}": res}, ensure_ascii=False, indent=1), flush=True)
     (OUT / "load.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")

@@ -28,9 +28,39 @@ def test_a_page_view_refreshes_a_small_town_at_once(demo_session):
     from db import dashboard_queries as q
 
     s = demo_session
-    s.execute(
-        text("UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)")
-    )
+    # a clerk's committed change (a no-op on the values, so the shared demo stays as it was)
+    with s.get_bind().engine.begin() as clerk:
+        clerk.execute(
+            text(
+                "UPDATE cases SET rework_count = rework_count "
+                "WHERE id = (SELECT min(id) FROM cases)"
+            )
+        )
+    assert _dirty(s)["case_summaries"] is True
     # the demo has 3,000 cases: small, so the page sees its change without waiting for the job
     assert q.refresh_summaries(s, in_request=True) >= 1
     assert _dirty(s)["case_summaries"] is False
+
+
+def test_a_page_refresh_holds_no_lock_for_the_rest_of_the_page(demo_session):
+    """The refresh commits on its own: a clerk's case step does not wait for the page to end."""
+    from db import dashboard_queries as q
+
+    s = demo_session
+    engine = s.get_bind().engine
+    with engine.begin() as clerk:
+        clerk.execute(
+            text(
+                "UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)"
+            )
+        )
+    assert q.refresh_summaries(s, in_request=True) >= 1
+    # the page's transaction is still open; another clerk's step marks the summaries dirty
+    with engine.begin() as clerk:
+        clerk.execute(text("SET LOCAL lock_timeout = '2s'"))  # fails here if the page held it
+        clerk.execute(
+            text(
+                "UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)"
+            )
+        )
+    assert _dirty(s)["case_summaries"] is True
