@@ -30,6 +30,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -126,7 +127,7 @@ def refresh_summaries(session: Session, *, max_age_s: int = 600, in_request: boo
         if not session.execute(text("SELECT dashboard_summaries_dirty()")).scalar():
             return 0  # nothing to do: no lock taken anywhere
         bind = session.get_bind()
-        engine = getattr(bind, "engine", bind)
+        engine: Engine = bind.engine if isinstance(bind, Connection) else bind
         try:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("SET lock_timeout = '1s'"))
