@@ -50,21 +50,40 @@ def base_map(
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     add_metric_scale(m)
     _refit_when_resized(m, [[miny, minx], [maxy, maxx]])
-    m.get_root().header.add_child(
-        folium.Element("<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>")
-    )
+    style = MacroElement()
+    style._template = _MAP_STYLE
+    m.get_root().add_child(style)
     return m
+
+
+# Templates compiled once, at import: compiling one per map and rerun showed in py-spy's top
+# frames under load (jinja2 Environment._compile, issue 15). The data goes in attributes.
+_SCALE = Template(
+    "{% macro script(this, kwargs) %}"
+    "L.control.scale({metric: true, imperial: false, position: 'bottomleft'})"
+    ".addTo({{this._parent.get_name()}});"
+    "{% endmacro %}"
+)
+_REFIT = Template(
+    "{% macro script(this, kwargs) %}"
+    "(function(map){var b={{this.bounds_json}};"
+    "if(window.ResizeObserver){var w=0;new ResizeObserver(function(e){"
+    "var nw=e[0].contentRect.width;if(Math.abs(nw-w)>20){w=nw;map.invalidateSize();"
+    "map.fitBounds(b);}}).observe(map.getContainer());}})({{this._parent.get_name()}});"
+    "{% endmacro %}"
+)
+_MAP_STYLE = Template(
+    "{% macro header(this, kwargs) %}"
+    "<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>"
+    "{% endmacro %}"
+)
+_LEGEND = Template("{% macro html(this, kwargs) %}{{this.legend_html}}{% endmacro %}")
 
 
 def add_metric_scale(m: folium.Map) -> None:
     """A scale bar in metres and kilometres only (Leaflet's ``imperial: false``): no feet."""
     scale = MacroElement()
-    scale._template = Template(
-        "{% macro script(this, kwargs) %}"
-        "L.control.scale({metric: true, imperial: false, position: 'bottomleft'})"
-        ".addTo({{this._parent.get_name()}});"
-        "{% endmacro %}"
-    )
+    scale._template = _SCALE
     m.add_child(scale)
 
 
@@ -76,14 +95,8 @@ def _refit_when_resized(m: folium.Map, bounds: list[list[float]]) -> None:
     and zooming by the user are left alone.
     """
     refit = MacroElement()
-    refit._template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function(map){var b=" + json.dumps(bounds) + ";"
-        "if(window.ResizeObserver){var w=0;new ResizeObserver(function(e){"
-        "var nw=e[0].contentRect.width;if(Math.abs(nw-w)>20){w=nw;map.invalidateSize();"
-        "map.fitBounds(b);}}).observe(map.getContainer());}})({{this._parent.get_name()}});"
-        "{% endmacro %}"
-    )
+    refit._template = _REFIT
+    refit.bounds_json = json.dumps(bounds)  # type: ignore[attr-defined]
     m.add_child(refit)
 
 
@@ -151,14 +164,13 @@ def add_legend(
         for c, style, label in lines
     )
     html = f"""
-    {{% macro html(this, kwargs) %}}
     <div class="lianxin-legend" style="position:absolute;bottom:28px;right:10px;z-index:9999;
         background:rgba(255,255,255,.93);padding:8px 10px;border:1px solid #999;border-radius:4px;
         font-size:14px;line-height:1.6">
       <div style="font-weight:bold;margin-bottom:2px">{title}</div>{swatches}{line_rows}
     </div>
-    {{% endmacro %}}
     """
     legend = MacroElement()
-    legend._template = Template(html)
+    legend._template = _LEGEND
+    legend.legend_html = html  # type: ignore[attr-defined]
     m.get_root().add_child(legend)

@@ -82,9 +82,7 @@ def problems_layer(
             pane=PANE,
         ).add_to(group)
         css = MacroElement()
-        css._template = Template(
-            "{% macro header(this, kwargs) %}<style>" + LABEL_CSS + "</style>{% endmacro %}"
-        )
+        css._template = _LABEL_STYLE
         group.add_child(css)
     if len(points):  # one layer for all point problems: hundreds of households stay fast
         folium.GeoJson(
@@ -103,6 +101,10 @@ LABEL_CSS = (
     f".leaflet-tooltip.lianxin-problem{{color:#fff;background:{PROBLEM_RED};border:0;"
     "border-radius:3px;padding:1px 5px;font-size:13px;white-space:nowrap;box-shadow:none}"
     ".leaflet-tooltip.lianxin-problem:before{display:none}"
+)
+# compiled once at import, not per map (py-spy under load, issue 15)
+_LABEL_STYLE = Template(
+    "{% macro header(this, kwargs) %}<style>" + LABEL_CSS + "</style>{% endmacro %}"
 )
 
 
