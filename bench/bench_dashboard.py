@@ -8,7 +8,7 @@ Measured in one run, best of ``--repeat`` (warm caches, as a leader clicking thr
 
 - dashboard data queries for one filter — cells with open/overdue/period counts, heat bins,
   rate cards, monthly trends — for several filters ("any filter"), against the naive way:
-  every case of the period pulled into pandas and counted there (services.rates.compute_rates);
+  every case of the period pulled into pandas and counted there (services.stats.rates.compute_rates);
 - the map payload (the folium page's bytes) against the naive way: every case as a heat
   point and every cell as an unsimplified folium GeoJson with tooltips;
 - the workload table against counting the raw cases and callbacks (no summaries);
@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import session_scope
     from layers.heatmap import heat_animation_layer, heat_layer
     from layers.hotspots import dashboard_map
-    from services import dashboard, hotspots, workload
-    from services.rates import compute_rates
+    from services import hotspots
+    from services.stats import dashboard, workload
+    from services.stats.rates import compute_rates
 
     load_before = _load()
     rows: list[tuple[str, str, str, str]] = []  # what, ours, naive, ratio
@@ -95,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # -------- geometry (cached per published plan in the page)
         t_shapes, (shapes, zoom) = best_of(
-            lambda: dashboard.display_shapes(dashboard.cell_shapes(s), width_px=640, height_px=600),
+            lambda: dashboard.display_shapes(
+                dashboard.cell_shapes(session=s), width_px=640, height_px=600
+            ),
             1,
         )
-        raw = dashboard.cell_shapes(s)
+        raw = dashboard.cell_shapes(session=s)
         v_raw = int(shapely.get_num_coordinates(raw.geometry.to_numpy()).sum())
         v_simple = int(shapely.get_num_coordinates(shapes.geometry.to_numpy()).sum())
         gaps_ok = bool(shapely.coverage_is_valid(shapes.to_crs(3857).geometry.to_numpy()))
@@ -134,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             shp = shapes
             if f.community_codes:
                 shp = shapes[shapes["community_code"].isin(f.community_codes)]
-            view = dashboard.dashboard_view(s, f, as_of=AS_OF, shapes=shp, zoom=zoom)
-            trend = dashboard.trend(s, f, as_of=AS_OF.date())
+            view = dashboard.dashboard_view(f, session=s, as_of=AS_OF, shapes=shp, zoom=zoom)
+            trend = dashboard.trend(f, session=s, as_of=AS_OF.date())
             return view, trend
 
         def naive(f: dashboard.CaseFilter) -> Any:
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             return len(m.get_root().render().encode("utf-8"))
 
         t_page, ours_bytes = best_of(our_page, 1)
-        frames = dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="month")
+        frames = dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="month")
         anim = heat_animation_layer(frames, step="month")
 
         def anim_page() -> int:
@@ -240,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             return len(m.get_root().render().encode("utf-8"))
 
         anim_bytes = anim_page()
-        weekly = dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="week")
+        weekly = dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="week")
         week_layer = heat_animation_layer(weekly, step="week")
 
         def week_page() -> int:
@@ -303,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         t_frames, _ = best_of(
-            lambda: dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="month"), 1
+            lambda: dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="month"), 1
         )
         notes.append(
             f"The animation's frames are a separate query, run only when 热力动画 is chosen: "
@@ -401,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             "deltas with dictionary-encoded tooltips (layers/hotspots.CompactCells). The naive "
             "page is every case of the period as a folium HeatMap point plus the unsimplified "
             "cells as a folium GeoJson with tooltips; the naive queries pull the same cases into"
-            " pandas and count there (services.rates.compute_rates).",
+            " pandas and count there (services.stats.rates.compute_rates).",
             "",
         ]
     )

@@ -5,7 +5,7 @@ decimal text, Chinese tooltip text as ``\\uXXXX`` escapes, and folium's style ma
 feature id. :class:`CompactCells` sends the same polygons as integer deltas on a 1e-5° grid
 (about a metre), strings dictionary-encoded in raw UTF-8, one colour class per cell, and builds
 the Leaflet polygons and tooltips in the browser — about a third of the size. Cells must already
-be simplified for the zoom (services.dashboard.simplify_cells keeps them a coverage).
+be simplified for the zoom (services.stats.dashboard.simplify_cells keeps them a coverage).
 """
 
 from __future__ import annotations

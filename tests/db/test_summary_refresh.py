@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.dashboard import refresh_summaries
+from services.stats.dashboard import refresh_summaries
 
 
 def _dirty(s) -> dict[str, bool]:
@@ -25,12 +25,12 @@ def test_the_background_job_refreshes_what_a_change_marked_dirty(demo_session):
 
 
 def test_a_page_view_refreshes_a_small_town_at_once(demo_session):
-    from db import dashboard_queries as q
+    from db.stats import cells as cell_queries
 
     s = demo_session
     s.execute(
         text("UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)")
     )
     # the demo has 3,000 cases: small, so the page sees its change without waiting for the job
-    assert q.refresh_summaries(s, in_request=True) >= 1
+    assert cell_queries.refresh_summaries(session=s, in_request=True) >= 1
     assert _dirty(s)["case_summaries"] is False

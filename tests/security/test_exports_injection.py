@@ -115,7 +115,7 @@ def test_hotline_rejections_keep_formula_text_as_text():
 
 
 def test_workload_export_keeps_formula_text_as_text():
-    from services import workload
+    from services.stats import workload
 
     frame = pd.DataFrame(
         {"leader_name": [ATTACK], "leader_phone": ["-"], "cell_code": ["@1"], "households": [-1]}
@@ -134,7 +134,7 @@ def test_monthly_report_keeps_formula_text_as_text():
     from tests.unit.test_reports import _report
 
     report = dataclasses.replace(_report(), paragraph=ATTACK)
-    from services import reports
+    from services.stats import reports
 
     _assert_no_formula(reports.report_xlsx(report), ATTACK)
 
@@ -166,7 +166,18 @@ def test_no_module_writes_a_spreadsheet_around_the_one_writer():
         "bench/bench_edges.py",
     }
     found = []
-    for folder in ("core", "services", "app_pages", "api", "cli", "demo", "db", "gis", "layers", "bench"):
+    for folder in (
+        "core",
+        "services",
+        "app_pages",
+        "api",
+        "cli",
+        "demo",
+        "db",
+        "gis",
+        "layers",
+        "bench",
+    ):
         for path in (ROOT / folder).rglob("*.py"):
             rel = path.relative_to(ROOT).as_posix()
             if rel not in allowed and WRITERS.search(path.read_text(encoding="utf-8")):
