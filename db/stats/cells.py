@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from core.clock import TZ_NAME
 from core.settings import SRID
 from core.vocab import OPEN_STATES
-from db.stats.filters import PUBLISHED_CELLS, CaseQuery, conditions, jit_off, months, read_frame
+from db.stats.filters import (
+    OPEN_STATES_SQL,
+    PUBLISHED_CELLS,
+    CaseQuery,
+    conditions,
+    jit_off,
+    months,
+    read_frame,
+)
 
 __all__ = [
     "case_cell_bins",
@@ -27,9 +35,6 @@ __all__ = [
     "published_cell_shapes",
     "refresh_summaries",
 ]
-
-_OPEN_LIST = ", ".join(f"'{s}'" for s in OPEN_STATES)  # fixed vocabulary (a literal list
-# keeps the partial index ix_cases_open_cell usable)
 
 
 # ------------------------------------------------------------------------------ summaries
@@ -99,7 +104,7 @@ def cell_open_counts(query: CaseQuery, *, session: Session, as_of: dt.datetime) 
             SELECT cell_code, count(*) AS open_cases,
                    count(*) FILTER (WHERE due_at < :as_of) AS overdue_cases
             FROM cases
-            WHERE state IN ({_OPEN_LIST}) AND {open_where}
+            WHERE state IN ({OPEN_STATES_SQL}) AND {open_where}
             GROUP BY cell_code
         )
         SELECT g.cell_code,

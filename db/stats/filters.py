@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.clock import UTC8
+from core.vocab import OPEN_STATES
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class CaseQuery:
     channels: tuple[str, ...] = ()
     community_codes: tuple[str, ...] = field(default=())
 
+
+#: The open states as an SQL list literal (fixed vocabulary): a literal list, not a parameter,
+#: lets the planner use the partial index of open cases (ix_cases_open_cell).
+OPEN_STATES_SQL = ", ".join(f"'{s}'" for s in OPEN_STATES)
 
 PUBLISHED_CELLS = """
     SELECT g.cell_code, g.name, g.community_code, g.leader_staff_id, g.geom

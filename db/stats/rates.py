@@ -44,6 +44,7 @@ __all__ = [
     "rate_counts",
     "rate_counts_from_summary",
     "satisfied_keys",
+    "summary_happy_column",
 ]
 
 DUE_LABEL = "应办结（时限在本期内）"
@@ -107,7 +108,7 @@ def satisfied_keys(count_basically_satisfied: bool) -> list[str]:
     return ["satisfied", "basically_satisfied"] if count_basically_satisfied else ["satisfied"]
 
 
-def _happy_column(count_basically_satisfied: bool) -> str:
+def summary_happy_column(count_basically_satisfied: bool) -> str:
     """The month summaries' column sum that is the ``happy`` count."""
     return "satisfied + basically" if count_basically_satisfied else "satisfied"
 
@@ -175,7 +176,7 @@ def rate_counts_from_summary(
         raise ValueError("the summaries have no community; use rate_counts")
     where, params = conditions(query, period=False, states=False)
     params.update(months(query))
-    happy = _happy_column(count_basically_satisfied)
+    happy = summary_happy_column(count_basically_satisfied)
     due = (
         session.execute(
             text(
@@ -295,7 +296,7 @@ def _monthly_from_summary(
 ) -> pd.DataFrame:
     where, params = conditions(query, period=False, states=False)
     params.update(lo=first_month, hi=end_month)
-    happy = _happy_column(count_basically_satisfied)
+    happy = summary_happy_column(count_basically_satisfied)
     return read_frame(
         session,
         f"""

@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.clock import UTC8
-from core.vocab import DONE_STATES, OPEN_STATES, SATISFACTION
-from db.stats.filters import PUBLISHED_CELLS, is_month_aligned, jit_off, read_frame
-from db.stats.rates import satisfied_keys
+from core.vocab import DONE_STATES, SATISFACTION
+from db.stats.filters import OPEN_STATES_SQL, PUBLISHED_CELLS, is_month_aligned, jit_off, read_frame
+from db.stats.rates import satisfied_keys, summary_happy_column
 
 __all__ = ["leader_workload"]
 
@@ -40,7 +40,7 @@ def leader_workload(
     cell_where = "AND g.community_code = ANY(:cc)" if community_codes else ""
     if use_summaries and is_month_aligned(start, end):
         # whole months: the per-cell and per-staff month summaries (migration 0003)
-        happy = "satisfied + basically" if count_basically_satisfied else "satisfied"
+        happy = summary_happy_column(count_basically_satisfied)
         closed_sql = f"""
             SELECT cell_code, sum(closed_here) AS closed_cases, sum(rated) AS rated,
                    sum({happy}) AS happy
@@ -73,7 +73,7 @@ def leader_workload(
             SELECT cell_code, count(*) AS open_cases,
                    count(*) FILTER (WHERE due_at < :as_of) AS overdue_cases
             FROM cases
-            WHERE state IN ({", ".join(f"'{s}'" for s in OPEN_STATES)})
+            WHERE state IN ({OPEN_STATES_SQL})
             GROUP BY cell_code
         ), closed AS ({closed_sql}
         ), per_cell AS (
