@@ -22,8 +22,7 @@ from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from services import hotspots
-from services.stats import dashboard, workload
+from services.stats import dashboard, hotspots, workload
 
 MAP_HEIGHT = 600
 SELECTED = "dash_cell"

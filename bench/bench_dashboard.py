@@ -70,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import session_scope
     from layers.heatmap import heat_animation_layer, heat_layer
     from layers.hotspots import dashboard_map
-    from services import hotspots
-    from services.stats import dashboard, workload
+    from services.stats import dashboard, hotspots, workload
     from services.stats.rates import compute_rates
 
     load_before = _load()

@@ -220,7 +220,7 @@ def dashboard_map(
 ) -> folium.Map:
     """The leader dashboard's map: base, cells by ``value_field``, hotspots, heat, outlines.
 
-    ``cells`` carries ``hotspot`` (from services.hotspots) and the tooltip columns; ``heat`` is
+    ``cells`` carries ``hotspot`` (from services.stats.hotspots) and the tooltip columns; ``heat`` is
     a layer from layers.heatmap. The selected cell is drawn thick and the map zooms to it.
     """
     from layers.base import add_legend, base_map, communities_layer, streets_layer
