@@ -17,7 +17,7 @@ from core.vocab import OPEN_STATES
 from db.stats.filters import (
     OPEN_STATES_SQL,
     PUBLISHED_CELLS,
-    CaseQuery,
+    CaseFilter,
     conditions,
     jit_off,
     months,
@@ -84,7 +84,7 @@ def published_cell_shapes(
     )
 
 
-def cell_open_counts(query: CaseQuery, *, session: Session, as_of: dt.datetime) -> pd.DataFrame:
+def cell_open_counts(query: CaseFilter, *, session: Session, as_of: dt.datetime) -> pd.DataFrame:
     """Per published cell: households, special households, open and overdue cases *now*.
 
     Open cases match the category, kind, channel and community filters (and the state
@@ -122,7 +122,7 @@ def cell_open_counts(query: CaseQuery, *, session: Session, as_of: dt.datetime) 
     )
 
 
-def case_cell_bins(query: CaseQuery, *, session: Session, size_deg: float) -> pd.DataFrame:
+def case_cell_bins(query: CaseFilter, *, session: Session, size_deg: float) -> pd.DataFrame:
     """Cases received in the period matching every filter, per cell and heat bin.
 
     Rows ``cell_code, i, j, n``: summing by cell gives the choropleth, by ``(i, j)`` the heat
@@ -165,7 +165,7 @@ def open_cases_in_cell(
     )
 
 
-def cell_month_counts(query: CaseQuery, *, session: Session) -> pd.DataFrame:
+def cell_month_counts(query: CaseFilter, *, session: Session) -> pd.DataFrame:
     """``cell_code, cases``: received in the (month-aligned) period, from ``case_cell_month``.
 
     Cells of unpublished plans may appear; the caller keeps the published ones (a merge with
@@ -187,7 +187,7 @@ def cell_month_counts(query: CaseQuery, *, session: Session) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ heat
 def heat_frames(
-    query: CaseQuery, *, session: Session, size_deg: float, step: str = "month"
+    query: CaseFilter, *, session: Session, size_deg: float, step: str = "month"
 ) -> pd.DataFrame:
     """Heat bins per week or month of receipt: ``frame, lon, lat, n`` (for the animation)."""
     if step not in ("week", "month"):

@@ -32,7 +32,7 @@ from core.vocab import OPEN_STATES
 
 
 @dataclass(frozen=True)
-class CaseQuery:
+class CaseFilter:
     """Which cases the dashboard counts: received in ``[start, end)`` and the chosen values.
 
     An empty tuple means "all". ``community_codes`` also limits the cells shown.
@@ -74,7 +74,7 @@ def read_frame(session: Session, sql: str, params: dict[str, Any]) -> pd.DataFra
 
 
 def conditions(
-    query: CaseQuery, *, alias: str = "", period: bool = True, states: bool = True
+    query: CaseFilter, *, alias: str = "", period: bool = True, states: bool = True
 ) -> tuple[str, dict[str, Any]]:
     """SQL conditions for the query's filters; only the chosen ones, so indexes stay usable.
 
@@ -111,6 +111,6 @@ def is_month_aligned(start: dt.datetime, end: dt.datetime) -> bool:
     return all(t.day == 1 and t.time() == dt.time() for t in (a, b))
 
 
-def months(query: CaseQuery) -> dict[str, dt.date]:
+def months(query: CaseFilter) -> dict[str, dt.date]:
     """``lo, hi``: the query's period as local month-start dates (for the month summaries)."""
     return {"lo": query.start.astimezone(UTC8).date(), "hi": query.end.astimezone(UTC8).date()}

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import TZ_NAME, UTC8
 from core.vocab import DONE_STATES, SATISFACTION
-from db.stats.filters import CaseQuery, conditions, jit_off, months, read_frame
+from db.stats.filters import CaseFilter, conditions, jit_off, months, read_frame
 
 __all__ = [
     "COUNTS",
@@ -114,7 +114,7 @@ def summary_happy_column(count_basically_satisfied: bool) -> str:
 
 
 def rate_counts(
-    query: CaseQuery,
+    query: CaseFilter,
     *,
     session: Session,
     start: dt.datetime,
@@ -165,7 +165,7 @@ def rate_counts(
 
 
 def rate_counts_from_summary(
-    query: CaseQuery, *, session: Session, count_basically_satisfied: bool = True
+    query: CaseFilter, *, session: Session, count_basically_satisfied: bool = True
 ) -> dict[str, int]:
     """:func:`rate_counts` for a month-aligned period from the summaries (no community filter).
 
@@ -214,7 +214,7 @@ def rate_counts_from_summary(
 
 
 def monthly_trend(
-    query: CaseQuery,
+    query: CaseFilter,
     *,
     session: Session,
     first_month: dt.date,
@@ -287,7 +287,7 @@ def monthly_trend(
 
 
 def _monthly_from_summary(
-    query: CaseQuery,
+    query: CaseFilter,
     *,
     session: Session,
     first_month: dt.date,

@@ -28,7 +28,7 @@ from core.errors import InvalidInputError, NotFoundError
 from db import repositories
 from db.stats import cells as cell_queries
 from db.stats import rates as rate_queries
-from db.stats.filters import CaseQuery, is_month_aligned
+from db.stats.filters import CaseFilter, is_month_aligned
 from gis.crs import DISPLAY_CRS, METRIC_CRS
 from services.stats.rates import Rate, rates_from_counts
 
@@ -51,7 +51,6 @@ __all__ = [
     "zoom_for_bounds",
 ]
 
-CaseFilter = CaseQuery  # the service's name for the filter record
 METRES_PER_PIXEL_Z0 = 156_543.03392
 
 
