@@ -16,11 +16,13 @@ reworked    经重办后办结: closed here with ``rework_count > 0``
 called      已回访: closed here and ``called_back``
 =========== ==================================================================================
 
-:func:`rate_counts` counts them in SQL from the cases (its FILTER clauses are built from
-:data:`COUNTS`), :func:`rate_counts_from_summary` and :func:`monthly_trend` from the month
-summaries of migration 0003 (per due month and per closing month), and
-``services.stats.rates.compute_rates`` in pandas from a table of cases. Every path builds its
-rates from :data:`RATES`; tests/db/test_dashboard.py keeps the four agreeing on the demo town.
+Counted from the cases, the FILTER clauses of :func:`rate_counts`, of :func:`monthly_trend`
+with a community filter and of ``db.stats.workload.leader_workload`` without the summaries are
+built from :data:`COUNTS`. Whole months without a community filter are read from the month
+summaries of migration 0003 (per due month and per closing month; their refresh is in 0012):
+:func:`rate_counts_from_summary` and :func:`monthly_trend`. ``services.stats.rates`` counts the
+same in pandas from a table of cases. Every path builds its rates from :data:`RATES`, and
+tests/db/test_rates_defined_once.py keeps them all agreeing on the demo town.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ COUNTS: dict[str, str] = {
     "reworked": "here AND rework_count > 0",
     "called": "here AND called_back",
 }
+
+#: The counts of the monthly trend (it shows no callback rate).
+TREND_COUNTS = ("due", "done", "on_time", "closed_here", "rated", "happy", "reworked")
 
 
 @dataclass(frozen=True)
@@ -246,11 +251,17 @@ def monthly_trend(
         rated=list(SATISFACTION),
         good=satisfied_keys(count_basically_satisfied),
     )
+    # Each case is seen from up to three months: received in one, due in one (``due``, with
+    # ``done`` = closed before that month's end) and closed in one (``here``); the counts are
+    # then the FILTER clauses of COUNTS, as in rate_counts.
+    counted = ",\n".join(
+        f"count(*) FILTER (WHERE {COUNTS[name]})::int AS {name}" for name in TREND_COUNTS
+    )
     return read_frame(
         session,
         f"""
         WITH c AS (
-            SELECT received_at, due_at, closed_at, satisfaction, rework_count,
+            SELECT received_at, due_at, closed_at, satisfaction, rework_count, called_back,
                    state = ANY(:done_states) AS is_done
             FROM cases
             WHERE ((received_at >= :lo AND received_at < :hi)
@@ -259,27 +270,22 @@ def monthly_trend(
               AND {where}
         ), u AS (
             SELECT date_trunc('month', received_at AT TIME ZONE :tz) AS month,
-                   1 AS received, 0 AS due, 0 AS done, 0 AS on_time,
-                   0 AS here, 0 AS rated, 0 AS happy, 0 AS reworked
+                   TRUE AS received, FALSE AS due, FALSE AS done, FALSE AS here,
+                   due_at, closed_at, satisfaction, rework_count, called_back
             FROM c WHERE received_at >= :lo AND received_at < :hi
             UNION ALL
-            SELECT date_trunc('month', due_at AT TIME ZONE :tz), 0, 1,
-                   (is_done AND closed_at AT TIME ZONE :tz
-                       < date_trunc('month', due_at AT TIME ZONE :tz) + interval '1 month')::int,
-                   (is_done AND closed_at <= due_at AND closed_at AT TIME ZONE :tz
-                       < date_trunc('month', due_at AT TIME ZONE :tz) + interval '1 month')::int,
-                   0, 0, 0, 0
+            SELECT date_trunc('month', due_at AT TIME ZONE :tz), FALSE, TRUE,
+                   is_done AND closed_at AT TIME ZONE :tz
+                       < date_trunc('month', due_at AT TIME ZONE :tz) + interval '1 month',
+                   FALSE, due_at, closed_at, satisfaction, rework_count, called_back
             FROM c WHERE due_at >= :lo AND due_at < :hi
             UNION ALL
-            SELECT date_trunc('month', closed_at AT TIME ZONE :tz), 0, 0, 0, 0, 1,
-                   (satisfaction = ANY(:rated))::int, (satisfaction = ANY(:good))::int,
-                   (rework_count > 0)::int
+            SELECT date_trunc('month', closed_at AT TIME ZONE :tz), FALSE, FALSE, FALSE, TRUE,
+                   due_at, closed_at, satisfaction, rework_count, called_back
             FROM c WHERE is_done AND closed_at >= :lo AND closed_at < :hi
         )
-        SELECT month::date AS month, sum(received)::int AS received, sum(due)::int AS due,
-               sum(done)::int AS done, sum(on_time)::int AS on_time,
-               sum(here)::int AS closed_here, sum(rated)::int AS rated,
-               sum(happy)::int AS happy, sum(reworked)::int AS reworked
+        SELECT month::date AS month, count(*) FILTER (WHERE received)::int AS received,
+               {counted}
         FROM u GROUP BY 1 ORDER BY 1
         """,  # noqa: S608
         params,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.clock import UTC8
 from core.vocab import DONE_STATES, SATISFACTION
 from db.stats.filters import OPEN_STATES_SQL, PUBLISHED_CELLS, is_month_aligned, jit_off, read_frame
-from db.stats.rates import satisfied_keys, summary_happy_column
+from db.stats.rates import COUNTS, satisfied_keys, summary_happy_column
 
 __all__ = ["leader_workload"]
 
@@ -49,13 +49,16 @@ def leader_workload(
             SELECT staff_id, sum(done) AS callbacks_done, sum(reached) AS callbacks_reached
             FROM callback_staff_month WHERE month >= :lo AND month < :hi GROUP BY staff_id"""
     else:
-        closed_sql = """
-            SELECT cell_code, count(*) AS closed_cases,
-                   count(*) FILTER (WHERE satisfaction = ANY(:rated)) AS rated,
-                   count(*) FILTER (WHERE satisfaction = ANY(:good)) AS happy
-            FROM cases
-            WHERE closed_at >= :start AND closed_at < :end AND state = ANY(:done_states)
-            GROUP BY cell_code"""
+        # the closed_here, rated and happy counts of COUNTS, per cell
+        closed_sql = f"""
+            SELECT cell_code, count(*) FILTER (WHERE {COUNTS["closed_here"]}) AS closed_cases,
+                   count(*) FILTER (WHERE {COUNTS["rated"]}) AS rated,
+                   count(*) FILTER (WHERE {COUNTS["happy"]}) AS happy
+            FROM (
+                SELECT cell_code, satisfaction, TRUE AS here FROM cases
+                WHERE closed_at >= :start AND closed_at < :end AND state = ANY(:done_states)
+            ) c
+            GROUP BY cell_code"""  # noqa: S608 - fixed fragments only
         callbacks_sql = """
             SELECT b.staff_id, count(*) AS callbacks_done,
                    count(*) FILTER (WHERE b.reached) AS callbacks_reached
