@@ -34,7 +34,6 @@ import folium
 import folium.plugins
 import pandas as pd
 import shapely
-from sqlalchemy import text
 
 from bench.city import DEFAULT_URL
 
@@ -66,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
 
-    from core.vocab import DONE_STATES
     from db.engine import session_scope
+    from db.stats import naive as naive_reads
     from layers.heatmap import heat_animation_layer, heat_layer
     from layers.hotspots import dashboard_map
     from services.stats import dashboard, hotspots, workload
@@ -81,17 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     base = dashboard.CaseFilter(start=start, end=end)
 
     with session_scope(args.url) as s:
-        counts: dict[str, int] = dict(
-            s.execute(  # type: ignore[arg-type]
-                text(
-                    "SELECT 'households', count(*) FROM households UNION ALL "
-                    "SELECT 'cells', count(*) FROM grid_cells UNION ALL "
-                    "SELECT 'cases', count(*) FROM cases"
-                )
-            ).all()
-        )
+        counts = naive_reads.city_size(session=s)
         print(f"城市：{counts}", flush=True)
-        s.execute(text("SELECT dashboard_refresh_if_dirty(interval '0')"))
+        dashboard.refresh_summaries(session=s, max_age_s=0)
 
         # -------- geometry (cached per published plan in the page)
         t_shapes, (shapes, zoom) = best_of(
@@ -112,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         lat = float((shapes.total_bounds[1] + shapes.total_bounds[3]) / 2)
 
         # -------- dashboard data queries for several filters
-        community = str(s.execute(text("SELECT min(code) FROM communities")).scalar())
+        community = naive_reads.first_community_code(session=s)
         filters = {
             "13 个月，无筛选": base,
             "13 个月，类别 = 综治安全": dashboard.CaseFilter(
@@ -142,19 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def naive(f: dashboard.CaseFilter) -> Any:
             # every case of the period (and those due or closed in it) to pandas
-            where = (
-                "(received_at >= :a AND received_at < :b) OR (due_at >= :a AND due_at < :b) "
-                "OR (closed_at >= :a AND closed_at < :b)"
-            )
-            frame = pd.read_sql(
-                text(
-                    "SELECT case_no, kind, category, channel, state, community_code, cell_code, "
-                    "received_at, due_at, closed_at, rework_count, satisfaction, called_back, "
-                    f"ST_X(geom) AS lon, ST_Y(geom) AS lat FROM cases WHERE {where}"
-                ),
-                s.connection(),
-                params={"a": f.start, "b": f.end},
-            )
+            frame = naive_reads.period_case_rows(session=s, start=f.start, end=f.end)
             for col, values in (
                 ("category", f.categories),
                 ("kind", f.kinds),
@@ -207,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "open_cases": "在办事件",
             "hotspot_label": "类别",
         }
-        comms = s.execute(text("SELECT count(*) FROM communities")).scalar()
+        comms = naive_reads.community_count(session=s)
         from db import repositories
 
         outlines = dashboard.simplify_cells(
@@ -354,9 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             f"statistic {t_g:.2f} s; {hot} hot and {cold} cold cells at FDR 5 % "
             f"(the generator plants 40 clusters)."
         )
-        done = s.execute(
-            text("SELECT count(*) FROM cases WHERE state = ANY(:d)"), {"d": list(DONE_STATES)}
-        ).scalar()
+        done = naive_reads.closed_case_count(session=s)
         notes.append(f"Closed cases in the city: {done:,}.")
 
     load_after = _load()

@@ -29,7 +29,6 @@ KNOWN: dict[str, int] = {
     "services/households.py": 14,
     "services/visits.py": 12,
     "demo/load.py": 38,
-    "bench/bench_dashboard.py": 11,
     "bench/city.py": 3,
 }
 
