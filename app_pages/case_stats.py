@@ -11,7 +11,8 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
-from services import cases, reports
+from services import cases
+from services.stats import reports
 
 RATE_CARDS = ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate")
 
@@ -25,7 +26,7 @@ def _communities():  # type: ignore[no-untyped-def]
 def _report(start: dt.date, end: dt.date, community: str | None):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: reports.build_report(
-            session, start=start, end=end + dt.timedelta(days=1), community=community
+            session=session, start=start, end=end + dt.timedelta(days=1), community=community
         )
     )()
 

@@ -16,12 +16,13 @@ from streamlit_folium import st_folium
 
 from app_pages import display, labels
 from app_pages.common import run_service, with_session
+from core import clock
 from core.plaintext import plain
 from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from services import dashboard, hotspots, workload
+from services.stats import dashboard, hotspots, workload
 
 MAP_HEIGHT = 600
 SELECTED = "dash_cell"
@@ -30,20 +31,13 @@ SELECTED = "dash_cell"
 # ------------------------------------------------------------------------------ cached reads
 @st.cache_data(ttl=600, show_spinner=False)
 def _options():  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
-        from db import dashboard_queries as q
-        from db import repositories
-
-        first, last = q.case_time_range(session)
-        return q.community_names(session), first, last, repositories.streets(session)
-
-    return with_session(read)()
+    return with_session(dashboard.filter_options)()
 
 
 @st.cache_data(ttl=600, show_spinner="正在读取网格…")
 def _shapes(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
     def read(*, session):  # type: ignore[no-untyped-def]
-        shapes = dashboard.cell_shapes(session, community_codes=community_codes)
+        shapes = dashboard.cell_shapes(session=session, community_codes=community_codes)
         # the map takes the left three fifths of a wide page
         simple, zoom = dashboard.display_shapes(shapes, width_px=640, height_px=600)
         return simple, zoom
@@ -53,17 +47,11 @@ def _shapes(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _community_outlines(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
-        from db import repositories
-
-        comms = repositories.communities(session)
-        if community_codes:
-            comms = comms[comms["code"].isin(community_codes)]
-        return dashboard.simplify_cells(
-            comms[["code", "name", comms.geometry.name]], tolerance_m=5.0
+    return with_session(
+        lambda *, session: dashboard.community_outlines(
+            session=session, community_codes=community_codes
         )
-
-    return with_session(read)()
+    )()
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
@@ -77,7 +65,7 @@ def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyp
     shapes, zoom = _shapes(f.community_codes)
     return with_session(
         lambda *, session: dashboard.dashboard_view(
-            session, f, as_of=as_of, shapes=shapes, zoom=zoom
+            f, session=session, as_of=as_of, shapes=shapes, zoom=zoom
         )
     )()
 
@@ -85,13 +73,15 @@ def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyp
 @st.cache_data(ttl=60, show_spinner="正在准备动画…")
 def _frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type: ignore[no-untyped-def]
     return with_session(
-        lambda *, session: dashboard.heat_animation(session, f, zoom=zoom, lat=lat, step=step)
+        lambda *, session: dashboard.heat_animation(
+            f, session=session, zoom=zoom, lat=lat, step=step
+        )
     )()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: dashboard.trend(session, f, as_of=as_of))()
+    return with_session(lambda *, session: dashboard.trend(f, session=session, as_of=as_of))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在统计工作量…")
@@ -111,7 +101,9 @@ def _workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  #
 @st.cache_data(ttl=30, show_spinner=False)
 def _open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-def]
     return with_session(
-        lambda *, session: dashboard.cell_open_cases(session, cell_code=cell_code, as_of=as_of)
+        lambda *, session: dashboard.cell_open_cases(
+            session=session, cell_code=cell_code, as_of=as_of
+        )
     )()
 
 
@@ -290,15 +282,15 @@ def _cell_at(cells, lat: float, lon: float) -> str | None:  # type: ignore[no-un
 st.title(labels.PAGE_DASHBOARD)
 st.caption(labels.DASH_CAPTION)
 # to the minute: "now" is part of the cache keys, so reruns within a minute reuse the results
-now = dashboard.now_beijing().replace(second=0, microsecond=0)
+now = clock.now().replace(second=0, microsecond=0)
 options = run_service(_options)
 if options is not None:
     communities_df, first_at, last_at, streets = options
     if first_at is None:
         st.info(labels.DASH_NO_CASES)
         st.stop()
-    first_day = first_at.astimezone(dashboard.BEIJING).date()
-    last_day = max(last_at.astimezone(dashboard.BEIJING).date(), min(now.date(), dt.date.max))
+    first_day = first_at.astimezone(clock.BEIJING).date()
+    last_day = max(last_at.astimezone(clock.BEIJING).date(), min(now.date(), dt.date.max))
     f = _filters(communities_df, first_day, last_day)
     view = run_service(lambda: _view(f, now))
     if view is not None:

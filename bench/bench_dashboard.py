@@ -8,7 +8,7 @@ Measured in one run, best of ``--repeat`` (warm caches, as a leader clicking thr
 
 - dashboard data queries for one filter — cells with open/overdue/period counts, heat bins,
   rate cards, monthly trends — for several filters ("any filter"), against the naive way:
-  every case of the period pulled into pandas and counted there (services.rates.compute_rates);
+  every case of the period pulled into pandas and counted there (services.stats.rates.compute_rates);
 - the map payload (the folium page's bytes) against the naive way: every case as a heat
   point and every cell as an unsimplified folium GeoJson with tooltips;
 - the workload table against counting the raw cases and callbacks (no summaries);
@@ -34,7 +34,6 @@ import folium
 import folium.plugins
 import pandas as pd
 import shapely
-from sqlalchemy import text
 
 from bench.city import DEFAULT_URL
 
@@ -66,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
 
-    from core.vocab import DONE_STATES
     from db.engine import session_scope
+    from db.stats import naive as naive_reads
     from layers.heatmap import heat_animation_layer, heat_layer
     from layers.hotspots import dashboard_map
-    from services import dashboard, hotspots, workload
-    from services.rates import compute_rates
+    from services.stats import dashboard, hotspots, workload
+    from services.stats.rates import compute_rates
 
     load_before = _load()
     rows: list[tuple[str, str, str, str]] = []  # what, ours, naive, ratio
@@ -81,24 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     base = dashboard.CaseFilter(start=start, end=end)
 
     with session_scope(args.url) as s:
-        counts: dict[str, int] = dict(
-            s.execute(  # type: ignore[arg-type]
-                text(
-                    "SELECT 'households', count(*) FROM households UNION ALL "
-                    "SELECT 'cells', count(*) FROM grid_cells UNION ALL "
-                    "SELECT 'cases', count(*) FROM cases"
-                )
-            ).all()
-        )
+        counts = naive_reads.city_size(session=s)
         print(f"城市：{counts}", flush=True)
-        s.execute(text("SELECT dashboard_refresh_if_dirty(interval '0')"))
+        dashboard.refresh_summaries(session=s, max_age_s=0)
 
         # -------- geometry (cached per published plan in the page)
         t_shapes, (shapes, zoom) = best_of(
-            lambda: dashboard.display_shapes(dashboard.cell_shapes(s), width_px=640, height_px=600),
+            lambda: dashboard.display_shapes(
+                dashboard.cell_shapes(session=s), width_px=640, height_px=600
+            ),
             1,
         )
-        raw = dashboard.cell_shapes(s)
+        raw = dashboard.cell_shapes(session=s)
         v_raw = int(shapely.get_num_coordinates(raw.geometry.to_numpy()).sum())
         v_simple = int(shapely.get_num_coordinates(shapes.geometry.to_numpy()).sum())
         gaps_ok = bool(shapely.coverage_is_valid(shapes.to_crs(3857).geometry.to_numpy()))
@@ -110,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         lat = float((shapes.total_bounds[1] + shapes.total_bounds[3]) / 2)
 
         # -------- dashboard data queries for several filters
-        community = str(s.execute(text("SELECT min(code) FROM communities")).scalar())
+        community = naive_reads.first_community_code(session=s)
         filters = {
             "13 个月，无筛选": base,
             "13 个月，类别 = 综治安全": dashboard.CaseFilter(
@@ -134,25 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             shp = shapes
             if f.community_codes:
                 shp = shapes[shapes["community_code"].isin(f.community_codes)]
-            view = dashboard.dashboard_view(s, f, as_of=AS_OF, shapes=shp, zoom=zoom)
-            trend = dashboard.trend(s, f, as_of=AS_OF.date())
+            view = dashboard.dashboard_view(f, session=s, as_of=AS_OF, shapes=shp, zoom=zoom)
+            trend = dashboard.trend(f, session=s, as_of=AS_OF.date())
             return view, trend
 
         def naive(f: dashboard.CaseFilter) -> Any:
             # every case of the period (and those due or closed in it) to pandas
-            where = (
-                "(received_at >= :a AND received_at < :b) OR (due_at >= :a AND due_at < :b) "
-                "OR (closed_at >= :a AND closed_at < :b)"
-            )
-            frame = pd.read_sql(
-                text(
-                    "SELECT case_no, kind, category, channel, state, community_code, cell_code, "
-                    "received_at, due_at, closed_at, rework_count, satisfaction, called_back, "
-                    f"ST_X(geom) AS lon, ST_Y(geom) AS lat FROM cases WHERE {where}"
-                ),
-                s.connection(),
-                params={"a": f.start, "b": f.end},
-            )
+            frame = naive_reads.period_case_rows(session=s, start=f.start, end=f.end)
             for col, values in (
                 ("category", f.categories),
                 ("kind", f.kinds),
@@ -205,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "open_cases": "在办事件",
             "hotspot_label": "类别",
         }
-        comms = s.execute(text("SELECT count(*) FROM communities")).scalar()
+        comms = naive_reads.community_count(session=s)
         from db import repositories
 
         outlines = dashboard.simplify_cells(
@@ -225,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             return len(m.get_root().render().encode("utf-8"))
 
         t_page, ours_bytes = best_of(our_page, 1)
-        frames = dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="month")
+        frames = dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="month")
         anim = heat_animation_layer(frames, step="month")
 
         def anim_page() -> int:
@@ -240,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             return len(m.get_root().render().encode("utf-8"))
 
         anim_bytes = anim_page()
-        weekly = dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="week")
+        weekly = dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="week")
         week_layer = heat_animation_layer(weekly, step="week")
 
         def week_page() -> int:
@@ -303,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         t_frames, _ = best_of(
-            lambda: dashboard.heat_animation(s, base, zoom=zoom, lat=lat, step="month"), 1
+            lambda: dashboard.heat_animation(base, session=s, zoom=zoom, lat=lat, step="month"), 1
         )
         notes.append(
             f"The animation's frames are a separate query, run only when 热力动画 is chosen: "
@@ -352,9 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             f"statistic {t_g:.2f} s; {hot} hot and {cold} cold cells at FDR 5 % "
             f"(the generator plants 40 clusters)."
         )
-        done = s.execute(
-            text("SELECT count(*) FROM cases WHERE state = ANY(:d)"), {"d": list(DONE_STATES)}
-        ).scalar()
+        done = naive_reads.closed_case_count(session=s)
         notes.append(f"Closed cases in the city: {done:,}.")
 
     load_after = _load()
@@ -401,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
             "deltas with dictionary-encoded tooltips (layers/hotspots.CompactCells). The naive "
             "page is every case of the period as a folium HeatMap point plus the unsimplified "
             "cells as a folium GeoJson with tooltips; the naive queries pull the same cases into"
-            " pandas and count there (services.rates.compute_rates).",
+            " pandas and count there (services.stats.rates.compute_rates).",
             "",
         ]
     )

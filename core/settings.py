@@ -22,6 +22,10 @@ from pathlib import Path
 from core import dbcredentials
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The coordinate system of every stored geometry (CGCS2000, EPSG:4490).
+SRID = 4490
+#: The district the office belongs to (汉滨区).
+DISTRICT_CODE = "610902"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Heatmap of cases from PostGIS heat bins: a still layer and a week/month animation.
 
-The input is never one row per case: it is bin centres with counts (db/dashboard_queries), so
+The input is never one row per case: it is bin centres with counts (db/stats/cells.py), so
 what reaches the browser grows with the screen, not with the number of cases. Weights are
 scaled to [0, 1] against the 98th percentile (leaflet-heat saturates at ``max = 1``), so one
 extreme bin does not wash out the rest.

@@ -5,7 +5,7 @@ decimal text, Chinese tooltip text as ``\\uXXXX`` escapes, and folium's style ma
 feature id. :class:`CompactCells` sends the same polygons as integer deltas on a 1e-5° grid
 (about a metre), strings dictionary-encoded in raw UTF-8, one colour class per cell, and builds
 the Leaflet polygons and tooltips in the browser — about a third of the size. Cells must already
-be simplified for the zoom (services.dashboard.simplify_cells keeps them a coverage).
+be simplified for the zoom (services.stats.dashboard.simplify_cells keeps them a coverage).
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def dashboard_map(
 ) -> folium.Map:
     """The leader dashboard's map: base, cells by ``value_field``, hotspots, heat, outlines.
 
-    ``cells`` carries ``hotspot`` (from services.hotspots) and the tooltip columns; ``heat`` is
+    ``cells`` carries ``hotspot`` (from services.stats.hotspots) and the tooltip columns; ``heat`` is
     a layer from layers.heatmap. The selected cell is drawn thick and the map zooms to it.
     """
     from layers.base import add_legend, base_map, communities_layer, streets_layer

@@ -21,7 +21,7 @@ def _date(value: str) -> dt.date:
 
 def _report(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services.reports import build_report, report_json, report_xlsx
+    from services.stats.reports import build_report, report_json, report_xlsx
 
     start, last = args.date_from, args.date_to
     if last < start:
@@ -29,7 +29,7 @@ def _report(args: argparse.Namespace) -> int:
     check_database()
     with session_scope() as session:
         report = build_report(
-            session,
+            session=session,
             start=start,
             end=last + dt.timedelta(days=1),  # --to is inclusive
             community=args.community,

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _refresh(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services.dashboard import refresh_summaries
+    from services.stats.dashboard import refresh_summaries
 
     if args.every < 0:
         print("lianxin: --every 不能为负数", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The leader dashboard's SQL against the demo town in a real PostGIS (rolled back per test).
 
-The SQL aggregates must say exactly what the pure pandas definitions (services/rates.py) and a
+The SQL aggregates must say exactly what the pure pandas definitions (services/stats/rates.py) and a
 plain spatial join say; the month summaries must agree with counting the cases directly.
 """
 
@@ -14,13 +14,15 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from db import dashboard_queries as q
-from services import dashboard, workload
-from services.rates import compute_rates
+from core.clock import UTC8
+from db.stats import cells as cell_queries
+from db.stats import rates as rate_queries
+from services.stats import dashboard, workload
+from services.stats.rates import compute_rates
 
 pytestmark = pytest.mark.db
 
-AS_OF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dashboard.BEIJING)
+AS_OF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=UTC8)
 PERIODS = [
     (dt.date(2026, 11, 1), dt.date(2026, 11, 30)),  # one month
     (dt.date(2026, 6, 1), dt.date(2026, 11, 30)),  # six months
@@ -47,8 +49,8 @@ def _cases(session) -> pd.DataFrame:  # noqa: ANN001
 
 @pytest.fixture
 def s(demo_session):
-    dashboard_queries_refresh = q.refresh_summaries(demo_session, max_age_s=0)
-    assert dashboard_queries_refresh >= 0
+    refreshed = cell_queries.refresh_summaries(session=demo_session, max_age_s=0)
+    assert refreshed >= 0
     return demo_session
 
 
@@ -56,7 +58,7 @@ def s(demo_session):
 @pytest.mark.parametrize("use_summaries", [True, False])
 def test_rate_cards_match_the_pandas_definitions(s, first, last, use_summaries):
     f = _filter(first, last)
-    view = dashboard.dashboard_view(s, f, as_of=AS_OF, use_summaries=use_summaries)
+    view = dashboard.dashboard_view(f, session=s, as_of=AS_OF, use_summaries=use_summaries)
     expected = compute_rates(_cases(s), start=f.start, end=f.end)
     for key in ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate"):
         got, want = view.rates[key], expected[key]
@@ -70,8 +72,8 @@ def test_rate_cards_with_a_category_filter_match_pandas(s):
     f = _filter(*PERIODS[2], categories=("dispute",))
     cases = _cases(s)
     expected = compute_rates(cases[cases["category"] == "dispute"], start=f.start, end=f.end)
-    got = dashboard.rate_cards(s, f)
-    summary = dashboard.dashboard_view(s, f, as_of=AS_OF).rates
+    got = dashboard.rate_cards(f, session=s)
+    summary = dashboard.dashboard_view(f, session=s, as_of=AS_OF).rates
     for key in ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate"):
         want = (expected[key].numerator, expected[key].denominator)
         assert (got[key].numerator, got[key].denominator) == want
@@ -81,7 +83,9 @@ def test_rate_cards_with_a_category_filter_match_pandas(s):
 @pytest.mark.parametrize("use_summaries", [True, False])
 def test_cell_counts_are_the_cases_of_each_cell(s, use_summaries):
     f = _filter(*PERIODS[1])
-    cells = dashboard.dashboard_view(s, f, as_of=AS_OF, use_summaries=use_summaries).cell_map.cells
+    cells = dashboard.dashboard_view(
+        f, session=s, as_of=AS_OF, use_summaries=use_summaries
+    ).cell_map.cells
     cases = _cases(s)
     received = pd.to_datetime(cases["received_at"], utc=True)
     in_period = cases[(received >= f.start) & (received < f.end)]
@@ -99,7 +103,7 @@ def test_cell_counts_are_the_cases_of_each_cell(s, use_summaries):
 
 
 def test_filters_narrow_the_counts(s):
-    base = dashboard.dashboard_view(s, _filter(*PERIODS[2]), as_of=AS_OF).cell_map
+    base = dashboard.dashboard_view(_filter(*PERIODS[2]), session=s, as_of=AS_OF).cell_map
     community = base.cells["community_code"].iloc[0]
     for f in (
         _filter(*PERIODS[2], kinds=("promised",)),
@@ -107,17 +111,17 @@ def test_filters_narrow_the_counts(s):
         _filter(*PERIODS[2], states=("rated",)),
         _filter(*PERIODS[2], community_codes=(community,)),
     ):
-        part = dashboard.dashboard_view(s, f, as_of=AS_OF).cell_map
+        part = dashboard.dashboard_view(f, session=s, as_of=AS_OF).cell_map
         assert 0 < part.totals["cases"] < base.totals["cases"], f
     only = dashboard.dashboard_view(
-        s, _filter(*PERIODS[2], community_codes=(community,)), as_of=AS_OF
+        _filter(*PERIODS[2], community_codes=(community,)), session=s, as_of=AS_OF
     ).cell_map.cells
     assert set(only["community_code"]) == {community}
 
 
 def test_heat_bins_are_the_squares_of_st_squaregrid(s):
     f = _filter(*PERIODS[2])
-    ours = dashboard.heat(s, f, zoom=15, lat=32.69)
+    ours = dashboard.heat(f, session=s, zoom=15, lat=32.69)
     size = dashboard.bin_size_deg(15, lat=32.69)
     # the same count by joining every point to ST_SquareGrid's squares in PostGIS
     grid = pd.DataFrame(
@@ -147,13 +151,13 @@ def test_heat_bins_are_the_squares_of_st_squaregrid(s):
 
 def test_trend_from_the_summaries_matches_counting_the_cases(s):
     f = _filter(*PERIODS[2])
-    communities = tuple(q.community_names(s)["code"])
-    from_summary = q.monthly_trend(
-        s, f, first_month=dt.date(2025, 1, 1), end_month=dt.date(2026, 12, 1)
+    communities = tuple(cell_queries.community_names(session=s)["code"])
+    from_summary = rate_queries.monthly_trend(
+        f, session=s, first_month=dt.date(2025, 1, 1), end_month=dt.date(2026, 12, 1)
     )
-    live = q.monthly_trend(  # a community filter (all of them) makes it count the cases
-        s,
+    live = rate_queries.monthly_trend(  # a community filter (all of them) makes it count the cases
         dashboard.CaseFilter(start=f.start, end=f.end, community_codes=communities),
+        session=s,
         first_month=dt.date(2025, 1, 1),
         end_month=dt.date(2026, 12, 1),
     )
@@ -162,14 +166,14 @@ def test_trend_from_the_summaries_matches_counting_the_cases(s):
     b = live.set_index(pd.to_datetime(live["month"]))[cols]
     # cases outside every community (no cell) are only in the summary; the demo has none
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
-    t = dashboard.trend(s, f, as_of=AS_OF.date())
+    t = dashboard.trend(f, session=s, as_of=AS_OF.date())
     assert list(t["month"])[-1] == "2026-11" and len(t) == 12
     assert t["received"].sum() > 0
 
 
 def test_summaries_follow_a_new_case(s):
     f = _filter(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
-    before = dashboard.dashboard_view(s, f, as_of=AS_OF)
+    before = dashboard.dashboard_view(f, session=s, as_of=AS_OF)
     cell = before.cell_map.cells.iloc[0]
     point = shapely.Point(cell["inner_lon"], cell["inner_lat"])
     s.execute(
@@ -184,11 +188,11 @@ def test_summaries_follow_a_new_case(s):
             "cc": cell["community_code"],
             "cell": cell["cell_code"],
             "wkt": point.wkt,
-            "rec": dt.datetime(2026, 11, 20, 9, tzinfo=dashboard.BEIJING),
-            "due": dt.datetime(2026, 11, 27, 17, tzinfo=dashboard.BEIJING),
+            "rec": dt.datetime(2026, 11, 20, 9, tzinfo=UTC8),
+            "due": dt.datetime(2026, 11, 27, 17, tzinfo=UTC8),
         },
     )
-    after = dashboard.dashboard_view(s, f, as_of=AS_OF)  # refreshes the dirty summaries
+    after = dashboard.dashboard_view(f, session=s, as_of=AS_OF)  # refreshes the dirty summaries
     one = lambda v: v.cell_map.cells.set_index("cell_code").loc[cell["cell_code"]]  # noqa: E731
     assert one(after)["cases"] == one(before)["cases"] + 1
     assert one(after)["open_cases"] == one(before)["open_cases"] + 1
@@ -243,7 +247,7 @@ def test_workload_counts_last_visit_week(s):
 
 
 def test_simplified_cells_stay_a_coverage(s):
-    shapes = dashboard.cell_shapes(s)
+    shapes = dashboard.cell_shapes(session=s)
     simple, zoom = dashboard.display_shapes(shapes)
     assert 12 <= zoom <= 17
     before = shapely.get_num_coordinates(shapes.geometry.to_numpy()).sum()
@@ -255,9 +259,9 @@ def test_simplified_cells_stay_a_coverage(s):
 
 
 def test_open_cases_of_a_cell_are_listed_most_overdue_first(s):
-    cells = dashboard.dashboard_view(s, _filter(*PERIODS[0]), as_of=AS_OF).cell_map.cells
+    cells = dashboard.dashboard_view(_filter(*PERIODS[0]), session=s, as_of=AS_OF).cell_map.cells
     code = cells.sort_values("open_cases").iloc[-1]["cell_code"]
-    listed = dashboard.cell_open_cases(s, cell_code=code, as_of=AS_OF)
+    listed = dashboard.cell_open_cases(session=s, cell_code=code, as_of=AS_OF)
     assert len(listed) == cells.set_index("cell_code").loc[code, "open_cases"]
     assert listed["due_at"].is_monotonic_increasing
     assert set(listed["state"]) <= {
@@ -275,7 +279,7 @@ def test_a_bad_cell_code_names_what_is_allowed(s):
     from core.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="15 位数字"):
-        dashboard.cell_open_cases(s, cell_code="61090", as_of=AS_OF)
+        dashboard.cell_open_cases(session=s, cell_code="61090", as_of=AS_OF)
 
 
 def test_workload_exports_to_excel_with_a_title_row(s):
@@ -300,12 +304,10 @@ def test_workload_exports_to_excel_with_a_title_row(s):
 
 # --- trends: no data a year ago is not 0; the current month is marked partial (area: trends) ---
 def test_trend_leaves_last_year_empty_before_the_data_begins_and_marks_the_partial_month(s):
-    from db import dashboard_queries as q
-
-    first, _last = q.case_time_range(s)
+    first, _last = cell_queries.case_time_range(session=s)
     first_month = pd.Timestamp(first).tz_convert("Asia/Shanghai").strftime("%Y-%m")
     f = _filter(dt.date(2025, 12, 1), dt.date(2026, 11, 30))
-    t = dashboard.trend(s, f, as_of=dt.date(2026, 11, 12))
+    t = dashboard.trend(f, session=s, as_of=dt.date(2026, 11, 12))
     assert t["partial"].tolist() == [False] * 11 + [True]
     for month, last_year in zip(t["month"], t["received_last_year"], strict=True):
         year_ago = f"{int(month[:4]) - 1}{month[4:]}"
@@ -315,5 +317,5 @@ def test_trend_leaves_last_year_empty_before_the_data_begins_and_marks_the_parti
             assert not pd.isna(last_year), month
     assert t["received_last_year"].isna().any()  # the demo starts less than two years back
     assert pd.isna(t.loc[t["received_last_year"].isna(), "yoy"]).all()
-    done = dashboard.trend(s, f, as_of=dt.date(2026, 11, 30))
+    done = dashboard.trend(f, session=s, as_of=dt.date(2026, 11, 30))
     assert not done["partial"].any()  # the last day: the month is complete

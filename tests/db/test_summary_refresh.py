@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.dashboard import refresh_summaries
+from services.stats.dashboard import refresh_summaries
 
 
 def _dirty(s) -> dict[str, bool]:
@@ -25,7 +25,7 @@ def test_the_background_job_refreshes_what_a_change_marked_dirty(demo_session):
 
 
 def test_a_page_view_refreshes_a_small_town_at_once(demo_session):
-    from db import dashboard_queries as q
+    from db.stats import cells as cell_queries
 
     s = demo_session
     # a clerk's committed change (a no-op on the values, so the shared demo stays as it was)
@@ -38,13 +38,13 @@ def test_a_page_view_refreshes_a_small_town_at_once(demo_session):
         )
     assert _dirty(s)["case_summaries"] is True
     # the demo has 3,000 cases: small, so the page sees its change without waiting for the job
-    assert q.refresh_summaries(s, in_request=True) >= 1
+    assert cell_queries.refresh_summaries(session=s, in_request=True) >= 1
     assert _dirty(s)["case_summaries"] is False
 
 
 def test_a_page_refresh_holds_no_lock_for_the_rest_of_the_page(demo_session):
     """The refresh commits on its own: a clerk's case step does not wait for the page to end."""
-    from db import dashboard_queries as q
+    from db.stats import cells as cell_queries
 
     s = demo_session
     engine = s.get_bind().engine
@@ -54,7 +54,7 @@ def test_a_page_refresh_holds_no_lock_for_the_rest_of_the_page(demo_session):
                 "UPDATE cases SET rework_count = rework_count WHERE id = (SELECT min(id) FROM cases)"
             )
         )
-    assert q.refresh_summaries(s, in_request=True) >= 1
+    assert cell_queries.refresh_summaries(session=s, in_request=True) >= 1
     # the page's transaction is still open; another clerk's step marks the summaries dirty
     with engine.begin() as clerk:
         clerk.execute(text("SET LOCAL lock_timeout = '2s'"))  # fails here if the page held it

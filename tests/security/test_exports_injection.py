@@ -115,7 +115,7 @@ def test_hotline_rejections_keep_formula_text_as_text():
 
 
 def test_workload_export_keeps_formula_text_as_text():
-    from services import workload
+    from services.stats import workload
 
     frame = pd.DataFrame(
         {"leader_name": [ATTACK], "leader_phone": ["-"], "cell_code": ["@1"], "households": [-1]}
@@ -134,7 +134,7 @@ def test_monthly_report_keeps_formula_text_as_text():
     from tests.unit.test_reports import _report
 
     report = dataclasses.replace(_report(), paragraph=ATTACK)
-    from services import reports
+    from services.stats import reports
 
     _assert_no_formula(reports.report_xlsx(report), ATTACK)
 

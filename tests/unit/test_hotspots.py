@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from services.hotspots import getis_ord_hotspots, queen_weights
+from services.stats.hotspots import getis_ord_hotspots, queen_weights
 
 
 def lattice(n: int = 12) -> gpd.GeoDataFrame:

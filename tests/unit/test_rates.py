@@ -15,7 +15,7 @@ from core.errors import InvalidInputError
 from core.vocab import CASE_KINDS, SATISFACTION, SERVICE_CATEGORIES
 from services.calendar import WorkCalendar
 from services.case_flow import ACTIONS, CaseSnapshot, transition
-from services.rates import (
+from services.stats.rates import (
     Rate,
     compute_rates,
     counts_by,

@@ -12,14 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from services import reports
-from services.cases import TZ
+from core.clock import BEIJING
+from services.stats import reports
 
 START, END = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 
 
 def _t(text: str | None) -> pd.Timestamp:
-    return pd.Timestamp(text, tz=TZ) if text else pd.NaT
+    return pd.Timestamp(text, tz=BEIJING) if text else pd.NaT
 
 
 def _cases() -> pd.DataFrame:
@@ -183,7 +183,7 @@ def test_xlsx_has_title_row_with_unit_period_and_date_and_the_rates():
     )
 )
 def test_every_rate_stays_within_zero_and_one(rows):
-    base = pd.Timestamp("2026-10-15 09:00", tz=TZ)
+    base = pd.Timestamp("2026-10-15 09:00", tz=BEIJING)
     records = []
     for i, (state, rec, due, closed, sat, rework) in enumerate(rows):
         done = state in ("closed", "rated")
@@ -225,7 +225,7 @@ def test_every_rate_stays_within_zero_and_one(rows):
         ],
     )
     for c in ("received_at", "due_at", "closed_at"):
-        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(TZ)
+        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(BEIJING)
     data = reports.report_json(reports.report_from_cases(df, start=START, end=END))
     for rate in data["rates"].values():
         assert 0 <= rate["numerator"] <= rate["denominator"]

@@ -27,10 +27,8 @@ KNOWN: dict[str, int] = {
     "services/grid_plans.py": 84,
     "services/hotline.py": 6,
     "services/households.py": 14,
-    "services/reports.py": 6,
     "services/visits.py": 12,
     "demo/load.py": 38,
-    "bench/bench_dashboard.py": 11,
     "bench/city.py": 3,
 }
 

@@ -3,7 +3,7 @@
 Revision ID: 0015_refresh_apart
 Revises: 0014_rebalance
 
-A page's refresh now runs on a separate, autocommitted connection (db/dashboard_queries.py
+A page's refresh now runs on a separate, autocommitted connection (db/stats/cells.py
 ``refresh_summaries``), so that the view locks are not held until the page has drawn. To know
 whether there is anything to refresh — and whether the dirty mark is the page's own
 uncommitted change, which only its own transaction can see — the page asks

@@ -1,6 +1,6 @@
 """The leader dashboard (领导驾驶舱): where are the problems, which cells have open issues.
 
-Everything is aggregated in PostGIS (db/dashboard_queries.py); this module turns the counts
+Everything is aggregated in PostGIS (db/stats/); this module turns the counts
 into what the page shows — cells with their numbers and simplified geometry, heat bins sized
 to the zoom, rate cards with numerator and denominator, monthly trends with 同比/环比 — and
 knows nothing of Streamlit.
@@ -23,11 +23,14 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from core.clock import TZ_NAME, UTC8
 from core.errors import InvalidInputError, NotFoundError
-from db import dashboard_queries as q
-from db.dashboard_queries import CaseQuery
+from db import repositories
+from db.stats import cells as cell_queries
+from db.stats import rates as rate_queries
+from db.stats.filters import CaseFilter, is_month_aligned
 from gis.crs import DISPLAY_CRS, METRIC_CRS
-from services.rates import Rate
+from services.stats.rates import Rate, rates_from_counts
 
 __all__ = [
     "CaseFilter",
@@ -37,7 +40,9 @@ __all__ = [
     "cell_map",
     "dashboard_view",
     "cell_open_cases",
+    "community_outlines",
     "default_period",
+    "filter_options",
     "heat",
     "heat_animation",
     "rate_cards",
@@ -46,21 +51,13 @@ __all__ = [
     "zoom_for_bounds",
 ]
 
-CaseFilter = CaseQuery  # the service's name for the filter record
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 METRES_PER_PIXEL_Z0 = 156_543.03392
-_DUE_LABEL = "应办结（时限在本期内）"  # the same wording as services/rates.py
-_CLOSED_IN_PERIOD = "本期办结"
 
 
 # ------------------------------------------------------------------------------ periods & zoom
-def now_beijing() -> dt.datetime:
-    return dt.datetime.now(BEIJING)
-
-
 def day_start(d: dt.date) -> dt.datetime:
     """Midnight at the start of ``d`` in Beijing time."""
-    return dt.datetime.combine(d, dt.time(), tzinfo=BEIJING)
+    return dt.datetime.combine(d, dt.time(), tzinfo=UTC8)
 
 
 def default_period(as_of: dt.date, *, months: int = 12) -> tuple[dt.date, dt.date]:
@@ -136,9 +133,9 @@ class CellMap:
     totals: dict[str, int]
 
 
-def cell_shapes(session: Session, *, community_codes: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+def cell_shapes(*, session: Session, community_codes: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
     """The published cells with names and leaders (EPSG:4490); raises NotFoundError if none."""
-    shapes = q.published_cell_shapes(session, community_codes=community_codes)
+    shapes = cell_queries.published_cell_shapes(session=session, community_codes=community_codes)
     if shapes.empty:
         raise NotFoundError("还没有已发布的网格方案：请规划员发布一个方案，或载入示例数据")
     return shapes
@@ -177,13 +174,13 @@ def refresh_summaries(*, session: Session, max_age_s: int = 0) -> int:
     scale ``lianxin stats refresh --every 60``, started by ``lianxin serve``, keeps them fresh,
     so no page request waits for a refresh. Returns how many summary groups were refreshed.
     """
-    return q.refresh_summaries(session, max_age_s=max_age_s, in_request=False)
+    return cell_queries.refresh_summaries(session=session, max_age_s=max_age_s, in_request=False)
 
 
 def dashboard_view(
-    session: Session,
     f: CaseFilter,
     *,
+    session: Session,
     as_of: dt.datetime,
     shapes: gpd.GeoDataFrame | None = None,
     zoom: int | None = None,
@@ -202,37 +199,45 @@ def dashboard_view(
     Open/overdue counts always come live from the partial index of open cases.
     ``use_summaries=False`` counts everything from the cases.
     """
-    q.refresh_summaries(session, in_request=True)
+    cell_queries.refresh_summaries(session=session, in_request=True)
     if shapes is None or zoom is None:
-        shapes, zoom = display_shapes(cell_shapes(session, community_codes=f.community_codes))
+        shapes, zoom = display_shapes(
+            cell_shapes(session=session, community_codes=f.community_codes)
+        )
     minx, miny, maxx, maxy = shapes.total_bounds
     lat = float((miny + maxy) / 2)
     size = bin_size_deg(zoom, lat=lat)
     cbs = count_basically_satisfied
-    aligned = q.is_month_aligned(f.start, f.end)
+    aligned = is_month_aligned(f.start, f.end)
     attribute_filters = bool(f.categories or f.kinds or f.channels or f.states)
     if use_summaries and aligned and not attribute_filters:
         # Whole months, no attribute filter: per-cell counts from the month summary; heat
         # from the cells when a heat bin is wider than a cell, else from the points.
-        per_cell = q.cell_month_counts(session, f).set_index("cell_code")["cases"]
+        per_cell = cell_queries.cell_month_counts(f, session=session).set_index("cell_code")[
+            "cases"
+        ]
         width = shapes.attrs.get("median_width_m") or _median_cell_width_m(shapes)
         if size * 111_320 >= width:
             heat_bins = _heat_from_cells(shapes, per_cell, size_deg=size)
         else:
-            heat_bins = _bins(q.case_cell_bins(session, f, size_deg=size), size)
+            heat_bins = _bins(cell_queries.case_cell_bins(f, session=session, size_deg=size), size)
     else:
-        fine = q.case_cell_bins(session, f, size_deg=size)
+        fine = cell_queries.case_cell_bins(f, session=session, size_deg=size)
         per_cell = fine.groupby("cell_code", sort=False)["n"].sum()
         heat_bins = _bins(fine, size)
     if use_summaries and aligned and not f.community_codes:
-        sums = q.rate_counts_from_summary(session, f, count_basically_satisfied=cbs)
+        sums = rate_queries.rate_counts_from_summary(
+            f, session=session, count_basically_satisfied=cbs
+        )
     else:
-        sums = q.rate_counts(session, f, start=f.start, end=f.end, count_basically_satisfied=cbs)
+        sums = rate_queries.rate_counts(
+            f, session=session, start=f.start, end=f.end, count_basically_satisfied=cbs
+        )
     # Only cells of the published plan count, whichever path produced per_cell (the month
     # summary also holds unlocated cases and retired cells), so a filter never changes the
     # meaning of the total.
     period_total = int(per_cell[per_cell.index.isin(shapes["cell_code"])].sum())
-    counts = q.cell_open_counts(session, f, as_of=as_of).merge(
+    counts = cell_queries.cell_open_counts(f, session=session, as_of=as_of).merge(
         per_cell.rename("cases"), left_on="cell_code", right_index=True, how="left"
     )
     counts["cases"] = counts["cases"].fillna(0).astype(int)
@@ -301,33 +306,52 @@ def _heat_from_cells(
 
 
 def cell_map(
-    session: Session,
     f: CaseFilter,
     *,
+    session: Session,
     as_of: dt.datetime,
     shapes: gpd.GeoDataFrame | None = None,
     zoom: int | None = None,
 ) -> CellMap:
     """The cells part of :func:`dashboard_view`."""
-    return dashboard_view(session, f, as_of=as_of, shapes=shapes, zoom=zoom).cell_map
+    return dashboard_view(f, session=session, as_of=as_of, shapes=shapes, zoom=zoom).cell_map
 
 
-def cell_open_cases(session: Session, *, cell_code: str, as_of: dt.datetime) -> pd.DataFrame:
+def cell_open_cases(*, session: Session, cell_code: str, as_of: dt.datetime) -> pd.DataFrame:
     """The drill-down list of one cell: its open cases, most urgent first."""
     if not cell_code or not cell_code.isdigit() or len(cell_code) != 15:
         raise InvalidInputError(f"网格编码 {cell_code!r} 无效：应为 15 位数字")
-    return q.open_cases_in_cell(session, cell_code=cell_code, as_of=as_of)
+    return cell_queries.open_cases_in_cell(session=session, cell_code=cell_code, as_of=as_of)
+
+
+def filter_options(
+    *, session: Session
+) -> tuple[pd.DataFrame, dt.datetime | None, dt.datetime | None, gpd.GeoDataFrame]:
+    """What the page's filters offer: communities with a published cell (``code, name``), the
+    first and last time a case was received, and the streets (for the map's labels)."""
+    first, last = cell_queries.case_time_range(session=session)
+    return cell_queries.community_names(session=session), first, last, repositories.streets(session)
+
+
+def community_outlines(
+    *, session: Session, community_codes: tuple[str, ...] = ()
+) -> gpd.GeoDataFrame:
+    """Community outlines (``code, name``), simplified to 5 m, in EPSG:4326."""
+    comms = repositories.communities(session)
+    if community_codes:
+        comms = comms[comms["code"].isin(community_codes)]
+    return simplify_cells(comms[["code", "name", comms.geometry.name]], tolerance_m=5.0)
 
 
 # ------------------------------------------------------------------------------ heat
-def heat(session: Session, f: CaseFilter, *, zoom: int, lat: float) -> pd.DataFrame:
+def heat(f: CaseFilter, *, session: Session, zoom: int, lat: float) -> pd.DataFrame:
     """Heat points (bin centres) with weights, bins about 10 px wide at ``zoom``."""
     size = bin_size_deg(zoom, lat=lat)
-    return _bins(q.case_cell_bins(session, f, size_deg=size), size)
+    return _bins(cell_queries.case_cell_bins(f, session=session, size_deg=size), size)
 
 
 def heat_animation(
-    session: Session, f: CaseFilter, *, zoom: int, lat: float, step: str = "month"
+    f: CaseFilter, *, session: Session, zoom: int, lat: float, step: str = "month"
 ) -> pd.DataFrame:
     """Heat bins per week or month (``frame, lon, lat, n``) for the time animation.
 
@@ -335,41 +359,22 @@ def heat_animation(
     """
     if step not in ("week", "month"):
         raise InvalidInputError(f"动画步长 {step!r} 无效：只能按周（week）或按月（month）")
-    return q.heat_frames(session, f, size_deg=bin_size_deg(zoom, lat=lat, pixels=20), step=step)
+    return cell_queries.heat_frames(
+        f, session=session, size_deg=bin_size_deg(zoom, lat=lat, pixels=20), step=step
+    )
 
 
 # ------------------------------------------------------------------------------ rates
-def rates_from_counts(
-    counts: dict[str, int], *, count_basically_satisfied: bool = True
-) -> dict[str, Rate]:
-    """Rate cards from SQL counts, labelled exactly like ``services.rates.compute_rates``."""
-    return {
-        "completion_rate": Rate(counts["done"], counts["due"], "办结率", "办结", _DUE_LABEL),
-        "on_time_rate": Rate(
-            counts["on_time"], counts["due"], "按期办结率", "按期办结", _DUE_LABEL
-        ),
-        "satisfaction_rate": Rate(
-            counts["happy"],
-            counts["rated"],
-            "满意率",
-            "满意及基本满意" if count_basically_satisfied else "满意",
-            "已评价（本期办结并经回访或现场评议）",
-        ),
-        "rework_rate": Rate(
-            counts["reworked"], counts["closed_here"], "返工率", "经重办后办结", _CLOSED_IN_PERIOD
-        ),
-        "callback_rate": Rate(
-            counts["called"], counts["closed_here"], "回访率", "已回访", _CLOSED_IN_PERIOD
-        ),
-    }
-
-
 def rate_cards(
-    session: Session, f: CaseFilter, *, count_basically_satisfied: bool = True
+    f: CaseFilter, *, session: Session, count_basically_satisfied: bool = True
 ) -> dict[str, Rate]:
     """办结率, 按期办结率, 满意率, 返工率 (and 回访率) for the filter's period, counted in SQL."""
-    counts = q.rate_counts(
-        session, f, start=f.start, end=f.end, count_basically_satisfied=count_basically_satisfied
+    counts = rate_queries.rate_counts(
+        f,
+        session=session,
+        start=f.start,
+        end=f.end,
+        count_basically_satisfied=count_basically_satisfied,
     )
     return rates_from_counts(counts, count_basically_satisfied=count_basically_satisfied)
 
@@ -380,7 +385,7 @@ def _month(d: dt.date, delta: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) -> pd.DataFrame:
+def trend(f: CaseFilter, *, session: Session, as_of: dt.date, months: int = 12) -> pd.DataFrame:
     """Monthly figures for the last ``months`` months with 同比 and 环比.
 
     Returns one row per month (``month`` as ``YYYY-MM``): ``received`` and the rates
@@ -394,7 +399,9 @@ def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) 
     """
     this_month = as_of.replace(day=1)
     first = _month(this_month, -(months - 1) - 12)
-    raw = q.monthly_trend(session, f, first_month=first, end_month=_month(this_month, 1))
+    raw = rate_queries.monthly_trend(
+        f, session=session, first_month=first, end_month=_month(this_month, 1)
+    )
     index = [_month(first, i) for i in range(months + 12)]
     frame = (
         raw.assign(month=pd.to_datetime(raw["month"]).dt.date).set_index("month")
@@ -412,9 +419,9 @@ def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) 
     out["on_time_rate"] = ratio(frame["on_time"], frame["due"])
     out["satisfaction_rate"] = ratio(frame["happy"], frame["rated"])
     out["rework_rate"] = ratio(frame["reworked"], frame["closed_here"])
-    earliest, _latest = q.case_time_range(session)
+    earliest, _latest = cell_queries.case_time_range(session=session)
     first_data = (
-        pd.Timestamp(earliest).tz_convert("Asia/Shanghai").date().replace(day=1)
+        pd.Timestamp(earliest).tz_convert(TZ_NAME).date().replace(day=1)
         if earliest is not None
         else None
     )

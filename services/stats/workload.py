@@ -3,8 +3,8 @@
 One row per grid leader of a published cell: households and special-group households in their
 cells, open and overdue cases now, cases closed in the period, this week's visits done against
 the visits planned, callbacks done, and the satisfaction rate of their cells' closed cases
-(same definition as services/rates.py: 满意 + 基本满意 ÷ rated, among cases closed in the
-period). Counted in PostGIS (db/dashboard_queries.leader_workload).
+(the ``happy`` ÷ ``rated`` counts of db/stats/rates.py: 满意 + 基本满意 ÷ rated, among cases
+closed in the period). Counted in PostGIS (db/stats/workload.py).
 
 Visits planned (local practice, configurable): the schema holds no visit plan, so the week's
 plan follows the office's rule — every special-group household is visited once per
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import dashboard_queries as q
+from db.stats import workload as workload_queries
 from services import exports
 
 __all__ = [
@@ -121,8 +121,8 @@ def leader_workload(
         (NaN without a denominator).
     """
     monday = week_start(week_of) if week_of else last_visit_week(as_of.date())
-    frame = q.leader_workload(
-        session,
+    frame = workload_queries.leader_workload(
+        session=session,
         start=start,
         end=end,
         week_start=monday,

@@ -1,7 +1,7 @@
 """Period statistics and the monthly report (月报) the office files.
 
 The cases of a period come from SQL (only the columns the rates need, filtered by the period
-in PostgreSQL); the rates and counts are computed by the pure :mod:`services.rates`, so the
+in PostgreSQL); the rates and counts are computed by the pure :mod:`services.stats.rates`, so the
 page, the CLI (``lianxin report``) and the .xlsx show the same numbers.
 
 Figures the case table does not hold directly:
@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.clock import BEIJING
 from core.errors import InvalidInputError, NotFoundError
-from services import exports, rates
-from services.cases import TZ
+from core.vocab import DONE_STATES
+from db.stats import reports as report_queries
+from services import exports
+from services.stats import rates
 
 __all__ = [
     "COUNT_DIMENSIONS",
@@ -60,31 +62,23 @@ COUNT_DIMENSIONS: dict[str, tuple[str, str]] = {
 
 def _bound(day: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(day, dt.datetime):
-        return day if day.tzinfo else day.replace(tzinfo=TZ)
-    return dt.datetime.combine(day, dt.time(), tzinfo=TZ)
+        return day if day.tzinfo else day.replace(tzinfo=BEIJING)
+    return dt.datetime.combine(day, dt.time(), tzinfo=BEIJING)
 
 
-def community_code_for(session: Session, name: str) -> tuple[str, str]:
+def community_code_for(name: str, *, session: Session) -> tuple[str, str]:
     """(code, name) of a community given its name (大北街社区 or 大北街) or code."""
     wanted = name.strip()
-    row = session.execute(
-        text(
-            "SELECT code, name FROM communities WHERE code = :n OR name = :n "
-            "OR name = :n || '社区' ORDER BY code LIMIT 1"
-        ),
-        {"n": wanted},
-    ).first()
-    if row is None:
-        names = [
-            r.name for r in session.execute(text("SELECT name FROM communities ORDER BY code"))
-        ]
+    found = report_queries.community_by_name(session=session, name=wanted)
+    if found is None:
+        names = report_queries.community_names_in_order(session=session)
         raise NotFoundError(f"找不到社区 {wanted!r}；可选：{'、'.join(names)}")
-    return row.code, row.name
+    return found
 
 
 def period_cases(
-    session: Session,
     *,
+    session: Session,
     start: dt.date | dt.datetime,
     end: dt.date | dt.datetime,
     community_code: str | None = None,
@@ -96,26 +90,9 @@ def period_cases(
     lo, hi = _bound(start), _bound(end)
     if not lo < hi:
         raise InvalidInputError(f"统计区间无效：开始 {lo:%Y-%m-%d} 应早于结束 {hi:%Y-%m-%d}")
-    result = session.execute(
-        text(
-            """
-            SELECT c.case_no, c.kind, c.category, c.channel, c.state,
-                   coalesce(m.name, '（未定位）') AS community,
-                   coalesce(c.cell_code, '（未定位）') AS cell_code,
-                   c.received_at, c.due_at, c.closed_at, c.rework_count, c.satisfaction,
-                   c.called_back, c.service_item
-            FROM cases c LEFT JOIN communities m ON m.code = c.community_code
-            WHERE (CAST(:community AS text) IS NULL OR c.community_code = :community)
-              AND ((c.received_at >= :lo AND c.received_at < :hi)
-                   OR (c.due_at >= :lo AND c.due_at < :hi)
-                   OR (c.closed_at >= :lo AND c.closed_at < :hi))
-            """
-        ),
-        {"lo": lo, "hi": hi, "community": community_code},
-    )
-    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    df = report_queries.period_cases(session=session, lo=lo, hi=hi, community_code=community_code)
     for column in ("received_at", "due_at", "closed_at"):
-        df[column] = pd.to_datetime(df[column], utc=True).dt.tz_convert(TZ)
+        df[column] = pd.to_datetime(df[column], utc=True).dt.tz_convert(BEIJING)
     df["called_back"] = df["called_back"].fillna(False).astype(bool)
     df["rework_count"] = pd.to_numeric(df["rework_count"]).fillna(0).astype(int)
     return df
@@ -141,8 +118,8 @@ class PeriodReport:
 
 
 def build_report(
-    session: Session,
     *,
+    session: Session,
     start: dt.date | dt.datetime,
     end: dt.date | dt.datetime,
     community: str | None = None,
@@ -159,9 +136,9 @@ def build_report(
         The reporting unit for the title; default the service centre (or the community's
         station).
     """
-    code, name = community_code_for(session, community) if community else (None, None)
+    code, name = community_code_for(community, session=session) if community else (None, None)
     lo, hi = _bound(start), _bound(end)
-    df = period_cases(session, start=lo, end=hi, community_code=code)
+    df = period_cases(session=session, start=lo, end=hi, community_code=code)
     return report_from_cases(df, start=lo, end=hi, community=name, unit=unit, made_on=made_on)
 
 
@@ -180,7 +157,7 @@ def report_from_cases(
     in_person = received & df["channel"].isin(IN_PERSON_CHANNELS)
     items = df["service_item"] if "service_item" in df.columns else pd.Series(None, index=df.index)
     petitions = received & (items == "petition").fillna(False).astype(bool)
-    done = df["state"].isin(["closed", "rated"]) & (df["closed_at"] < hi).fillna(False)
+    done = df["state"].isin(DONE_STATES) & (df["closed_at"] < hi).fillna(False)
     extra: dict[str, Any] = {
         "unit": unit or (f"{community}便民服务站" if community else DEFAULT_UNIT),
         "visitors": int(in_person.sum()),
@@ -206,7 +183,7 @@ def report_from_cases(
         rates=stats["rates"],
         counts=counts,
         paragraph=rates.monthly_report_paragraph(stats),
-        made_on=made_on or dt.datetime.now(TZ).date(),
+        made_on=made_on or dt.datetime.now(BEIJING).date(),
     )
 
 

@@ -6,7 +6,8 @@ community, cell_code, state, received_at, due_at, closed_at, rework_count`` (or
 (bool). Only the columns a result needs must be present. The data are taken *as they stand now*:
 a case reopened since it was closed is not closed any more.
 
-Definitions for a period ``[start, end)`` (end exclusive, e.g. 2026-11-01 to 2026-12-01):
+The definitions (written once, in db/stats/rates.py, where the SQL counts them too) for a
+period ``[start, end)`` (end exclusive, e.g. 2026-11-01 to 2026-12-01):
 
 应办结 (due to close)
     cases whose deadline ``due_at`` falls in the period. Every case is due in exactly one period,
@@ -56,6 +57,7 @@ from core.vocab import (
     SATISFACTION,
     SERVICE_CATEGORIES,
 )
+from db.stats.rates import RATES, satisfied_keys
 
 __all__ = [
     "Rate",
@@ -63,6 +65,7 @@ __all__ = [
     "counts_by",
     "format_percent",
     "monthly_report_paragraph",
+    "rates_from_counts",
     "report_stats",
 ]
 
@@ -73,8 +76,6 @@ _VOCAB_COLUMNS: dict[str, dict[str, str]] = {
     "state": CASE_STATES,
 }
 _PERIOD_KEYS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
-_DUE_LABEL = "应办结（时限在本期内）"
-_CLOSED_IN_PERIOD = "本期办结"
 
 
 @dataclass(frozen=True)
@@ -234,51 +235,59 @@ def compute_rates(
     lo, hi = _period(start, end)
     due_at = _times(cases, "due_at")
     closed_at = _times(cases, "closed_at")
+    # one mask per count of db.stats.rates.COUNTS, each the same condition as its SQL
     due = _between(due_at, lo, hi, "due_at").fillna(False).astype(bool)
     done = _done(cases, closed_at, hi)
-    on_time = done & (closed_at <= due_at).fillna(False).astype(bool)
-    closed_here = done & _between(closed_at, lo, hi, "closed_at").fillna(False).astype(bool)
-
-    rates = {
-        "completion_rate": Rate(
-            int((due & done).sum()), int(due.sum()), "办结率", "办结", _DUE_LABEL
-        ),
-        "on_time_rate": Rate(
-            int((due & on_time).sum()), int(due.sum()), "按期办结率", "按期办结", _DUE_LABEL
-        ),
-    }
-
-    good = ["satisfied", "basically_satisfied"] if count_basically_satisfied else ["satisfied"]
+    here = done & _between(closed_at, lo, hi, "closed_at").fillna(False).astype(bool)
+    none = pd.Series(False, index=cases.index)
     if "satisfaction" in cases.columns:
         keys = _satisfaction_keys(cases["satisfaction"])
-        rated = closed_here & keys.isin(list(SATISFACTION))
-        happy = rated & keys.isin(good)
+        rated = here & keys.isin(list(SATISFACTION))
+        happy = rated & keys.isin(satisfied_keys(count_basically_satisfied))
     else:
-        rated = happy = pd.Series(False, index=cases.index)
-    rates["satisfaction_rate"] = Rate(
-        int(happy.sum()),
-        int(rated.sum()),
-        "满意率",
-        "满意及基本满意" if count_basically_satisfied else "满意",
-        "已评价（本期办结并经回访或现场评议）",
-    )
-
+        rated = happy = none
     rework_col = next((c for c in ("rework_count", "reopened_count") if c in cases.columns), None)
     if rework_col is not None:
-        counts = pd.to_numeric(cases[rework_col], errors="coerce").fillna(0)
-        reworked = closed_here & (counts > 0)
+        reworked = here & (pd.to_numeric(cases[rework_col], errors="coerce").fillna(0) > 0)
     else:
-        reworked = pd.Series(False, index=cases.index)
-    rates["rework_rate"] = Rate(
-        int(reworked.sum()), int(closed_here.sum()), "返工率", "经重办后办结", _CLOSED_IN_PERIOD
-    )
-
-    if "called_back" in cases.columns:
-        called = closed_here & cases["called_back"].fillna(False).astype(bool)
-        rates["callback_rate"] = Rate(
-            int(called.sum()), int(closed_here.sum()), "回访率", "已回访", _CLOSED_IN_PERIOD
-        )
+        reworked = none
+    has_callbacks = "called_back" in cases.columns
+    called = here & cases["called_back"].fillna(False).astype(bool) if has_callbacks else none
+    masks = {
+        "due": due,
+        "done": due & done,
+        "on_time": due & done & (closed_at <= due_at).fillna(False).astype(bool),
+        "closed_here": here,
+        "rated": rated,
+        "happy": happy,
+        "reworked": reworked,
+        "called": called,
+    }
+    counts = {name: int(mask.sum()) for name, mask in masks.items()}
+    rates = rates_from_counts(counts, count_basically_satisfied=count_basically_satisfied)
+    if not has_callbacks:
+        del rates["callback_rate"]
     return rates
+
+
+def rates_from_counts(
+    counts: Mapping[str, int], *, count_basically_satisfied: bool = True
+) -> dict[str, Rate]:
+    """The rates of :data:`db.stats.rates.RATES` from the :data:`~db.stats.rates.COUNTS`.
+
+    Every path — pandas (:func:`compute_rates`), the SQL over the cases and the month
+    summaries — ends here, so a rate's numerator, denominator and labels are written once.
+    """
+    return {
+        d.key: Rate(
+            counts[d.numerator],
+            counts[d.denominator],
+            d.label,
+            d.numerator_label_for(count_basically_satisfied=count_basically_satisfied),
+            d.denominator_label,
+        )
+        for d in RATES
+    }
 
 
 # --------------------------------------------------------------------------------- counts
