@@ -73,7 +73,7 @@ def _weights(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=60, show_spinner="正在统计…")
-def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyped-def]
+def _view(f: dashboard.CaseQuery, as_of: dt.datetime):  # type: ignore[no-untyped-def]
     shapes, zoom = _shapes(f.community_codes)
     return with_session(
         lambda *, session: dashboard.dashboard_view(
@@ -83,19 +83,19 @@ def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyp
 
 
 @st.cache_data(ttl=60, show_spinner="正在准备动画…")
-def _frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type: ignore[no-untyped-def]
+def _frames(f: dashboard.CaseQuery, zoom: int, lat: float, step: str):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: dashboard.heat_animation(session, f, zoom=zoom, lat=lat, step=step)
     )()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
+def _trend(f: dashboard.CaseQuery, as_of: dt.date):  # type: ignore[no-untyped-def]
     return with_session(lambda *, session: dashboard.trend(session, f, as_of=as_of))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在统计工作量…")
-def _workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
+def _workload(f: dashboard.CaseQuery, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: workload.leader_workload(
             session=session,
@@ -184,7 +184,7 @@ def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashboard.CaseFilter:
+def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashboard.CaseQuery:
     months = _months_between(first, last)
     default_lo, _ = dashboard.default_period(last)
     default_lo = max(default_lo, months[0])
@@ -209,7 +209,7 @@ def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashbo
             names = dict(zip(communities["code"], communities["name"], strict=True))
             community_codes = _multiselect(labels.DASH_COMMUNITY, names, "dash_community")
     start, end = dashboard.month_period(lo, hi)
-    return dashboard.CaseFilter(
+    return dashboard.CaseQuery(
         start=start,
         end=end,
         categories=categories,

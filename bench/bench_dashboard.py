@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     lo, hi = dashboard.default_period(AS_OF.date())  # 13 whole months
     start, end = dashboard.month_period(lo, hi - dt.timedelta(days=1))
-    base = dashboard.CaseFilter(start=start, end=end)
+    base = dashboard.CaseQuery(start=start, end=end)
 
     with session_scope(args.url) as s:
         counts: dict[str, int] = dict(
@@ -113,24 +113,24 @@ def main(argv: list[str] | None = None) -> int:
         community = str(s.execute(text("SELECT min(code) FROM communities")).scalar())
         filters = {
             "13 个月，无筛选": base,
-            "13 个月，类别 = 综治安全": dashboard.CaseFilter(
+            "13 个月，类别 = 综治安全": dashboard.CaseQuery(
                 start=start, end=end, categories=("public_safety",)
             ),
-            "13 个月，承诺件 + 12345热线": dashboard.CaseFilter(
+            "13 个月，承诺件 + 12345热线": dashboard.CaseQuery(
                 start=start, end=end, kinds=("promised",), channels=("hotline",)
             ),
-            "13 个月，状态 = 处置中": dashboard.CaseFilter(
+            "13 个月，状态 = 处置中": dashboard.CaseQuery(
                 start=start, end=end, states=("in_progress",)
             ),
-            "13 个月，一个社区": dashboard.CaseFilter(
+            "13 个月，一个社区": dashboard.CaseQuery(
                 start=start, end=end, community_codes=(community,)
             ),
-            "本月，无筛选": dashboard.CaseFilter(
+            "本月，无筛选": dashboard.CaseQuery(
                 start=dashboard.day_start(AS_OF.date().replace(day=1)), end=end
             ),
         }
 
-        def dashboard_data(f: dashboard.CaseFilter) -> Any:
+        def dashboard_data(f: dashboard.CaseQuery) -> Any:
             shp = shapes
             if f.community_codes:
                 shp = shapes[shapes["community_code"].isin(f.community_codes)]
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             trend = dashboard.trend(s, f, as_of=AS_OF.date())
             return view, trend
 
-        def naive(f: dashboard.CaseFilter) -> Any:
+        def naive(f: dashboard.CaseQuery) -> Any:
             # every case of the period (and those due or closed in it) to pandas
             where = (
                 "(received_at >= :a AND received_at < :b) OR (due_at >= :a AND due_at < :b) "

@@ -22,6 +22,8 @@ from pathlib import Path
 from core import dbcredentials
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The district every row carries (汉滨区, Ankang); partitions by it at province scale.
+DISTRICT_CODE = "610902"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from gis.crs import DISPLAY_CRS, METRIC_CRS
 from services.rates import Rate
 
 __all__ = [
-    "CaseFilter",
+    "CaseQuery",
     "CellMap",
     "DashboardView",
     "bin_size_deg",
@@ -46,7 +46,6 @@ __all__ = [
     "zoom_for_bounds",
 ]
 
-CaseFilter = CaseQuery  # the service's name for the filter record
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 METRES_PER_PIXEL_Z0 = 156_543.03392
 _DUE_LABEL = "应办结（时限在本期内）"  # the same wording as services/rates.py
@@ -182,7 +181,7 @@ def refresh_summaries(*, session: Session, max_age_s: int = 0) -> int:
 
 def dashboard_view(
     session: Session,
-    f: CaseFilter,
+    f: CaseQuery,
     *,
     as_of: dt.datetime,
     shapes: gpd.GeoDataFrame | None = None,
@@ -302,7 +301,7 @@ def _heat_from_cells(
 
 def cell_map(
     session: Session,
-    f: CaseFilter,
+    f: CaseQuery,
     *,
     as_of: dt.datetime,
     shapes: gpd.GeoDataFrame | None = None,
@@ -320,14 +319,14 @@ def cell_open_cases(session: Session, *, cell_code: str, as_of: dt.datetime) -> 
 
 
 # ------------------------------------------------------------------------------ heat
-def heat(session: Session, f: CaseFilter, *, zoom: int, lat: float) -> pd.DataFrame:
+def heat(session: Session, f: CaseQuery, *, zoom: int, lat: float) -> pd.DataFrame:
     """Heat points (bin centres) with weights, bins about 10 px wide at ``zoom``."""
     size = bin_size_deg(zoom, lat=lat)
     return _bins(q.case_cell_bins(session, f, size_deg=size), size)
 
 
 def heat_animation(
-    session: Session, f: CaseFilter, *, zoom: int, lat: float, step: str = "month"
+    session: Session, f: CaseQuery, *, zoom: int, lat: float, step: str = "month"
 ) -> pd.DataFrame:
     """Heat bins per week or month (``frame, lon, lat, n``) for the time animation.
 
@@ -365,7 +364,7 @@ def rates_from_counts(
 
 
 def rate_cards(
-    session: Session, f: CaseFilter, *, count_basically_satisfied: bool = True
+    session: Session, f: CaseQuery, *, count_basically_satisfied: bool = True
 ) -> dict[str, Rate]:
     """办结率, 按期办结率, 满意率, 返工率 (and 回访率) for the filter's period, counted in SQL."""
     counts = q.rate_counts(
@@ -380,7 +379,7 @@ def _month(d: dt.date, delta: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def trend(session: Session, f: CaseFilter, *, as_of: dt.date, months: int = 12) -> pd.DataFrame:
+def trend(session: Session, f: CaseQuery, *, as_of: dt.date, months: int = 12) -> pd.DataFrame:
     """Monthly figures for the last ``months`` months with 同比 and 环比.
 
     Returns one row per month (``month`` as ``YYYY-MM``): ``received`` and the rates

@@ -22,9 +22,9 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.clock import BEIJING as TZ
 from core.errors import InvalidInputError, NotFoundError
 from services import exports, rates
-from services.cases import TZ
 
 __all__ = [
     "COUNT_DIMENSIONS",

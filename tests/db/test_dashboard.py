@@ -28,9 +28,9 @@ PERIODS = [
 ]
 
 
-def _filter(first: dt.date, last: dt.date, **kw: tuple[str, ...]) -> dashboard.CaseFilter:
+def _filter(first: dt.date, last: dt.date, **kw: tuple[str, ...]) -> dashboard.CaseQuery:
     start, end = dashboard.month_period(first, last)
-    return dashboard.CaseFilter(start=start, end=end, **kw)
+    return dashboard.CaseQuery(start=start, end=end, **kw)
 
 
 def _cases(session) -> pd.DataFrame:  # noqa: ANN001
@@ -153,7 +153,7 @@ def test_trend_from_the_summaries_matches_counting_the_cases(s):
     )
     live = q.monthly_trend(  # a community filter (all of them) makes it count the cases
         s,
-        dashboard.CaseFilter(start=f.start, end=f.end, community_codes=communities),
+        dashboard.CaseQuery(start=f.start, end=f.end, community_codes=communities),
         first_month=dt.date(2025, 1, 1),
         end_month=dt.date(2026, 12, 1),
     )

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from core import clock
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.ui
@@ -103,7 +104,7 @@ def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(dem
     try:
         # what the clerk reads: the Markdown source without its escapes (``\-``, ``\:``)
         body = (_text(at) + "\n".join(c.value for c in at.caption)).replace("\\", "")
-        received = cases.now()
+        received = clock.now()
         today = f"{received.year}年{received.month}月{received.day}日"
         rows = dict(receipt["rows"])
         assert rows["案件编号"] == case_no and f"**案件编号**：{case_no}" in body
@@ -148,7 +149,7 @@ def test_queue_marks_overdue_with_a_text_label_and_acts_with_conflict_message(de
             channel="window",
             description="AppTest：超期的井盖",
             received_by="AppTest",
-            received_at=cases.now().replace(year=2026, month=10, day=8, hour=9),
+            received_at=clock.now().replace(year=2026, month=10, day=8, hour=9),
         )
     try:
         import streamlit as st
@@ -179,7 +180,7 @@ def test_queue_marks_overdue_with_a_text_label_and_acts_with_conflict_message(de
         errors = [e.value for e in at.error]
         assert any("另一位窗口人员" in e and "请刷新" in e for e in errors), errors
         with session_scope(demo_db) as s:
-            assert cases.get_case(s, rec.case_no).state == "dispatched"
+            assert cases.get_case(rec.case_no, session=s).state == "dispatched"
     finally:
         _delete_case(demo_db, rec.case_no)
 
@@ -220,7 +221,7 @@ def test_the_note_box_is_empty_at_each_new_step(demo_db, clerk):
         [b for b in at.button if b.label == "提交"][0].click().run()
         assert any("核查情况" in e.value for e in at.error), [e.value for e in at.error]
         with session_scope(demo_db) as s:
-            assert cases.get_case(s, rec.case_no).state == "handled"
+            assert cases.get_case(rec.case_no, session=s).state == "handled"
     finally:
         _delete_case(demo_db, rec.case_no)
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from core.clock import BEIJING as TZ
 from services import reports
-from services.cases import TZ
 
 START, END = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 

@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.clock import BEIJING as TZ
 from core.errors import InvalidInputError, NotFoundError
+from core.settings import DISTRICT_CODE
 from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
@@ -36,12 +38,11 @@ from core.vocab import (
 )
 from db import exchange as queries
 from services import audit
-from services.case_flow import ACTIONS
-from services.cases import DISTRICT_CODE, TZ
+from services.cases.flow import ACTIONS
 
 FORMAT = "lianxin-case-exchange"
 VERSION = "1.0"
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "exchange-packet.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "exchange-packet.schema.json"
 STEP_NAMES = {**ACTIONS, "receive": "受理", "callback": "回访"}
 
 
