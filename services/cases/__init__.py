@@ -1,6 +1,8 @@
 """The cases domain: a citizen's case from intake to callback.
 
-- :mod:`services.cases.flow` — the pure state machine (states, actions, deadlines); no database.
+- :mod:`services.cases.flow` — the pure state machine (states, actions, versions); no database.
+- :mod:`services.cases.deadlines` — case numbers and deadlines on the working calendar (pure).
+- :mod:`services.cases.duplicates` — possible duplicates in a metric CRS (pure).
 - :mod:`services.cases.records` — the records: a located point, an attachment, a case.
 - :mod:`services.cases.intake` — receiving a case: locate, duplicates, number, deadline; the
   window page's checks (:func:`~services.cases.intake.window_check`).

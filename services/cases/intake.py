@@ -28,6 +28,7 @@ from db import cases as queries
 from db import repositories
 from services.calendar import WorkCalendar
 from services.cases import flow
+from services.cases.deadlines import case_number
 from services.cases.records import Attachment, CaseRecord, Located, aware
 from services.cases.steps import act, get_case, working_calendar
 from services.uploads import check_attachment
@@ -273,7 +274,7 @@ def intake(
     close_on_the_spot_note : str, optional
         A 即办件 settled at the window: closes it at once with this note (当场办结).
     calendar, rules
-        Working calendar and local time limits (see :func:`services.cases.flow.due_at_for`).
+        Working calendar and local time limits (see :func:`services.cases.deadlines.due_at_for`).
     located : Located, optional
         An already located point (the hotline import geocodes in bulk; the window page has
         shown it to the clerk).
@@ -313,7 +314,7 @@ def intake(
     ):
         raise NotFoundError(f"住户 {household_id} 不存在或无权查看")
 
-    case_no = flow.case_number(at.date(), queries.next_case_seq(session, day=at.date()))
+    case_no = case_number(at.date(), queries.next_case_seq(session, day=at.date()))
     snap = flow.new_case(case_no, kind, category, at, calendar=cal, rules=rules)
     duplicates = (
         duplicates_at_intake(

@@ -25,17 +25,16 @@ from core.vocab import (
 )
 from services.calendar import WorkCalendar
 from services.cases import flow
+from services.cases.deadlines import case_number, due_at_for
+from services.cases.duplicates import possible_duplicates
 from services.cases.flow import (
     ACTIONS,
     CaseEvent,
     CaseSnapshot,
     allowed_actions,
-    case_number,
     check_version,
-    due_at_for,
     is_overdue,
     new_case,
-    possible_duplicates,
     transition,
 )
 
