@@ -4,8 +4,8 @@
 - :mod:`services.cases.deadlines` — case numbers and deadlines on the working calendar (pure).
 - :mod:`services.cases.duplicates` — possible duplicates in a metric CRS (pure).
 - :mod:`services.cases.records` — the records: a located point, an attachment, a case.
-- :mod:`services.cases.intake` — receiving a case: locate, duplicates, number, deadline; the
-  window page's checks (:func:`~services.cases.intake.window_check`).
+- :mod:`services.cases.intakes` — receiving a case: locate, duplicates, number, deadline; the
+  window page's checks (:func:`~services.cases.intakes.window_check`).
 - :mod:`services.cases.steps` — a case's steps in the database (version-guarded), queues and
   timelines.
 - :mod:`services.cases.receipts` — what a receipt names (service point, materials to bring).
@@ -21,7 +21,7 @@ from __future__ import annotations
 from core.clock import BEIJING as TZ  # noqa: F401  moved to core.clock (issue 12); other areas still import this name
 from core.clock import now  # noqa: F401  moved to core.clock (issue 12); other areas still import this name
 from core.settings import DISTRICT_CODE  # noqa: F401  moved to core.settings (issue 12); other areas still import this name
-from services.cases.intake import (
+from services.cases.intakes import (
     PLACED_MATCH_TYPES,
     WindowCheck,
     cell_at,

@@ -1,6 +1,6 @@
 """Possible duplicates of a new case, pure: same category, near, recent (in a metric CRS).
 
-The database's version of the same rule is :func:`services.cases.intake.duplicates_at_intake`.
+The database's version of the same rule is :func:`services.cases.intakes.duplicates_at_intake`.
 """
 
 from __future__ import annotations

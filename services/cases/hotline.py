@@ -27,7 +27,7 @@ from core.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_k
 from db import cases as queries
 from services import exports
 from services.calendar import WorkCalendar
-from services.cases.intake import PLACED_MATCH_TYPES, intake
+from services.cases.intakes import PLACED_MATCH_TYPES, intake
 from services.cases.records import Located, aware
 from services.uploads import table_bytes
 

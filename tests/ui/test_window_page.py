@@ -129,6 +129,60 @@ def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(dem
         _delete_case(demo_db, case_no)
 
 
+def test_locating_and_the_duplicate_check_run_once_per_case_even_after_a_warning(
+    demo_db, clerk, monkeypatch
+):
+    """The page shows where the case is and its possible duplicates; intake reuses both (the
+    geocoder and the 50 m search run once per case, also when the clerk confirms a warning)."""
+    from db.engine import session_scope
+    from services.cases import intakes
+
+    with session_scope(demo_db) as s:
+        address = s.execute(
+            text(
+                "SELECT address FROM households WHERE match_type = 'door_plate' "
+                "AND cell_code IS NOT NULL ORDER BY id LIMIT 1"
+            )
+        ).scalar_one()
+    calls = {"locate": 0, "duplicates": 0}
+    real_locate, real_duplicates = intakes.locate, intakes.duplicates_at_intake
+
+    def counted_locate(**kw):  # noqa: ANN003, ANN202
+        calls["locate"] += 1
+        return real_locate(**kw)
+
+    def counted_duplicates(**kw):  # noqa: ANN003, ANN202
+        calls["duplicates"] += 1
+        return real_duplicates(**kw)
+
+    monkeypatch.setattr(intakes, "locate", counted_locate)
+    monkeypatch.setattr(intakes, "duplicates_at_intake", counted_duplicates)
+    made: list[str] = []
+    try:
+        for turn in (1, 2):
+            at = _page(WINDOW, clerk).run()
+            at.text_input(key="window_addr").input(address)
+            at.text_area(key="window_desc").input(f"路灯不亮（AppTest 第{turn}件）")
+            [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
+            assert not at.exception, at.exception
+            if turn == 2:  # the same place and category: the first case is a possible duplicate
+                assert "window_pending" in at.session_state
+                assert made[0] in at.session_state["window_pending"]["duplicates"]
+                at.button(key="window_dup_ok").click().run()
+                assert not at.exception, at.exception
+            made.append(at.session_state["window_receipt"]["case_no"])
+            assert calls == {"locate": turn, "duplicates": turn}
+        with session_scope(demo_db) as s:
+            from services import cases
+
+            second = cases.get_case(made[1], session=s)
+        assert second.cell_code is not None
+        assert at.session_state["window_receipt"]["duplicates"] == [made[0]]
+    finally:
+        for case_no in made:
+            _delete_case(demo_db, case_no)
+
+
 def test_empty_description_is_refused_with_a_message(demo_db, clerk):
     at = _page(WINDOW, clerk).run()
     [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
