@@ -407,7 +407,7 @@ def rejections_xlsx(report: HotlineReport) -> bytes:
     )
     return exports.table_xlsx(
         table,
-        title=f"{report.file_name} 退回行（{dt.date.today():%Y-%m-%d}）",
+        title=f"{report.file_name} 退回行（{clock.today():%Y-%m-%d}）",
         sheet="退回行",
         widths=(8, 20, 70),
     )

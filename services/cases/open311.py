@@ -48,7 +48,6 @@ from services.cases.flow import ACTIONS
 from services.masking import mask_name
 from services.uploads import MAX_UPLOAD_BYTES
 
-TZ = clock.BEIJING
 DEFAULT_KIND = "promised"
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
@@ -101,8 +100,8 @@ def w3(moment: Any) -> str | None:
         return None
     value = moment
     if value.tzinfo is None:
-        value = value.replace(tzinfo=TZ)
-    return value.astimezone(TZ).isoformat(timespec="seconds")
+        value = value.replace(tzinfo=clock.BEIJING)
+    return value.astimezone(clock.BEIJING).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------------- services
@@ -370,7 +369,7 @@ def parse_datetime(value: str | None, what: str) -> dt.datetime | None:
         raise InvalidInputError(
             f"{what} {text[:40]!r} 不是 W3C 日期时间格式（如 2026-12-01T00:00:00+08:00）"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
 
 
 def _states_for(status: str | None) -> list[str] | None:
