@@ -190,7 +190,7 @@ def _params(request: Request) -> dict[str, str]:
 
 def create_app(url: str | None = None) -> FastAPI:
     """The ASGI app; ``url`` is the owner's database URL (tests pass the test database)."""
-    from services import open311
+    from services.cases import open311
 
     backend = Backend(url)
     app = FastAPI(
@@ -334,23 +334,23 @@ def create_app(url: str | None = None) -> FastAPI:
             lambda s, k: open311.get_requests(session=s, params=params),
         )
 
-    @app.get(PREFIX + "/requests/{request_id}.{fmt}")
-    def get_request(request: Request, request_id: str, fmt: str) -> Response:
-        return answer(
-            request,
-            fmt,
-            "service_requests",
-            lambda s, k: open311.get_request(session=s, service_request_id=request_id),
-        )
+    # One handler for the two reads by a path value (a request by its id, a token), which
+    # differed only in the service called.
+    lookups: dict[str, Callable[[Any, str], list[dict[str, Any]]]] = {
+        "/requests/{value}.{fmt}": lambda s, v: open311.get_request(
+            session=s, service_request_id=v
+        ),
+        "/tokens/{value}.{fmt}": lambda s, v: open311.token_lookup(session=s, token=v),
+    }
 
-    @app.get(PREFIX + "/tokens/{token}.{fmt}")
-    def token(request: Request, token: str, fmt: str) -> Response:
-        return answer(
-            request,
-            fmt,
-            "service_requests",
-            lambda s, k: open311.token_lookup(session=s, token=token),
-        )
+    def by_value(lookup: Callable[[Any, str], list[dict[str, Any]]]) -> Callable[..., Response]:
+        def handler(request: Request, value: str, fmt: str) -> Response:
+            return answer(request, fmt, "service_requests", lambda s, k: lookup(s, value))
+
+        return handler
+
+    for path, lookup in lookups.items():
+        app.get(PREFIX + path)(by_value(lookup))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
+from core import clock
 from core.errors import ConflictError, LianxinError
 from core.plaintext import plain
 from core.vocab import (
@@ -22,7 +23,7 @@ from core.vocab import (
     SERVICE_CATEGORIES,
 )
 from services import cases
-from services.case_flow import ACTIONS
+from services.cases.flow import ACTIONS
 
 FLASH = "queue_flash"
 OVERDUE_RED = "#b00020"
@@ -32,7 +33,7 @@ OVERDUE_RED = "#b00020"
 def _queue(actor: str | None, staff_id: int | None, community: str | None, overdue_only: bool):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: cases.queue(
-            session,
+            session=session,
             actor=actor,
             staff_id=staff_id,
             community_code=community,
@@ -44,9 +45,9 @@ def _queue(actor: str | None, staff_id: int | None, community: str | None, overd
 def _load(case_no: str):  # type: ignore[no-untyped-def]
     def read(*, session):  # type: ignore[no-untyped-def]
         return (
-            cases.get_case(session, case_no),
-            cases.timeline(session, case_no),
-            cases.attachments_of(session, case_no),
+            cases.get_case(case_no, session=session),
+            cases.timeline(case_no, session=session),
+            cases.attachments_of(case_no, session=session),
         )
 
     return with_session(read)()
@@ -56,7 +57,7 @@ def _t(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return "—"
     if isinstance(value, dt.datetime | pd.Timestamp):
-        return f"{pd.Timestamp(value).tz_convert(cases.TZ):%Y-%m-%d %H:%M}"
+        return f"{pd.Timestamp(value).tz_convert(clock.BEIJING):%Y-%m-%d %H:%M}"
     return str(value)
 
 

@@ -19,7 +19,7 @@ RATE_CARDS = ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_ra
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _communities():  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: cases.community_options(session))()
+    return with_session(lambda *, session: cases.community_options(session=session))()
 
 
 @st.cache_data(ttl=120, show_spinner="正在统计…")

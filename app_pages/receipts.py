@@ -12,14 +12,14 @@ import html
 from typing import Any
 
 from app_pages import labels
-from services import cases
+from core import clock
 
 
 def fmt_prose(moment: dt.datetime | None) -> str:
     """2026年11月30日 09:05 (prose, 24-hour), as the receipt prints times."""
     if moment is None:
         return "—"
-    local = moment.astimezone(cases.TZ)
+    local = moment.astimezone(clock.BEIJING)
     return f"{labels.fmt_date_prose(local)} {local:%H:%M}"
 
 

@@ -24,7 +24,7 @@ PIN = "window_pin"
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _communities():  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: cases.community_options(session))()
+    return with_session(lambda *, session: cases.community_options(session=session))()
 
 
 @st.cache_resource(show_spinner="正在载入地址库…")
@@ -36,12 +36,7 @@ def _gazetteer():  # type: ignore[no-untyped-def]
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _base_layers():  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
-        from db import repositories
-
-        return repositories.communities(session), repositories.streets(session)
-
-    return with_session(read)()
+    return with_session(cases.window_base_layers)()
 
 
 def _show_receipt(r: dict[str, Any]) -> None:
@@ -216,25 +211,33 @@ if submitted or confirmed:
     # session, and two sessions of one login at once would wait on each other.
     gazetteer = run_service(_gazetteer)
 
+    received_by = str(clerk or labels.CASE_CLERK_DEFAULT)
+    request = (address, pin, category, kind, on_the_spot)  # what the check was made for
+
     def _check(*, session):  # type: ignore[no-untyped-def]
-        where = cases.locate(
-            session,
+        return cases.window_check(
+            session=session,
+            category=category,
+            kind=kind,
+            channel=channel,
+            description=description,
+            received_by=received_by,
+            service_item=item,
+            on_the_spot=on_the_spot,
             address=address,
             lon=pin[0] if pin else None,
             lat=pin[1] if pin else None,
             gazetteer=gazetteer,
         )
-        dups = cases.duplicates_at_intake(session, lon=where.lon, lat=where.lat, category=category)
-        return where, dups
 
-    def _intake(*, session):  # type: ignore[no-untyped-def]
+    def _intake(check, *, session):  # type: ignore[no-untyped-def]
         return cases.intake(
             session=session,
             category=category,
             kind=kind,
             channel=channel,
             description=description,
-            received_by=str(clerk or labels.CASE_CLERK_DEFAULT),
+            received_by=received_by,
             citizen_name=citizen,
             citizen_phone=phone,
             address=address,
@@ -245,21 +248,26 @@ if submitted or confirmed:
             attachments=[cases.Attachment(f.name, f.getvalue(), f.type) for f in (files or [])],
             close_on_the_spot_note=(spot_note or "") if on_the_spot else None,
             gazetteer=gazetteer,
+            # what the page has shown (located and duplicates), so neither runs twice
+            located=check.located if check is not None else None,
+            duplicates_found=check.duplicates if check is not None else None,
             missing_materials=[m for m in materials if m not in brought],
         )
 
     checked = None
-    if submitted and not (description or "").strip():
-        st.error("请填写诉求内容（事项描述）")
-    elif submitted and on_the_spot and kind != "immediate":
-        st.error(f"只有即办件可以当场办结，本件为{CASE_KINDS[kind]}")
-    elif submitted:
+    if submitted:
         checked = run_service(with_session(_check))
-        if checked is not None and checked[1]:
-            st.session_state[PENDING] = {"duplicates": checked[1]}
+        if checked is not None and checked.duplicates:
+            st.session_state[PENDING] = {
+                "duplicates": checked.duplicates,
+                "check": checked,
+                "request": request,
+            }
             st.rerun()
-    if confirmed or (checked is not None and not checked[1]):
-        record = run_service(with_session(_intake))
+    if confirmed or (checked is not None and not checked.duplicates):
+        if confirmed:  # the check shown with the warning, unless the request changed since
+            checked = pending["check"] if pending.get("request") == request else None
+        record = run_service(with_session(partial(_intake, checked)))
         if record is not None:
             st.session_state.pop(PENDING, None)
             st.cache_data.clear()
@@ -305,7 +313,7 @@ with st.expander(labels.HOTLINE_IMPORT):
     if upload is not None:  # size, type by content, zip bomb: before a byte is parsed
         hotline_data = run_service(lambda: check_upload(upload.name, upload, allowed=TABLES))
     if hotline_data is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
-        from services import hotline
+        from services.cases import hotline
 
         gazetteer = run_service(_gazetteer)  # before the import's transaction, as above
         with st.status(labels.HOTLINE_WORKING) as status:

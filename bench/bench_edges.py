@@ -78,7 +78,7 @@ def main(rows: int = 20_000) -> int:
         )
 
     from core.errors import InvalidInputError
-    from services.hotline import read_hotline
+    from services.cases.hotline import read_hotline
     from tests.security.test_uploads_every_path import _bomb_xlsx
 
     bomb = _bomb_xlsx()

@@ -1,4 +1,4 @@
-"""SQL of the case exchange (services/exchange.py): cases with their steps, out and in.
+"""SQL of the case exchange (services/cases/exchange.py): cases with their steps, out and in.
 
 Runs on the owner's connection (the CLI): an export covers every case of the district, an
 import writes cases as the upper platform handed them over.

@@ -344,7 +344,7 @@ def record_callback(
     reason. Not reached: the attempt is kept and the case stays on the list.
     """
     moment = cases._aware(at)
-    record = cases.get_case(session, case_no)
+    record = cases.get_case(case_no, session=session)
     key = None
     if reached:
         if satisfaction is None or not str(satisfaction).strip():

@@ -51,7 +51,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _import_hotline(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services.hotline import import_hotline, rejections_xlsx
+    from services.cases.hotline import import_hotline, rejections_xlsx
     from services.uploads import table_bytes
 
     path = Path(args.file)

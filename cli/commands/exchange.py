@@ -22,14 +22,14 @@ def _moment(value: str | None, what: str) -> dt.datetime | None:
         raise InvalidInputError(
             f"{what} {value!r} 不是日期或日期时间（如 2026-11-01 或 2026-11-01T08:00）"
         ) from None
-    from services.cases import TZ
+    from core.clock import BEIJING as TZ
 
     return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
 
 
 def _export(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services import exchange
+    from services.cases import exchange
 
     since = _moment(args.since, "--since")
     until = _moment(args.until, "--until")
@@ -48,7 +48,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services import exchange
+    from services.cases import exchange
 
     packet = exchange.read_packet(args.file)
     check_database()

@@ -146,7 +146,7 @@ def place(demo_db: str) -> dict[str, object]:  # noqa: F811
                 "ST_Y(a.geom) AS lat FROM address_points a ORDER BY a.id LIMIT 1 OFFSET 40"
             )
         ).one()
-        where = cases.locate(s, lon=row.lon, lat=row.lat)
+        where = cases.locate(session=s, lon=row.lon, lat=row.lat)
     assert where.cell_code is not None
     return {
         "address": row.address,

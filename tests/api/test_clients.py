@@ -100,7 +100,7 @@ def test_post_read_back_and_follow_to_closure(api, clerk_key, place, demo_db):
     from db.engine import session_scope
 
     with session_scope(demo_db) as s:
-        record = cases.get_case(s, case_no)
+        record = cases.get_case(case_no, session=s)
     assert record.channel == "hotline" and record.external_ref == "12345-T-0001"
     assert record.citizen_name == "李建国" and record.citizen_phone == "13912345678"
     assert got["expected_datetime"] == record.due_at.isoformat(timespec="seconds")
@@ -116,7 +116,7 @@ def test_post_read_back_and_follow_to_closure(api, clerk_key, place, demo_db):
     with login(demo_db, role="clerk") as actor:
         for action, note, details in steps:
             with acting_session(actor.token, url=demo_db) as s:
-                rec = cases.get_case(s, case_no)
+                rec = cases.get_case(case_no, session=s)
                 cases.act(
                     session=s,
                     case_no=case_no,
@@ -138,7 +138,7 @@ def test_post_read_back_and_follow_to_closure(api, clerk_key, place, demo_db):
         assert xml["status"] == "closed" and xml["lianxin_state"] == "closed"
 
         with acting_session(actor.token, url=demo_db) as s:
-            rec = cases.get_case(s, case_no)
+            rec = cases.get_case(case_no, session=s)
             cases.act(
                 session=s,
                 case_no=case_no,
@@ -190,7 +190,7 @@ def test_media_photo_is_kept_as_the_case_attachment(api, clerk_key, place, demo_
     assert r.status_code == 200, r.text
     case_no = r.json()[0]["service_request_id"]
     with session_scope(demo_db) as s:
-        files = cases.attachments_of(s, case_no)
+        files = cases.attachments_of(case_no, session=s)
     assert list(files["file_name"]) == ["well.png"]
     got = GeoReport(api.base).get_service_request(case_no)
     assert got["media_url"] == "https://platform.example.cn/photos/123.jpg"

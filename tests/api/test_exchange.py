@@ -50,7 +50,7 @@ def _comparable(packet: dict) -> list[dict]:
 
 def test_export_import_into_a_fresh_database_round_trips(demo_db, fresh_db, tmp_path):
     from db.engine import session_scope
-    from services import exchange
+    from services.cases import exchange
 
     with session_scope(demo_db) as s:
         packet = exchange.export_packet(session=s, since=SINCE, with_personal=True, by="pytest")
@@ -80,7 +80,7 @@ def test_export_import_into_a_fresh_database_round_trips(demo_db, fresh_db, tmp_
 
 def test_personal_data_travels_only_when_asked_and_is_audited(demo_db):
     from db.engine import session_scope
-    from services import exchange
+    from services.cases import exchange
 
     with session_scope(demo_db) as s:
         plain = exchange.export_packet(session=s, since=SINCE, by="pytest-plain")
@@ -96,7 +96,7 @@ def test_personal_data_travels_only_when_asked_and_is_audited(demo_db):
 def test_bad_cases_are_reported_and_the_others_imported(demo_db, fresh_db, tmp_path):
     from core.errors import InvalidInputError
     from db.engine import session_scope
-    from services import exchange
+    from services.cases import exchange
 
     with session_scope(demo_db) as s:
         packet = exchange.export_packet(session=s, since=SINCE, by="pytest")

@@ -11,14 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from core import clock
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from services import cases
 from services.calendar import WorkCalendar
-from services.case_flow import ACTIONS
+from services.cases.flow import ACTIONS
 
 pytestmark = pytest.mark.db
 
-TZ = cases.TZ
+TZ = clock.BEIJING
 MONDAY = dt.datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
 CAL = WorkCalendar(overrides=[])
 
@@ -61,7 +62,7 @@ def test_intake_numbers_the_case_sets_its_deadline_and_finds_its_cell(demo_sessi
     # 承诺件: 5 working days from Monday 30 Nov → Monday 7 Dec, same time of day
     assert rec.due_at == dt.datetime(2026, 12, 7, 9, 30, tzinfo=TZ)
     assert rec.cell_code == p.cell_code and rec.community_code == p.community_code
-    events = cases.timeline(demo_session, rec.case_no)
+    events = cases.timeline(rec.case_no, session=demo_session)
     assert list(events["action"]) == ["receive"]
     assert events.iloc[0]["actor"] == "王敏" and events.iloc[0]["to_state"] == "received"
 
@@ -117,7 +118,7 @@ def test_the_whole_loop_with_escalation_and_an_audit_trail(demo_session):
         version = rec.version
     assert rec.state == "rated" and rec.snapshot.escalation_level == "department"
     assert rec.snapshot.department == "民政局" and rec.called_back
-    events = cases.timeline(demo_session, no)
+    events = cases.timeline(no, session=demo_session)
     assert list(events["seq"]) == list(range(1, 9))
     assert list(events["action"]) == ["receive"] + [s[0] for s in steps]
     close = events[events["action"] == "close"].iloc[0]
@@ -146,9 +147,9 @@ def test_illegal_transition_is_refused_with_a_clear_message_and_nothing_written(
             actor="王敏",
             note="x",
         )
-    after = cases.get_case(demo_session, rec.case_no)
+    after = cases.get_case(rec.case_no, session=demo_session)
     assert after.state == "received" and after.version == 1
-    assert len(cases.timeline(demo_session, rec.case_no)) == 1
+    assert len(cases.timeline(rec.case_no, session=demo_session)) == 1
 
 
 def test_closing_without_a_check_note_is_refused(demo_session):
@@ -169,7 +170,7 @@ def test_closing_without_a_check_note_is_refused(demo_session):
             actor="王敏",
             note="  ",
         )
-    assert cases.get_case(demo_session, rec.case_no).state == "handled"
+    assert cases.get_case(rec.case_no, session=demo_session).state == "handled"
 
 
 def test_closing_with_the_previous_steps_note_is_refused_and_nothing_written(demo_session):
@@ -195,9 +196,12 @@ def test_closing_with_the_previous_steps_note_is_refused_and_nothing_written(dem
                 actor="李核查",
                 note=copied,
             )
-    after = cases.get_case(demo_session, rec.case_no)
+    after = cases.get_case(rec.case_no, session=demo_session)
     assert after.state == "handled" and after.version == rec.version
-    assert list(cases.timeline(demo_session, rec.case_no)["action"]) == ["receive", "handle"]
+    assert list(cases.timeline(rec.case_no, session=demo_session)["action"]) == [
+        "receive",
+        "handle",
+    ]
     # its own note closes it, and the note is kept as the check note
     closed = cases.act(
         session=demo_session,
@@ -232,7 +236,7 @@ def test_stale_version_gets_a_conflict_naming_who_and_when(demo_session):
         )
     message = str(err.value)
     assert "李娜" in message and "2026-11-30 10:05" in message and "第1版" in message
-    assert cases.get_case(demo_session, rec.case_no).state == "dispatched"
+    assert cases.get_case(rec.case_no, session=demo_session).state == "dispatched"
 
 
 def test_unknown_case_is_not_found(demo_session):
@@ -252,15 +256,15 @@ def test_possible_duplicates_within_50_m_same_category_open_recent(demo_session)
     first = _intake(demo_session, lon=p.lon, lat=p.lat)
     # ~20 m east: a duplicate; another category: not; ~200 m: not
     near = cases.duplicates_at_intake(
-        demo_session, lon=p.lon + 0.0002, lat=p.lat, category="public_facilities", at=MONDAY
+        session=demo_session, lon=p.lon + 0.0002, lat=p.lat, category="public_facilities", at=MONDAY
     )
     assert first.case_no in near
     other = cases.duplicates_at_intake(
-        demo_session, lon=p.lon + 0.0002, lat=p.lat, category="health", at=MONDAY
+        session=demo_session, lon=p.lon + 0.0002, lat=p.lat, category="health", at=MONDAY
     )
     assert first.case_no not in other
     far = cases.duplicates_at_intake(
-        demo_session, lon=p.lon + 0.002, lat=p.lat, category="public_facilities", at=MONDAY
+        session=demo_session, lon=p.lon + 0.002, lat=p.lat, category="public_facilities", at=MONDAY
     )
     assert first.case_no not in far
     second = _intake(demo_session, lon=p.lon + 0.0001, lat=p.lat)
@@ -277,15 +281,17 @@ def test_queue_puts_overdue_first_and_filters_by_community(demo_session):
         received_by="测试员甲",
     )
     new = _intake(demo_session, lon=p.lon, lat=p.lat, received_by="测试员甲")
-    q = cases.queue(demo_session, actor="测试员甲", at=MONDAY + dt.timedelta(hours=1))
+    q = cases.queue(session=demo_session, actor="测试员甲", at=MONDAY + dt.timedelta(hours=1))
     assert list(q["case_no"][:2]) == [old.case_no, new.case_no]
     assert bool(q.iloc[0]["overdue"]) and not bool(q.iloc[1]["overdue"])
-    mine = cases.queue(demo_session, community_code=p.community_code, at=MONDAY)
+    mine = cases.queue(session=demo_session, community_code=p.community_code, at=MONDAY)
     assert set(mine["case_no"]) >= {old.case_no, new.case_no}
     other = demo_session.execute(
         text("SELECT code FROM communities WHERE code <> :c LIMIT 1"), {"c": p.community_code}
     ).scalar()
-    assert old.case_no not in set(cases.queue(demo_session, community_code=other)["case_no"])
+    assert old.case_no not in set(
+        cases.queue(session=demo_session, community_code=other)["case_no"]
+    )
 
 
 def test_convert_immediate_to_promised_recomputes_the_deadline(demo_session):
@@ -313,7 +319,7 @@ def test_attachments_are_kept_with_the_case(demo_session):
         demo_session,
         attachments=[cases.Attachment("现场.jpg", photo.getvalue(), "image/jpeg")],
     )
-    files = cases.attachments_of(demo_session, rec.case_no)
+    files = cases.attachments_of(rec.case_no, session=demo_session)
     stored = demo_session.execute(
         text("SELECT length(content) FROM case_attachments WHERE id = :i"),
         {"i": int(files.iloc[0]["id"])},
@@ -357,7 +363,7 @@ def test_two_clerks_on_one_case_the_second_gets_a_conflict_and_the_first_is_kept
         assert first_has_updated.wait(10)
         # the second clerk read version 1 before the first committed
         with session_scope(demo_db) as s2:
-            seen = cases.get_case(s2, no).version
+            seen = cases.get_case(no, session=s2).version
         assert seen == 1
         threading.Timer(0.5, release_first.set).start()
         with pytest.raises(ConflictError, match="甲"):
@@ -372,8 +378,8 @@ def test_two_clerks_on_one_case_the_second_gets_a_conflict_and_the_first_is_kept
         t.join(10)
         assert not errors, errors
         with session_scope(demo_db) as s3:
-            rec = cases.get_case(s3, no)
-            events = cases.timeline(s3, no)
+            rec = cases.get_case(no, session=s3)
+            events = cases.timeline(no, session=s3)
         assert rec.state == "dispatched" and rec.version == 2
         assert list(events["actor"]) == ["王敏", "甲"]
     finally:
@@ -385,15 +391,16 @@ def test_the_guarded_update_itself_refuses_a_version_changed_underneath(demo_db)
     """Even when the read saw the right version, the UPDATE … AND version = :expected is what
     stops a lost update: simulate a change committed between read and write."""
     from db.engine import session_scope
+    from services.cases import steps
 
     with session_scope(demo_db) as s:
         no = _intake(s, description="并发测试：路面塌陷").case_no
     try:
-        real_get = cases.get_case
+        real_get = steps.get_case
         calls = {"n": 0}
 
-        def get_then_someone_writes(session, case_no):  # noqa: ANN001
-            rec = real_get(session, case_no)
+        def get_then_someone_writes(case_no, *, session):  # noqa: ANN001
+            rec = real_get(case_no, session=session)
             calls["n"] += 1
             if calls["n"] == 1:
                 with session_scope(demo_db) as other:
@@ -407,7 +414,7 @@ def test_the_guarded_update_itself_refuses_a_version_changed_underneath(demo_db)
                     )
             return rec
 
-        cases.get_case = get_then_someone_writes  # type: ignore[assignment]
+        steps.get_case = get_then_someone_writes  # type: ignore[assignment]
         try:
             with pytest.raises(ConflictError, match="丙"):
                 with session_scope(demo_db) as s2:
@@ -419,10 +426,10 @@ def test_the_guarded_update_itself_refuses_a_version_changed_underneath(demo_db)
                         actor="丁",
                     )
         finally:
-            cases.get_case = real_get  # type: ignore[assignment]
+            steps.get_case = real_get  # type: ignore[assignment]
         with session_scope(demo_db) as s3:
-            assert cases.get_case(s3, no).state == "dispatched"
-            assert list(cases.timeline(s3, no)["actor"]) == ["王敏", "丙"]
+            assert cases.get_case(no, session=s3).state == "dispatched"
+            assert list(cases.timeline(no, session=s3)["actor"]) == ["王敏", "丙"]
     finally:
         with session_scope(demo_db) as s:
             s.execute(text("DELETE FROM cases WHERE case_no = :n"), {"n": no})
@@ -475,10 +482,10 @@ def test_random_action_sequences_keep_the_database_consistent(demo_session, kind
                 continue
             assert expected == version
             version, n_events = rec.version, n_events + 1
-        events = cases.timeline(demo_session, no)
+        events = cases.timeline(no, session=demo_session)
         assert len(events) == n_events == version
         assert list(events["seq"]) == list(range(1, n_events + 1))
-        final = cases.get_case(demo_session, no)
+        final = cases.get_case(no, session=demo_session)
         assert final.state == events.iloc[-1]["to_state"]
         for a, b in zip(events["to_state"][:-1], events["from_state"][1:], strict=True):
             assert a == b

@@ -9,13 +9,15 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
+from core import clock
 from core.errors import InvalidInputError
-from services import cases, hotline
+from services import cases
 from services.calendar import WorkCalendar
+from services.cases import hotline
 
 pytestmark = pytest.mark.db
 
-NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=cases.TZ)
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=clock.BEIJING)
 CAL = WorkCalendar(overrides=[])
 
 
@@ -80,13 +82,13 @@ def test_import_creates_cases_rejects_bad_rows_and_reimport_changes_nothing(demo
     assert "诉求类别" in reasons[7] and "外星人来访" in reasons[7]
     assert "重复" in reasons[8]
     assert "诉求内容为空" in reasons[9]
-    first = cases.get_case(demo_session, report.case_nos[0])
+    first = cases.get_case(report.case_nos[0], session=demo_session)
     assert first.channel == "hotline" and first.external_ref == "HX202611280001"
     assert first.snapshot.category == "public_facilities" and first.cell_code == cell
     assert first.case_no.startswith("LC20261128-")
     # 承诺件, 5 working days from Saturday 28 Nov → counted from Monday: Friday 4 Dec
-    assert first.due_at == dt.datetime(2026, 12, 4, 9, 15, tzinfo=cases.TZ)
-    second = cases.get_case(demo_session, report.case_nos[1])
+    assert first.due_at == dt.datetime(2026, 12, 4, 9, 15, tzinfo=clock.BEIJING)
+    second = cases.get_case(report.case_nos[1], session=demo_session)
     assert second.snapshot.category == "minimum_allowance" and second.cell_code is None
 
     again = hotline.import_hotline(
@@ -108,7 +110,7 @@ def test_csv_in_gbk_with_other_header_names(demo_session):
         "export.csv", data=csv, session=demo_session, calendar=CAL, now=NOW
     )
     assert report.imported == 1, report.rejected_rows
-    rec = cases.get_case(demo_session, report.case_nos[0])
+    rec = cases.get_case(report.case_nos[0], session=demo_session)
     assert rec.snapshot.kind == "reply" and rec.snapshot.category == "dispute"
     assert rec.citizen_phone == "13700000000"
 

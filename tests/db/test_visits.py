@@ -83,7 +83,7 @@ def test_a_visit_resolved_on_the_spot_and_one_brought_back_as_a_case(demo_sessio
         category="public_facilities",
         calendar=CAL,
     )
-    rec = cases.get_case(demo_session, back.case_no)
+    rec = cases.get_case(back.case_no, session=demo_session)
     assert rec.channel == "visit" and rec.household_id == second
     assert rec.cell_code == leader.cell_code and rec.received_by == leader.name
     after = visits.visit_list(demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
@@ -173,7 +173,7 @@ def test_callback_day_lists_cases_closed_this_week_and_rates_them(demo_session):
         at=dt.datetime(2026, 12, 4, 10, 0, tzinfo=cases.TZ),
     )
     assert result.state == "rated"
-    after = cases.get_case(demo_session, rec.case_no)
+    after = cases.get_case(rec.case_no, session=demo_session)
     assert after.snapshot.satisfaction == "basically_satisfied" and after.called_back
     assert rec.case_no not in set(visits.callback_list(demo_session, day=FRIDAY)["case_no"])
     n = demo_session.execute(
@@ -196,9 +196,9 @@ def test_unsatisfied_callback_reopens_the_case(demo_session):
         at=dt.datetime(2026, 12, 4, 10, 0, tzinfo=cases.TZ),
     )
     assert result.reopened and result.state == "reopened"
-    after = cases.get_case(demo_session, rec.case_no)
+    after = cases.get_case(rec.case_no, session=demo_session)
     assert after.snapshot.rework_count == 1 and not after.called_back
-    events = cases.timeline(demo_session, rec.case_no)
+    events = cases.timeline(rec.case_no, session=demo_session)
     assert list(events["action"][-2:]) == ["rate", "reopen"]
     assert "垃圾又堆起来了" in events.iloc[-1]["note"]
 

@@ -112,7 +112,7 @@ def test_a_clerk_takes_a_case_at_the_window_and_finds_it_in_the_queue(
             page.screenshot(path=shot, full_page=True)
 
         with session_scope(demo_db) as s:
-            record = cases.get_case(s, case_no)
+            record = cases.get_case(case_no, session=s)
         assert record.description == DESCRIPTION and record.channel == "window"
         assert record.citizen_name == "钱阿姨" and record.citizen_phone == "13987654321"
         assert record.snapshot.kind == "reply" and record.due_at is not None

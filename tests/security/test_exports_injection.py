@@ -103,13 +103,13 @@ def test_roster_rejected_rows_keep_a_formula_name_as_text(tmp_path):
 
 
 def test_hotline_rejections_keep_formula_text_as_text():
-    from services.hotline import HotlineReport
+    from services.cases.hotline import HotlineReport
 
     report = HotlineReport(file_name="12345.xlsx", total=1)
     report.rejected_rows = pd.DataFrame(
         [(3, ATTACK, "@SUM(1,1)")], columns=["row", "ticket_no", "reason"]
     )
-    from services.hotline import rejections_xlsx
+    from services.cases.hotline import rejections_xlsx
 
     _assert_no_formula(rejections_xlsx(report), ATTACK, "@SUM(1,1)")
 

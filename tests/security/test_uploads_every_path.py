@@ -64,7 +64,7 @@ def test_the_bomb_is_small_and_expands_to_400_mb(bomb):
 
 
 def test_the_hotline_import_refuses_the_bomb_before_expanding_it(bomb):
-    from services.hotline import read_hotline
+    from services.cases.hotline import read_hotline
 
     data, _ = bomb
     tracemalloc.start()
@@ -147,7 +147,7 @@ def test_a_photo_is_stored_without_its_gps_and_camera_and_with_its_sha256(demo_s
         demo_session,
         [("现场.jpg", photo), ("说明.pdf", b"%PDF-1.4\n%%EOF\n"), ("表.docx", _docx())],
     )
-    files = cases.attachments_of(demo_session, rec.case_no)
+    files = cases.attachments_of(rec.case_no, session=demo_session)
     assert list(files["file_name"]) == ["现场.jpg", "说明.pdf", "表.docx"]
     assert list(files["content_type"])[:2] == ["image/jpeg", "application/pdf"]
     stored = demo_session.execute(

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from core import clock
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.ui
@@ -103,7 +104,7 @@ def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(dem
     try:
         # what the clerk reads: the Markdown source without its escapes (``\-``, ``\:``)
         body = (_text(at) + "\n".join(c.value for c in at.caption)).replace("\\", "")
-        received = cases.now()
+        received = clock.now()
         today = f"{received.year}年{received.month}月{received.day}日"
         rows = dict(receipt["rows"])
         assert rows["案件编号"] == case_no and f"**案件编号**：{case_no}" in body
@@ -128,6 +129,60 @@ def test_receipt_names_number_time_kind_deadline_missing_materials_and_phone(dem
         _delete_case(demo_db, case_no)
 
 
+def test_locating_and_the_duplicate_check_run_once_per_case_even_after_a_warning(
+    demo_db, clerk, monkeypatch
+):
+    """The page shows where the case is and its possible duplicates; intake reuses both (the
+    geocoder and the 50 m search run once per case, also when the clerk confirms a warning)."""
+    from db.engine import session_scope
+    from services.cases import intakes
+
+    with session_scope(demo_db) as s:
+        address = s.execute(
+            text(
+                "SELECT address FROM households WHERE match_type = 'door_plate' "
+                "AND cell_code IS NOT NULL ORDER BY id LIMIT 1"
+            )
+        ).scalar_one()
+    calls = {"locate": 0, "duplicates": 0}
+    real_locate, real_duplicates = intakes.locate, intakes.duplicates_at_intake
+
+    def counted_locate(**kw):  # noqa: ANN003, ANN202
+        calls["locate"] += 1
+        return real_locate(**kw)
+
+    def counted_duplicates(**kw):  # noqa: ANN003, ANN202
+        calls["duplicates"] += 1
+        return real_duplicates(**kw)
+
+    monkeypatch.setattr(intakes, "locate", counted_locate)
+    monkeypatch.setattr(intakes, "duplicates_at_intake", counted_duplicates)
+    made: list[str] = []
+    try:
+        for turn in (1, 2):
+            at = _page(WINDOW, clerk).run()
+            at.text_input(key="window_addr").input(address)
+            at.text_area(key="window_desc").input(f"路灯不亮（AppTest 第{turn}件）")
+            [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
+            assert not at.exception, at.exception
+            if turn == 2:  # the same place and category: the first case is a possible duplicate
+                assert "window_pending" in at.session_state
+                assert made[0] in at.session_state["window_pending"]["duplicates"]
+                at.button(key="window_dup_ok").click().run()
+                assert not at.exception, at.exception
+            made.append(at.session_state["window_receipt"]["case_no"])
+            assert calls == {"locate": turn, "duplicates": turn}
+        with session_scope(demo_db) as s:
+            from services import cases
+
+            second = cases.get_case(made[1], session=s)
+        assert second.cell_code is not None
+        assert at.session_state["window_receipt"]["duplicates"] == [made[0]]
+    finally:
+        for case_no in made:
+            _delete_case(demo_db, case_no)
+
+
 def test_empty_description_is_refused_with_a_message(demo_db, clerk):
     at = _page(WINDOW, clerk).run()
     [b for b in at.button if b.label == "受理并出具回执"][0].click().run()
@@ -148,7 +203,7 @@ def test_queue_marks_overdue_with_a_text_label_and_acts_with_conflict_message(de
             channel="window",
             description="AppTest：超期的井盖",
             received_by="AppTest",
-            received_at=cases.now().replace(year=2026, month=10, day=8, hour=9),
+            received_at=clock.now().replace(year=2026, month=10, day=8, hour=9),
         )
     try:
         import streamlit as st
@@ -179,7 +234,7 @@ def test_queue_marks_overdue_with_a_text_label_and_acts_with_conflict_message(de
         errors = [e.value for e in at.error]
         assert any("另一位窗口人员" in e and "请刷新" in e for e in errors), errors
         with session_scope(demo_db) as s:
-            assert cases.get_case(s, rec.case_no).state == "dispatched"
+            assert cases.get_case(rec.case_no, session=s).state == "dispatched"
     finally:
         _delete_case(demo_db, rec.case_no)
 
@@ -220,7 +275,7 @@ def test_the_note_box_is_empty_at_each_new_step(demo_db, clerk):
         [b for b in at.button if b.label == "提交"][0].click().run()
         assert any("核查情况" in e.value for e in at.error), [e.value for e in at.error]
         with session_scope(demo_db) as s:
-            assert cases.get_case(s, rec.case_no).state == "handled"
+            assert cases.get_case(rec.case_no, session=s).state == "handled"
     finally:
         _delete_case(demo_db, rec.case_no)
 

@@ -23,19 +23,18 @@ from core.vocab import (
     SATISFACTION,
     SERVICE_CATEGORIES,
 )
-from services import case_flow
 from services.calendar import WorkCalendar
-from services.case_flow import (
+from services.cases import flow
+from services.cases.deadlines import case_number, due_at_for
+from services.cases.duplicates import possible_duplicates
+from services.cases.flow import (
     ACTIONS,
     CaseEvent,
     CaseSnapshot,
     allowed_actions,
-    case_number,
     check_version,
-    due_at_for,
     is_overdue,
     new_case,
-    possible_duplicates,
     transition,
 )
 
@@ -376,7 +375,7 @@ def test_possible_duplicates() -> None:
 # ------------------------------------------------------------------------- the table itself
 def test_every_action_edge_is_a_legal_transition_and_every_edge_is_reachable() -> None:
     used: set[tuple[str, str]] = set()
-    for action, (sources, target) in case_flow._RULES.items():
+    for action, (sources, target) in flow._RULES.items():
         assert action in ACTIONS
         for source in sources:
             if target is not None:

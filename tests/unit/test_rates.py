@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from core.errors import InvalidInputError
 from core.vocab import CASE_KINDS, SATISFACTION, SERVICE_CATEGORIES
 from services.calendar import WorkCalendar
-from services.case_flow import ACTIONS, CaseSnapshot, transition
+from services.cases.flow import ACTIONS, CaseSnapshot, transition
 from services.stats.rates import (
     Rate,
     compute_rates,

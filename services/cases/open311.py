@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from core.personal import normalize_phone, phone_problem
 from core.vocab import (
@@ -43,10 +44,10 @@ from core.vocab import (
 )
 from db import open311 as queries
 from services import cases
-from services.case_flow import ACTIONS
+from services.cases.flow import ACTIONS
 from services.masking import mask_name
+from services.uploads import MAX_UPLOAD_BYTES
 
-TZ = cases.TZ
 DEFAULT_KIND = "promised"
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
@@ -99,8 +100,8 @@ def w3(moment: Any) -> str | None:
         return None
     value = moment
     if value.tzinfo is None:
-        value = value.replace(tzinfo=TZ)
-    return value.astimezone(TZ).isoformat(timespec="seconds")
+        value = value.replace(tzinfo=clock.BEIJING)
+    return value.astimezone(clock.BEIJING).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------------- services
@@ -208,10 +209,10 @@ def check_media(media: Media | None, media_url: str | None) -> str | None:
     """Refuse an oversized or non-image upload and a media_url that is not an image link."""
     if media is not None:
         size = len(media.content)
-        if size > cases.MAX_ATTACHMENT_BYTES:
+        if size > MAX_UPLOAD_BYTES:
             raise InvalidInputError(
                 f"media 附件 {media.file_name} 为 {size / 1024 / 1024:.1f} MB，超过上限 "
-                f"{cases.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
             )
         head = media.content[:16]
         is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
@@ -305,10 +306,10 @@ def post_request(
     if lat is None and not address:
         raise InvalidInputError("缺少位置：请提供 lat/long 或 address_string")
     if lat is not None and lon is not None:
-        located = cases.locate(session, lon=lon, lat=lat)
+        located = cases.locate(session=session, lon=lon, lat=lat)
         where = f"坐标 ({lat}, {lon})"
     else:
-        located = cases.locate(session, address=address, gazetteer=gazetteer)
+        located = cases.locate(session=session, address=address, gazetteer=gazetteer)
         if not located.has_point:
             raise InvalidInputError(
                 f"地址 {address[:80]!r} 无法定位：本街道的街巷与门牌中找不到它"
@@ -368,7 +369,7 @@ def parse_datetime(value: str | None, what: str) -> dt.datetime | None:
         raise InvalidInputError(
             f"{what} {text[:40]!r} 不是 W3C 日期时间格式（如 2026-12-01T00:00:00+08:00）"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
 
 
 def _states_for(status: str | None) -> list[str] | None:
@@ -505,7 +506,7 @@ def get_requests(*, session: Session, params: Mapping[str, str]) -> list[dict[st
         rows = queries.public_requests(session, case_nos=ids[:MAX_REQUESTS], limit=MAX_REQUESTS)
     else:
         if start is None and end is None:
-            start = cases.now() - dt.timedelta(days=DEFAULT_DAYS)
+            start = clock.now() - dt.timedelta(days=DEFAULT_DAYS)
         rows = queries.public_requests(
             session,
             categories=codes or None,

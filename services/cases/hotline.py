@@ -13,20 +13,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError
 from core.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
-from services import cases, exports
+from db import cases as queries
+from services import exports
 from services.calendar import WorkCalendar
+from services.cases.intakes import PLACED_MATCH_TYPES, intake
+from services.cases.records import Located, aware
 from services.uploads import table_bytes
 
 __all__ = ["HEADER_SYNONYMS", "HotlineReport", "category_for", "import_hotline", "read_hotline"]
@@ -233,7 +235,7 @@ def _time(value: object) -> dt.datetime | None:
     if pd.isna(stamp):
         return None
     moment = stamp.to_pydatetime()
-    return moment.replace(tzinfo=cases.TZ) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=clock.BEIJING) if moment.tzinfo is None else moment
 
 
 @dataclass
@@ -276,18 +278,9 @@ def import_hotline(
     frame = read_hotline(path, data=data)
     name = Path(path).name
     report = HotlineReport(file_name=name, total=len(frame))
-    moment = cases._aware(now)
+    moment = aware(now)
     refs = [_text(v) for v in frame["ticket_no"]]
-    existing = {
-        r.external_ref
-        for r in session.execute(
-            text(
-                "SELECT external_ref FROM cases WHERE channel = 'hotline' "
-                "AND external_ref = ANY(:refs)"
-            ),
-            {"refs": [r for r in refs if r]},
-        )
-    }
+    existing = queries.hotline_refs_present(session, refs=[r for r in refs if r])
     rejected: list[dict[str, Any]] = []
     good: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -353,18 +346,12 @@ def import_hotline(
             gazetteer = gazetteer_from_session(session)
         addresses = [g["address"] or "" for g in good]
         geo = gazetteer.geocode_many(addresses)
-        report.batch_id = int(
-            session.execute(
-                text(
-                    "INSERT INTO import_batches (district_code, kind, file_name, imported_by, "
-                    "counts) VALUES (:d, 'hotline', :f, :u, '{}'::jsonb) RETURNING id"
-                ),
-                {"d": cases.DISTRICT_CODE, "f": name, "u": imported_by},
-            ).scalar_one()
+        report.batch_id = queries.insert_hotline_batch(
+            session, file_name=name, imported_by=imported_by
         )
         for g, hit in zip(good, geo.itertuples(), strict=True):
             located = _located(session, hit) if g["address"] else None
-            record = cases.intake(
+            record = intake(
                 session=session,
                 category=g["category"],
                 kind=g["kind"],
@@ -385,30 +372,26 @@ def import_hotline(
     if rejected:
         report.rejected_rows = pd.DataFrame(rejected, columns=["row", "ticket_no", "reason"])
     if report.batch_id is not None:
-        session.execute(
-            text("UPDATE import_batches SET counts = CAST(:c AS jsonb) WHERE id = :id"),
-            {
-                "c": json.dumps(
-                    {
-                        "total": report.total,
-                        "imported": report.imported,
-                        "already": report.already,
-                        "rejected": report.rejected,
-                    }
-                ),
-                "id": report.batch_id,
+        queries.set_batch_counts(
+            session,
+            batch_id=report.batch_id,
+            counts={
+                "total": report.total,
+                "imported": report.imported,
+                "already": report.already,
+                "rejected": report.rejected,
             },
         )
     return report
 
 
-def _located(session: Session, hit: Any) -> cases.Located:
+def _located(session: Session, hit: Any) -> Located:
     if pd.isna(hit.lon) or pd.isna(hit.lat):
-        return cases.Located(None, None, None, None, "unmatched", 0.0, None)
-    cell, community = cases.cell_at(session, lon=float(hit.lon), lat=float(hit.lat))
-    if hit.match_type not in cases.PLACED_MATCH_TYPES:
+        return Located(None, None, None, None, "unmatched", 0.0, None)
+    cell, community = queries.cell_at(session, lon=float(hit.lon), lat=float(hit.lat))
+    if hit.match_type not in PLACED_MATCH_TYPES:
         cell = None
-    return cases.Located(
+    return Located(
         float(hit.lon), float(hit.lat), cell, community, hit.match_type, hit.score, hit.matched
     )
 
@@ -424,7 +407,7 @@ def rejections_xlsx(report: HotlineReport) -> bytes:
     )
     return exports.table_xlsx(
         table,
-        title=f"{report.file_name} 退回行（{dt.date.today():%Y-%m-%d}）",
+        title=f"{report.file_name} 退回行（{clock.today():%Y-%m-%d}）",
         sheet="退回行",
         widths=(8, 20, 70),
     )

@@ -38,38 +38,31 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from core.errors import ConflictError, InvalidInputError
 from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
-    DEFAULT_DUE_WORKING_DAYS,
     DONE_STATES,
     ESCALATION_LEVELS,
-    OPEN_STATES,
     SATISFACTION,
     SERVICE_CATEGORIES,
     label_to_key,
 )
-from services.calendar import DAY_END, WorkCalendar
+from services.calendar import WorkCalendar
+from services.cases.deadlines import due_at_for
 
 __all__ = [
     "ACTIONS",
     "CaseEvent",
     "CaseSnapshot",
     "allowed_actions",
-    "case_number",
     "check_version",
-    "due_at_for",
     "is_overdue",
     "new_case",
-    "possible_duplicates",
     "transition",
 ]
 
@@ -209,107 +202,6 @@ def _check_key(value: object, allowed: Mapping[str, str], what: str) -> None:
     if value not in allowed:
         choices = "、".join(f"{k}（{v}）" for k, v in allowed.items())
         raise InvalidInputError(f"{what} {value!r} 无效，可选：{choices}")
-
-
-# --------------------------------------------------------------------------------- numbering
-def case_number(received_at: dt.date | dt.datetime, seq: int) -> str:
-    """The case number: ``LC`` + date received (YYYYMMDD) + ``-`` + daily sequence.
-
-    The sequence starts at 1 each day and has at least four digits (``0007``); it widens past
-    9999 rather than failing. Numbers of one day sort in order of receipt.
-
-    Examples
-    --------
-    >>> case_number(dt.datetime(2026, 11, 30, 9, 15), 7)
-    'LC20261130-0007'
-    """
-    if isinstance(seq, bool) or not isinstance(seq, int | np.integer) or seq < 1:
-        raise InvalidInputError(f"案件序号必须是正整数，得到 {seq!r}")
-    return f"LC{received_at:%Y%m%d}-{int(seq):04d}"
-
-
-# --------------------------------------------------------------------------------- deadlines
-def _parse_limit(value: object, where: str) -> tuple[str, float]:
-    """A time limit → ("days", n) or ("hours", n). Accepts 5, "5", "5d", "5天", "5h", "5小时"."""
-    if isinstance(value, bool):
-        raise InvalidInputError(f"{where} 的时限 {value!r} 无效")
-    if isinstance(value, int | np.integer):
-        unit, number = "days", float(value)
-    else:
-        text = str(value).strip().lower()
-        unit = "days"
-        for suffix, name in (
-            ("小时", "hours"),
-            ("h", "hours"),
-            ("工作日", "days"),
-            ("天", "days"),
-            ("d", "days"),
-        ):
-            if text.endswith(suffix):
-                text, unit = text.removesuffix(suffix).strip(), name
-                break
-        try:
-            number = float(text)
-        except ValueError:
-            raise InvalidInputError(
-                f"{where} 的时限 {value!r} 无效，应写成工作日数（5 或 5d）或工作小时数（5h）"
-            ) from None
-    if not number >= 0 or (unit == "days" and number != int(number)):
-        raise InvalidInputError(f"{where} 的时限 {value!r} 无效：工作日数须为不小于0的整数")
-    return unit, number
-
-
-def due_at_for(
-    kind: str,
-    category: str,
-    received_at: dt.datetime,
-    *,
-    calendar: WorkCalendar,
-    rules: Mapping[Any, object] | None = None,
-    day_end: dt.time = DAY_END,
-) -> dt.datetime:
-    """The deadline of a case received at ``received_at``.
-
-    The limit is looked up in ``rules`` by ``(kind, category)``, then by ``category``, then by
-    ``kind``, and finally taken from ``DEFAULT_DUE_WORKING_DAYS[kind]``. A limit is a number of
-    working days (``5``, ``"5d"``) or of office hours (``"5h"``).
-
-    * ``n`` working days, ``n > 0``: the same time of day ``n`` working days later.
-    * 0 working days (即办件, 当日办结): close of office that day, or the next working day when
-      received on a rest day or after hours — so a case settled at the window is on time.
-    * ``h`` hours: ``h`` office hours later (:meth:`WorkCalendar.add_working_hours`).
-
-    Parameters
-    ----------
-    kind, category : str
-        Keys of ``CASE_KINDS`` and ``SERVICE_CATEGORIES``.
-    received_at : datetime
-    calendar : WorkCalendar
-    rules : mapping, optional
-        Local practice, e.g. ``{"dispute": 10, ("promised", "public_facilities"): "5h"}``.
-    day_end : time
-        Close of office for 0-day limits.
-
-    Examples
-    --------
-    >>> cal = WorkCalendar()
-    >>> due_at_for("promised", "health", dt.datetime(2026, 9, 30, 10, 0), calendar=cal)
-    datetime.datetime(2026, 10, 13, 10, 0)
-    """
-    _check_key(kind, CASE_KINDS, "案件类型")
-    _check_key(category, SERVICE_CATEGORIES, "案件类别")
-    rules = rules or {}
-    for key in ((kind, category), category, kind):
-        if key in rules:
-            unit, number = _parse_limit(rules[key], f"时限规则 {key!r}")
-            break
-    else:
-        unit, number = "days", float(DEFAULT_DUE_WORKING_DAYS[kind])
-    if unit == "hours":
-        return calendar.add_working_hours(received_at, number, day_end=day_end)
-    if number == 0:
-        return calendar.end_of_working_day(received_at, day_end=day_end)
-    return calendar.add_working_days(received_at, int(number))
 
 
 def new_case(
@@ -605,68 +497,3 @@ def check_version(expected: int, actual: int, case_no: str) -> None:
             f"案件 {case_no} 已被他人修改（您看到的是第{expected}版，现在是第{actual}版），"
             "请刷新后重试"
         )
-
-
-# --------------------------------------------------------------------------------- duplicates
-def possible_duplicates(
-    new_point_xy_m: Sequence[float],
-    category: str,
-    open_cases_df: pd.DataFrame,
-    *,
-    radius_m: float = 50.0,
-    days: float = 30,
-    now: dt.datetime,
-) -> list[str]:
-    """Case numbers of open cases that may report the same thing, nearest first.
-
-    A candidate has the same category, lies within ``radius_m`` metres and was received within
-    ``days`` days before ``now`` (FixMyStreet's rule of thumb: same category within 50 m).
-
-    Parameters
-    ----------
-    new_point_xy_m : (x, y)
-        The new case's point in a metric CRS (EPSG:4545 around Ankang).
-    category : str
-    open_cases_df : DataFrame
-        Columns ``case_no, category, x_m, y_m, received_at`` in the same metric CRS; a ``state``
-        column, when present, limits candidates to open states. Rows without coordinates are
-        skipped.
-    radius_m, days : float
-    now : datetime
-        Same time-zone awareness as ``received_at``.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"case_no": ["A", "B", "C"], "category": ["health"] * 3,
-    ...     "x_m": [30.0, 10.0, 500.0], "y_m": [0.0, 0.0, 0.0],
-    ...     "received_at": [dt.datetime(2026, 11, 20)] * 3})
-    >>> possible_duplicates((0.0, 0.0), "health", df, now=dt.datetime(2026, 11, 30))
-    ['B', 'A']
-    """
-    required = ["case_no", "category", "x_m", "y_m", "received_at"]
-    missing = [c for c in required if c not in open_cases_df.columns]
-    if missing:
-        raise InvalidInputError(f"疑似重复检查缺少列：{', '.join(missing)}")
-    if radius_m < 0 or days < 0:
-        raise InvalidInputError(f"半径 {radius_m} 米、天数 {days} 不能为负")
-    x0, y0 = (float(v) for v in new_point_xy_m)
-    df = open_cases_df
-    if df.empty:
-        return []
-    mask = (df["category"] == category).to_numpy(dtype=bool)
-    if "state" in df.columns:
-        mask = mask & df["state"].isin(OPEN_STATES).to_numpy(dtype=bool)
-    received = pd.to_datetime(df["received_at"])
-    since = pd.Timestamp(now) - pd.Timedelta(days=days)
-    try:
-        recent = ((received >= since) & (received <= pd.Timestamp(now))).to_numpy(dtype=bool)
-    except TypeError:
-        raise InvalidInputError(
-            "疑似重复检查：now 与 received_at 一个带时区一个不带时区，无法比较"
-        ) from None
-    x = pd.to_numeric(df["x_m"], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df["y_m"], errors="coerce").to_numpy(dtype=float)
-    distance = np.hypot(x - x0, y - y0)  # NaN for missing coordinates → never within radius
-    mask = mask & recent & (distance <= radius_m)
-    order = np.argsort(distance[mask], kind="stable")
-    return [str(v) for v in df["case_no"].to_numpy()[mask][order]]

@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError, NotFoundError
+from core.settings import DISTRICT_CODE
 from core.vocab import (
     CASE_KINDS,
     CASE_STATES,
@@ -36,12 +38,11 @@ from core.vocab import (
 )
 from db import exchange as queries
 from services import audit
-from services.case_flow import ACTIONS
-from services.cases import DISTRICT_CODE, TZ
+from services.cases.flow import ACTIONS
 
 FORMAT = "lianxin-case-exchange"
 VERSION = "1.0"
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "exchange-packet.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "exchange-packet.schema.json"
 STEP_NAMES = {**ACTIONS, "receive": "受理", "callback": "回访"}
 
 
@@ -62,8 +63,8 @@ def _iso(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    moment = value if value.tzinfo else value.replace(tzinfo=TZ)
-    return str(moment.astimezone(TZ).isoformat(timespec="seconds"))
+    moment = value if value.tzinfo else value.replace(tzinfo=clock.BEIJING)
+    return str(moment.astimezone(clock.BEIJING).isoformat(timespec="seconds"))
 
 
 def _code_name(code: str | None, names: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,7 +144,7 @@ def export_packet(
         "format": FORMAT,
         "version": VERSION,
         "standards": ["GB/T 30428", "CJ/T 315"],
-        "generated_at": _iso(dt.datetime.now(TZ)),
+        "generated_at": _iso(clock.now()),
         "since": _iso(since),
         "sender": {"system": system, "district_code": DISTRICT_CODE},
         "with_personal_data": with_personal,
@@ -239,7 +240,7 @@ def _parse(value: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{value!r} 不是 ISO 8601 日期时间") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
 
 
 def import_packet(
