@@ -21,7 +21,7 @@ from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
-from services import dashboard, hotspots, workload
+from services import dashboard, hotspots, shared_cache, workload
 
 MAP_HEIGHT = 600
 SELECTED = "dash_cell"
@@ -72,14 +72,24 @@ def _weights(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return hotspots.queen_weights(shapes)
 
 
-@st.cache_data(ttl=60, show_spinner="正在统计…")
+# Aggregates by filter: shared by every viewer of the same row-security scope (leaders share
+# one entry), never across scopes — services.shared_cache says why each is safe.
+def _scoped(what: str, key: tuple, compute):  # type: ignore[no-untyped-def]
+    return shared_cache.dashboard_aggregate(
+        what, key, actor=st.session_state.get("actor"), compute=compute
+    )
+
+
 def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyped-def]
-    shapes, zoom = _shapes(f.community_codes)
-    return with_session(
-        lambda *, session: dashboard.dashboard_view(
-            session, f, as_of=as_of, shapes=shapes, zoom=zoom
-        )
-    )()
+    def compute():  # type: ignore[no-untyped-def]
+        shapes, zoom = _shapes(f.community_codes)
+        return with_session(
+            lambda *, session: dashboard.dashboard_view(
+                session, f, as_of=as_of, shapes=shapes, zoom=zoom
+            )
+        )()
+
+    return _scoped("dashboard_view", (f, as_of), compute)
 
 
 @st.cache_data(ttl=60, show_spinner="正在准备动画…")
@@ -89,30 +99,39 @@ def _frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type:
     )()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def _trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: dashboard.trend(session, f, as_of=as_of))()
+    return _scoped(
+        "trend",
+        (f, as_of),
+        with_session(lambda *, session: dashboard.trend(session, f, as_of=as_of)),
+    )
 
 
-@st.cache_data(ttl=60, show_spinner="正在统计工作量…")
 def _workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
-    return with_session(
-        lambda *, session: workload.leader_workload(
-            session=session,
-            start=f.start,
-            end=f.end,
-            as_of=as_of,
-            week_of=week_of,
-            community_codes=f.community_codes,
-        )
-    )()
+    return _scoped(
+        "workload",
+        (f, as_of, week_of),
+        with_session(
+            lambda *, session: workload.leader_workload(
+                session=session,
+                start=f.start,
+                end=f.end,
+                as_of=as_of,
+                week_of=week_of,
+                community_codes=f.community_codes,
+            )
+        ),
+    )
 
 
-@st.cache_data(ttl=30, show_spinner=False)
 def _open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-def]
-    return with_session(
-        lambda *, session: dashboard.cell_open_cases(session, cell_code=cell_code, as_of=as_of)
-    )()
+    return _scoped(
+        "cell_open_cases",
+        (cell_code, as_of),
+        with_session(
+            lambda *, session: dashboard.cell_open_cases(session, cell_code=cell_code, as_of=as_of)
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------ widgets
