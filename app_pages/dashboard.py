@@ -134,6 +134,11 @@ def _open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-
     )
 
 
+def _street_parts() -> dict[str, str]:
+    """Not personal: the street layer's GeoJSON, shared across users (services.shared_cache)."""
+    return with_session(lambda *, session: shared_cache.district_streets_geojson(session=session))()
+
+
 # ------------------------------------------------------------------------------ widgets
 def _multiselect(label: str, vocab: dict[str, str], key: str) -> tuple[str, ...]:
     chosen = st.multiselect(
@@ -408,7 +413,7 @@ if options is not None:
                     tooltip_fields=tooltip,
                     heat=heat,
                     communities=run_service(lambda: _community_outlines(f.community_codes)),
-                    streets=streets if len(streets) < 5000 else None,
+                    streets=run_service(_street_parts) if len(streets) < 5000 else None,
                     selected_code=selected,
                     # with a heat layer the cells are a light tint over it
                     fill_opacity=0.6 if heat is None else 0.18,

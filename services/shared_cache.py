@@ -13,6 +13,8 @@ What is cached, and why each is safe to share:
   security, and grid cells are readable by everyone (policy ``grid_cells_read`` = true): no
   personal field, no scope. The plan stamp makes a new publication or an edit of the
   published plan a new key; the streets stamp does the same for an import or an alias edit.
+- ``district_streets_geojson`` — every street, for the dashboard's map: the same grant, no
+  scope; keyed by the streets stamp.
 - ``dashboard_aggregate`` — the leader dashboard's counts, rates and workload by filter. Key:
   (what it is, the filter, the as-of minute, the viewer's :class:`Scope`). Case, visit and
   callback rows are visible per role (and, for community roles, per community, cells and
@@ -134,17 +136,30 @@ def cell_streets_geojson(cell_code: str, *, session: Session) -> dict[str, str]:
         cache_queries.streets_stamp(session),
     )
 
-    def build() -> dict[str, str]:
-        streets = household_queries.streets_around_cell(session, cell_code=cell_code)
-        data = streets.to_crs(DISPLAY_CRS)[["name", "kind", "geometry"]]
-        data = data.assign(name=data["name"].map(html_text))  # names come from imported files
-        return {
-            kind: data[data["kind"] == kind][["name", "geometry"]].to_json()
-            for kind in STREET_KINDS
-            if (data["kind"] == kind).any()
-        }
+    return LAYERS.get_or_compute(
+        key,
+        lambda: _street_parts(household_queries.streets_around_cell(session, cell_code=cell_code)),
+    )
 
-    return LAYERS.get_or_compute(key, build)
+
+def district_streets_geojson(*, session: Session) -> dict[str, str]:
+    """Every street of the district as GeoJSON text per kind, for the dashboard's map. Shared
+    by every user (streets carry no row security and nothing personal); keyed by the streets
+    stamp."""
+    from db import repositories
+
+    key = ("district_streets_geojson", cache_queries.streets_stamp(session))
+    return LAYERS.get_or_compute(key, lambda: _street_parts(repositories.streets(session)))
+
+
+def _street_parts(streets: Any) -> dict[str, str]:
+    data = streets.to_crs(DISPLAY_CRS)[["name", "kind", "geometry"]]
+    data = data.assign(name=data["name"].map(html_text))  # names come from imported files
+    return {
+        kind: data[data["kind"] == kind][["name", "geometry"]].to_json()
+        for kind in STREET_KINDS
+        if (data["kind"] == kind).any()
+    }
 
 
 # --- shared within one scope -----------------------------------------------------------------

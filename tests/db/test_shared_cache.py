@@ -115,6 +115,11 @@ def test_the_street_layer_is_shared_and_a_plan_edit_is_a_new_key(demo_db):
             for k in f["properties"]
         }
         assert props <= {"name"}
+        with acting_session(a.token, url=demo_db) as s:
+            district = shared_cache.district_streets_geojson(session=s)
+        with acting_session(b.token, url=demo_db) as s:
+            assert shared_cache.district_streets_geojson(session=s) is district
+        assert shared_cache.LAYERS.misses == 2
 
         with session_scope(demo_db) as owner:
             before = cache_queries.published_plan_stamp(owner)
@@ -127,7 +132,7 @@ def test_the_street_layer_is_shared_and_a_plan_edit_is_a_new_key(demo_db):
             with acting_session(b.token, url=demo_db) as s:
                 assert cache_queries.published_plan_stamp(s) == (before[0], before[1] + 1)
                 rebuilt = shared_cache.cell_streets_geojson(cell_a, session=s)
-            assert rebuilt is not first and shared_cache.LAYERS.misses == 2
+            assert rebuilt is not first and shared_cache.LAYERS.misses == 3
         finally:
             with session_scope(demo_db) as owner:
                 owner.execute(
