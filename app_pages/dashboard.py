@@ -22,6 +22,7 @@ from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
 from layers.base import COMMUNITY_COLOUR
 from layers.heatmap import heat_animation_layer, heat_layer
 from layers.hotspots import COLD_COLOUR, HOT_COLOUR, dashboard_map
+from services import shared_cache
 from services.stats import dashboard, hotspots, workload
 
 MAP_HEIGHT = 600
@@ -60,14 +61,24 @@ def _weights(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return hotspots.queen_weights(shapes)
 
 
-@st.cache_data(ttl=60, show_spinner="正在统计…")
+# Aggregates by filter: shared by every viewer of the same row-security scope (leaders share
+# one entry), never across scopes — services.shared_cache says why each is safe.
+def _scoped(what: str, key: tuple, compute):  # type: ignore[no-untyped-def]
+    return shared_cache.dashboard_aggregate(
+        what, key, actor=st.session_state.get("actor"), compute=compute
+    )
+
+
 def _view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyped-def]
-    shapes, zoom = _shapes(f.community_codes)
-    return with_session(
-        lambda *, session: dashboard.dashboard_view(
-            f, session=session, as_of=as_of, shapes=shapes, zoom=zoom
-        )
-    )()
+    def compute():  # type: ignore[no-untyped-def]
+        shapes, zoom = _shapes(f.community_codes)
+        return with_session(
+            lambda *, session: dashboard.dashboard_view(
+                f, session=session, as_of=as_of, shapes=shapes, zoom=zoom
+            )
+        )()
+
+    return _scoped("dashboard_view", (f, as_of), compute)
 
 
 @st.cache_data(ttl=60, show_spinner="正在准备动画…")
@@ -79,32 +90,46 @@ def _frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type:
     )()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def _trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: dashboard.trend(f, session=session, as_of=as_of))()
+    return _scoped(
+        "trend",
+        (f, as_of),
+        with_session(lambda *, session: dashboard.trend(f, session=session, as_of=as_of)),
+    )
 
 
-@st.cache_data(ttl=60, show_spinner="正在统计工作量…")
 def _workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
-    return with_session(
-        lambda *, session: workload.leader_workload(
-            session=session,
-            start=f.start,
-            end=f.end,
-            as_of=as_of,
-            week_of=week_of,
-            community_codes=f.community_codes,
-        )
-    )()
+    return _scoped(
+        "workload",
+        (f, as_of, week_of),
+        with_session(
+            lambda *, session: workload.leader_workload(
+                session=session,
+                start=f.start,
+                end=f.end,
+                as_of=as_of,
+                week_of=week_of,
+                community_codes=f.community_codes,
+            )
+        ),
+    )
 
 
-@st.cache_data(ttl=30, show_spinner=False)
 def _open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-def]
-    return with_session(
-        lambda *, session: dashboard.cell_open_cases(
-            session=session, cell_code=cell_code, as_of=as_of
-        )
-    )()
+    return _scoped(
+        "cell_open_cases",
+        (cell_code, as_of),
+        with_session(
+            lambda *, session: dashboard.cell_open_cases(
+                session=session, cell_code=cell_code, as_of=as_of
+            )
+        ),
+    )
+
+
+def _street_parts() -> dict[str, str]:
+    """Not personal: the street layer's GeoJSON, shared across users (services.shared_cache)."""
+    return with_session(lambda *, session: shared_cache.district_streets_geojson(session=session))()
 
 
 # ------------------------------------------------------------------------------ widgets
@@ -381,7 +406,7 @@ if options is not None:
                     tooltip_fields=tooltip,
                     heat=heat,
                     communities=run_service(lambda: _community_outlines(f.community_codes)),
-                    streets=streets if len(streets) < 5000 else None,
+                    streets=run_service(_street_parts) if len(streets) < 5000 else None,
                     selected_code=selected,
                     # with a heat layer the cells are a light tint over it
                     fill_opacity=0.6 if heat is None else 0.18,

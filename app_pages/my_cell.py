@@ -18,7 +18,7 @@ from app_pages import display, labels
 from app_pages.auth_state import acting
 from app_pages.common import run_service
 from core.plaintext import plain
-from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
+from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer_geojson
 from layers.households import (
     CELL_OUTLINE,
     cell_outline_layer,
@@ -26,7 +26,7 @@ from layers.households import (
     households_layer,
 )
 from layers.households import legend_entries as household_legend
-from services import households_view, masking, notice_board
+from services import households_view, masking, notice_board, shared_cache
 from services.uploads import clean_search_text
 
 FILE_KEY = "my_cell_file"
@@ -39,8 +39,16 @@ def _cells(token: str):  # type: ignore[no-untyped-def]
 
 @st.cache_data(ttl=60, show_spinner="正在读取网格住户…")
 def _cell(token: str, cell_code: str, role: str):  # type: ignore[no-untyped-def]
+    """Personal (households, phones, ID numbers): cached per login token, never shared."""
     return acting(
         lambda *, session, actor: households_view.load_cell(cell_code, session=session, role=role)
+    )()
+
+
+def _streets(cell_code: str) -> dict[str, str]:
+    """Not personal: the street layer's GeoJSON, shared across users (services.shared_cache)."""
+    return acting(
+        lambda *, session, actor: shared_cache.cell_streets_geojson(cell_code, session=session)
     )()
 
 
@@ -118,7 +126,8 @@ else:
     )
 
 view = run_service(lambda: _cell(actor.token, cell_code, role))
-if view is None:
+street_parts = run_service(lambda: _streets(cell_code))
+if view is None or street_parts is None:
     st.stop()
 info = view.info
 st.title(f"{labels.PAGE_MY_CELL} · {plain(info['community_name'])} {plain(info['name'])}")
@@ -209,7 +218,7 @@ with right:
 
 with left:
     m = base_map(view.cell, prefer_canvas=True)
-    streets_layer(view.streets).add_to(m)
+    streets_layer_geojson(street_parts).add_to(m)
     cell_outline_layer(view.cell).add_to(m)
     masked_all = masking.mask_frame(found, role)
     households_layer(

@@ -122,6 +122,26 @@ def streets_layer(streets: gpd.GeoDataFrame, *, name: str = "街巷") -> folium.
     return group
 
 
+def streets_layer_geojson(parts: dict[str, str], *, name: str = "街巷") -> folium.FeatureGroup:
+    """:func:`streets_layer` from GeoJSON text per kind, already serialised (and shared across
+    users by services.shared_cache.cell_streets_geojson): each map parses its own copy."""
+    group = folium.FeatureGroup(name=name, control=True)
+    for kind, colour, weight in (
+        ("lane", LANE_COLOUR, 2),
+        ("street", STREET_COLOUR, 4),
+        ("road", STREET_COLOUR, 5),
+    ):
+        if kind not in parts:
+            continue
+        folium.GeoJson(
+            parts[kind],
+            style_function=lambda _f, c=colour, w=weight: {"color": c, "weight": w, "opacity": 0.9},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["街巷"]),
+            smooth_factor=1.5,
+        ).add_to(group)
+    return group
+
+
 def communities_layer(
     communities: gpd.GeoDataFrame, *, name: str = "社区边界"
 ) -> folium.FeatureGroup:

@@ -213,7 +213,7 @@ def dashboard_map(
     tooltip_fields: dict[str, str],
     heat: MacroElement | None = None,
     communities: gpd.GeoDataFrame | None = None,
-    streets: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | dict[str, str] | None = None,
     selected_code: str | None = None,
     legend_lines: Sequence[tuple[str, str, str]] = (),
     fill_opacity: float = 0.6,
@@ -223,11 +223,19 @@ def dashboard_map(
     ``cells`` carries ``hotspot`` (from services.stats.hotspots) and the tooltip columns; ``heat`` is
     a layer from layers.heatmap. The selected cell is drawn thick and the map zooms to it.
     """
-    from layers.base import add_legend, base_map, communities_layer, streets_layer
+    from layers.base import (
+        add_legend,
+        base_map,
+        communities_layer,
+        streets_layer,
+        streets_layer_geojson,
+    )
     from layers.cells import legend_entries
 
     m = base_map(cells)
-    if streets is not None and len(streets):
+    if isinstance(streets, dict):  # GeoJSON text per kind, shared (services.shared_cache)
+        streets_layer_geojson(streets).add_to(m)
+    elif streets is not None and len(streets):
         streets_layer(streets).add_to(m)
     layer, breaks = choropleth_layer(
         cells,
