@@ -29,8 +29,7 @@ from layers.base import (
 )
 from layers.cells import cells_layer, legend_entries
 from layers.problems import PROBLEM_RED, problems_layer
-from services import exports
-from services import grid_plans as gp
+from services import exports, plans
 
 SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
 FOCUS = "planner_focus"
@@ -51,23 +50,25 @@ def _base():  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=600, show_spinner="正在读取方案…")
-def _geodata(plan_id: int, lock_version: int) -> gp.PlanGeodata:
-    return with_session(lambda *, session: gp.plan_geodata(session, plan_id))()
+def _geodata(plan_id: int, lock_version: int) -> plans.PlanGeodata:
+    return with_session(lambda *, session: plans.plan_geodata(plan_id, session=session))()
 
 
 @st.cache_data(ttl=600, show_spinner="正在检查方案…")
 def _problems(plan_id: int, lock_version: int) -> gpd.GeoDataFrame:
     data = _geodata(plan_id, lock_version)  # outside the session: sessions never nest
-    return with_session(lambda *, session: gp.check_plan(session, plan_id, geodata=data))()
+    return with_session(
+        lambda *, session: plans.check_plan(plan_id, session=session, geodata=data)
+    )()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _leaders() -> pd.DataFrame:
-    return with_session(lambda *, session: gp.leader_options(session))()
+    return with_session(lambda *, session: plans.leader_options(session=session))()
 
 
 def _plans() -> pd.DataFrame | None:
-    return run_service(with_session(lambda *, session: gp.list_plans(session)))
+    return run_service(with_session(lambda *, session: plans.list_plans(session=session)))
 
 
 def _actor() -> str:
@@ -102,7 +103,7 @@ def _edit(fn: Any, **kwargs: Any) -> None:
     seen = st.session_state[SEEN][plan_id]
 
     def call(*, session):  # type: ignore[no-untyped-def]
-        return fn(session, expected_lock_version=seen, actor=_actor(), **kwargs)
+        return fn(session=session, expected_lock_version=seen, actor=_actor(), **kwargs)
 
     result = run_service(with_session(call))
     if result is not None:
@@ -132,7 +133,7 @@ def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:
 
 
 def _map(
-    data: gp.PlanGeodata,
+    data: plans.PlanGeodata,
     problems: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
@@ -251,7 +252,7 @@ def _cell_formatter(cells: gpd.GeoDataFrame) -> Any:
     return fmt
 
 
-def _pick_cell(data: gp.PlanGeodata) -> str | None:
+def _pick_cell(data: plans.PlanGeodata) -> str | None:
     """The cell being edited — chosen *before* the map is built, so the map drawn on is the
     map of the next run too (st_folium keys its value by the map's script)."""
     st.subheader(labels.PLAN_EDIT)
@@ -262,7 +263,7 @@ def _pick_cell(data: gp.PlanGeodata) -> str | None:
 
 
 def _edit_tools(
-    plan: pd.Series, data: gp.PlanGeodata, selected: str, drawn: shapely.Geometry | None
+    plan: pd.Series, data: plans.PlanGeodata, selected: str, drawn: shapely.Geometry | None
 ) -> None:
     plan_id = int(plan["id"])
     cells = data.cells
@@ -279,7 +280,7 @@ def _edit_tools(
         if same:
             to = st.selectbox(labels.PLAN_TO_CELL, same, format_func=fmt, key="planner_move_to")
             if st.button(labels.PLAN_DO_MOVE, key="planner_move", type="primary"):
-                _edit(gp.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
+                _edit(plans.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
         else:
             st.info(labels.PLAN_NO_SAME_COMMUNITY)
     with tabs[1]:
@@ -287,7 +288,7 @@ def _edit_tools(
             other = st.selectbox(labels.PLAN_MERGE_WITH, same, format_func=fmt, key="planner_merge")
             if st.button(labels.PLAN_DO_MERGE, key="planner_merge_go", type="primary"):
                 _edit(
-                    gp.merge_cells,
+                    plans.merge_cells,
                     plan_id=plan_id,
                     keep_cell_code=selected,
                     absorb_cell_code=other,
@@ -297,21 +298,21 @@ def _edit_tools(
     with tabs[2]:
         keys = st.multiselect(labels.PLAN_SPLIT_BLOCKS, own_blocks, key="planner_split_blocks")
         if st.button(labels.PLAN_DO_SPLIT, key="planner_split", type="primary", disabled=not keys):
-            _edit(gp.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
+            _edit(plans.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
     is_line = drawn is not None and drawn.geom_type in ("LineString", "MultiLineString")
     is_poly = drawn is not None and drawn.geom_type in ("Polygon", "MultiPolygon")
     with tabs[3]:
         st.caption(labels.PLAN_DRAW_HINT_LINE)
         _drawn_note(drawn)
         if st.button(labels.PLAN_DO_LINE, key="planner_line", type="primary", disabled=not is_line):
-            _edit(gp.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
+            _edit(plans.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
     with tabs[4]:
         st.caption(labels.PLAN_DRAW_HINT_POLYGON)
         _drawn_note(drawn)
         if st.button(
             labels.PLAN_DO_POLYGON, key="planner_poly", type="primary", disabled=not is_poly
         ):
-            _edit(gp.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
+            _edit(plans.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
     with tabs[5]:
         leaders = _leaders()
         options: list[int | None] = [None] + leaders["id"].astype(int).tolist()
@@ -326,7 +327,7 @@ def _edit_tools(
             key=f"planner_leader_{selected}",
         )
         if st.button(labels.PLAN_DO_LEADER, key="planner_leader_go", type="primary"):
-            _edit(gp.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
+            _edit(plans.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
 
 
 def _drawn_note(drawn: shapely.Geometry | None) -> None:
@@ -343,7 +344,7 @@ def _xlsx(table: pd.DataFrame, title: str) -> bytes:
     )
 
 
-def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFrame) -> None:
+def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.DataFrame) -> None:
     plan_id = int(plan["id"])
     st.subheader(labels.PLAN_PUBLISH)
     blocking = problems[problems["severity"] == "blocking"]
@@ -360,14 +361,14 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.error(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
         else:
             preview = run_service(
-                with_session(lambda *, session: gp.publish_preview(session, plan_id))
+                with_session(lambda *, session: plans.publish_preview(plan_id, session=session))
             )
             if preview is not None:
                 st.session_state[CONFIRM] = {"plan_id": plan_id, "preview": preview}
     pending = st.session_state.get(CONFIRM)
     if not pending or pending["plan_id"] != plan_id:
         return
-    old = _retiring_label(plan, plans)
+    old = _retiring_label(plan, plan_list)
     preview = pending["preview"]
     with st.container(border=True):
         st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
@@ -393,8 +394,8 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             seen = st.session_state[SEEN][plan_id]
 
             def call(*, session):  # type: ignore[no-untyped-def]
-                return gp.publish(
-                    session,
+                return plans.publish(
+                    session=session,
                     plan_id=plan_id,
                     note=note,
                     actor=_actor(),
@@ -415,12 +416,12 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.rerun()
 
 
-def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
+def _retiring_label(plan: pd.Series, plan_list: pd.DataFrame) -> str:
     """The plan publishing ``plan`` retires: the published one of its sub-district."""
-    current = plans[
-        (plans["state"] == "published")
-        & (plans["subdistrict_code"] == plan["subdistrict_code"])
-        & (plans["id"] != plan["id"])
+    current = plan_list[
+        (plan_list["state"] == "published")
+        & (plan_list["subdistrict_code"] == plan["subdistrict_code"])
+        & (plan_list["id"] != plan["id"])
     ]
     if current.empty:
         return "（无）"
@@ -428,7 +429,7 @@ def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
     return f"第{row['version_no']}版（{row['name']}）"
 
 
-def _publish_result(result: gp.PublishResult) -> None:
+def _publish_result(result: plans.PublishResult) -> None:
     retired = (
         labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
         if result.retired_version_no is not None
@@ -526,15 +527,15 @@ if done is not None:
         st.session_state.pop(RESULT, None)
         st.rerun()
 
-plans = _plans()
-if plans is not None:
+plan_list = _plans()
+if plan_list is not None:
     st.session_state.setdefault(SEEN, {})
-    if plans.empty:
+    if plan_list.empty:
         st.info(labels.PLAN_NONE)
         st.stop()
-    ids = plans["id"].astype(int).tolist()
-    by_id = {int(r["id"]): r for _, r in plans.iterrows()}
-    drafts = plans[plans["state"].isin(["draft", "validated"])]
+    ids = plan_list["id"].astype(int).tolist()
+    by_id = {int(r["id"]): r for _, r in plan_list.iterrows()}
+    drafts = plan_list[plan_list["state"].isin(["draft", "validated"])]
     default = int(drafts["id"].iloc[0]) if len(drafts) else ids[0]
     wanted = st.session_state.pop("planner_open", None)
     if wanted in by_id:
@@ -550,11 +551,13 @@ if plans is not None:
     )
     if top_right.button(labels.PLAN_NEW_DRAFT, key="planner_new_draft"):
         made = run_service(
-            with_session(lambda *, session: gp.create_draft_from_published(session, _actor()))
+            with_session(
+                lambda *, session: plans.create_draft_from_published(_actor(), session=session)
+            )
         )
         if made is not None:
             st.session_state["planner_open"] = made.id
-            source = plans[plans["state"] == "published"]
+            source = plan_list[plan_list["state"] == "published"]
             st.session_state[FLASH] = labels.PLAN_NEW_DRAFT_DONE.format(
                 version=made.version_no,
                 cells=int(source["cells"].sum()),
@@ -618,4 +621,4 @@ if plans is not None:
         if editable and selected is not None:
             with right:
                 _edit_tools(plan, data, selected, _drawn(output))
-            _publish_panel(plan, problems, plans)
+            _publish_panel(plan, problems, plan_list)

@@ -1,4 +1,4 @@
-"""SQL for 动态调整 (services/rebalance.py): the households to count, and the draft's blocks.
+"""SQL for 动态调整 (services/plans/rebalance.py): the households to count, and the draft's blocks.
 
 Named functions, no commits: the service owns the transaction.
 """

@@ -24,7 +24,6 @@ SQL = re.compile(
 KNOWN: dict[str, int] = {
     "services/audit.py": 1,
     "services/cases.py": 30,
-    "services/grid_plans.py": 84,
     "services/hotline.py": 6,
     "services/households.py": 14,
     "services/reports.py": 6,
