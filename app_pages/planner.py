@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -17,18 +15,7 @@ from streamlit_folium import st_folium
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
 from core.plaintext import plain
-from gis.crs import DISPLAY_CRS
-from layers.base import (
-    COMMUNITY_COLOUR,
-    LANE_COLOUR,
-    STREET_COLOUR,
-    add_legend,
-    base_map,
-    communities_layer,
-    streets_layer,
-)
-from layers.cells import cells_layer, legend_entries
-from layers.problems import PROBLEM_RED, problems_layer
+from layers.plans import PlanMapText, plan_map
 from services import exports, plans
 
 SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
@@ -41,12 +28,7 @@ FLASH = "planner_flash"
 # --- reads (cached per plan version: every edit bumps lock_version, so edits invalidate) ----
 @st.cache_data(ttl=600, show_spinner=False)
 def _base():  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
-        from db import repositories
-
-        return repositories.communities(session), repositories.streets(session)
-
-    return with_session(read)()
+    return with_session(lambda *, session: plans.communities_and_streets(session=session))()
 
 
 @st.cache_data(ttl=600, show_spinner="正在读取方案…")
@@ -114,86 +96,20 @@ def _edit(fn: Any, **kwargs: Any) -> None:
 
 
 # --- map ----------------------------------------------------------------------------------
-def _problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Red with a dashed outline and a text label: colour is not the only cue (UI.md)."""
-    return problems_layer(problems, severity_labels=labels.PLAN_SEVERITY, name=labels.PLAN_PROBLEMS)
-
-
-def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=labels.PLAN_LEGEND_BLOCK, control=True)
-    data = blocks.to_crs(DISPLAY_CRS)[["block_key", "cell_code", "geometry"]]
-    folium.GeoJson(
-        data,
-        style_function=lambda _f: {"color": "#7a7a7a", "weight": 0.7, "fill": False},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["block_key", "cell_code"], aliases=[labels.PLAN_BLOCK, labels.PLAN_CELL]
-        ),
-    ).add_to(group)
-    return group
-
-
-def _map(
-    data: plans.PlanGeodata,
-    problems: gpd.GeoDataFrame,
-    communities: gpd.GeoDataFrame,
-    streets: gpd.GeoDataFrame,
-    *,
-    selected: str | None,
-    focus: int | None,
-    draw: bool,
-) -> folium.Map:
-    m = base_map(communities)
-    streets_layer(streets).add_to(m)
-    cells = data.cells.assign(
-        leader_name=data.cells["leader_name"]
-        .astype(object)
-        .where(data.cells["leader_name"].notna(), "（未配）")
-    )
-    tooltip = {
-        k: labels.CELL_FIELDS[k]
-        for k in ("cell_code", "community_name", "leader_name", "households")
-    }
-    group, breaks = cells_layer(
-        cells, value_field="households", tooltip_fields=tooltip, selected_code=selected
-    )
-    group.add_to(m)
-    _blocks_layer(data.blocks).add_to(m)
-    communities_layer(communities).add_to(m)
-    if len(problems):
-        # last, and in its own pane above every other overlay: always on top (UI.md)
-        folium.map.CustomPane("problems", z_index=650).add_to(m)
-        _problems_layer(problems).add_to(m)
-    if focus is not None and focus < len(problems):
-        geom = problems.to_crs(DISPLAY_CRS).geometry.iloc[focus]
-        if geom is not None and not geom.is_empty:
-            minx, miny, maxx, maxy = geom.buffer(0.0004).bounds
-            m.fit_bounds([[miny, minx], [maxy, maxx]])
-    if draw:
-        folium.plugins.Draw(
-            export=False,
-            position="topleft",
-            draw_options={
-                "polyline": {"shapeOptions": {"color": "#1f4e9c", "weight": 4}},
-                "polygon": {"allowIntersection": False, "showArea": False},
-                "rectangle": True,
-                "circle": False,
-                "marker": False,
-                "circlemarker": False,
-            },
-            edit_options={"edit": False, "remove": True},
-        ).add_to(m)
-    add_legend(
-        m,
-        labels.LEGEND_HOUSEHOLDS,
-        legend_entries(breaks, unit="户") + [(PROBLEM_RED, labels.PLAN_LEGEND_PROBLEM)],
-        lines=[
-            ("#7a7a7a", "solid", labels.PLAN_LEGEND_BLOCK),
-            (COMMUNITY_COLOUR, "dashed", labels.LEGEND_COMMUNITY),
-            (STREET_COLOUR, "solid", labels.LEGEND_STREET),
-            (LANE_COLOUR, "solid", labels.LEGEND_LANE),
-        ],
-    )
-    return m
+_MAP_TEXT = PlanMapText(
+    cell_fields=labels.CELL_FIELDS,
+    no_leader="（未配）",
+    block=labels.PLAN_BLOCK,
+    block_legend=labels.PLAN_LEGEND_BLOCK,
+    cell=labels.PLAN_CELL,
+    problems=labels.PLAN_PROBLEMS,
+    severity_labels=labels.PLAN_SEVERITY,
+    households_legend=labels.LEGEND_HOUSEHOLDS,
+    problem_legend=labels.PLAN_LEGEND_PROBLEM,
+    community_legend=labels.LEGEND_COMMUNITY,
+    street_legend=labels.LEGEND_STREET,
+    lane_legend=labels.LEGEND_LANE,
+)
 
 
 # --- panels -------------------------------------------------------------------------------
@@ -601,14 +517,16 @@ if plan_list is not None:
             selected = _pick_cell(data) if editable else None
         with left:
             st.caption(labels.PLAN_MAP_CAPTION)
-            m = _map(
-                data,
+            m = plan_map(
+                data.cells,
+                data.blocks,
                 problems,
                 communities,
                 streets,
                 selected=selected,
                 focus=st.session_state.get(FOCUS),
                 draw=editable,
+                text=_MAP_TEXT,
             )
             # Only the finished drawing comes back: panning or zooming does not rerun the page.
             output = st_folium(

@@ -35,7 +35,7 @@ from services.plans.edits import (
 from services.plans.exports import export_filename, export_plan
 from services.plans.leaders import assign_leader, leader_options
 from services.plans.publish import publish, publish_preview
-from services.plans.reads import get_plan, list_plans, plan_geodata
+from services.plans.reads import communities_and_streets, get_plan, list_plans, plan_geodata
 from services.plans.records import (
     DANGLES_TO_CONFIRM,
     ENCLOSED_SHARE_TO_WARN,
@@ -62,6 +62,7 @@ __all__ = [
     "PublishResult",
     "assign_leader",
     "check_plan",
+    "communities_and_streets",
     "create_draft_from_published",
     "export_filename",
     "export_plan",

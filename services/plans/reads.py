@@ -42,6 +42,11 @@ def plan_geodata(plan_id: int, *, session: Session) -> PlanGeodata:
     return PlanGeodata(cells=cells, blocks=blocks)
 
 
+def communities_and_streets(*, session: Session) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The base of the planner's map: every community outline and street, EPSG:4490."""
+    return repositories.communities(session), repositories.streets(session)
+
+
 def household_points(session: Session) -> gpd.GeoDataFrame:
     """Active households with a location (ids and points only)."""
     return queries.active_household_points(session, source=queries.household_source(session))
