@@ -26,6 +26,9 @@ from core.settings import SRID
 from core.vocab import DONE_STATES
 from db.repositories import _df, _gdf, assign_cells
 
+# The one lookup of the published plan, shared with other domains (explicit re-export).
+from db.repositories import published_plan as published_plan  # noqa: E402
+
 HouseholdSource = Literal["households", "household_points"]
 
 _PLAN_COLUMNS = (
@@ -75,24 +78,6 @@ def plan_rows(session: Session) -> pd.DataFrame:
         FROM grid_plans p ORDER BY subdistrict_code, version_no DESC
         """,  # noqa: S608 - constant column list
     )
-
-
-def published_plan(session: Session, *, subdistrict_code: str | None = None) -> dict | None:
-    """The published plan (of ``subdistrict_code``, or the newest of any): id, name,
-    version_no, valid_from, subdistrict_code; None when nothing is published."""
-    row = (
-        session.execute(
-            text(
-                "SELECT id, name, version_no, valid_from, subdistrict_code FROM grid_plans "
-                "WHERE state = 'published' AND (CAST(:sd AS text) IS NULL OR subdistrict_code = :sd) "
-                "ORDER BY valid_from DESC LIMIT 1"
-            ),
-            {"sd": subdistrict_code},
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
 
 
 def household_source(session: Session) -> HouseholdSource:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.errors import ConflictError
 from db import rebalance_queries as queries
 from gis.addresses import parse_address
+from gis.crs import STORAGE_CRS
 from gis.rebalance import RebalanceResult, rebalance
 from services import audit
 from services.plans.cells import insert_blocks, insert_cell, rebuild_cells
@@ -181,7 +182,7 @@ def _create_draft(s: Session, proposal: RebalanceProposal, created_by: str | Non
         plan_id=draft.id,
         cells=zip(whole["block_id"], whole["cell_code"], strict=True),
     )
-    reshaped = whole[whole["reshaped"]].to_crs("EPSG:4490")
+    reshaped = whole[whole["reshaped"]].to_crs(STORAGE_CRS)
     queries.set_block_geometries(
         s,
         plan_id=draft.id,
