@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError, NotFoundError
-from db import plans as queries
+from db import plan_cells as queries
 from gis.cells import cell_code as make_cell_code
 from gis.cells import validate_cell_code
 from gis.crs import STORAGE_CRS

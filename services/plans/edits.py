@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from core.errors import GeometryError, InvalidInputError, NotFoundError
-from db import plans as queries
+from db import plan_cells as queries
 from gis.crs import STORAGE_CRS
 from gis.plan_edit import snap_to_vertices, split_blocks_by_line
 from services.plans.cells import (

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.errors import NotFoundError
-from db import plans as queries
+from db import plan_cells as queries
 from services.plans.cells import cell
 from services.plans.locking import bump
 from services.plans.records import EditResult, atomic
