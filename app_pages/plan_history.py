@@ -7,12 +7,12 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import run_service, with_session
-from services import grid_plans as gp
+from services import plans
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _export(plan_id: int, lock_version: int, fmt: str) -> bytes:
-    return with_session(lambda *, session: gp.export_plan(session, plan_id, fmt))()
+    return with_session(lambda *, session: plans.export_plan(plan_id, fmt, session=session))()
 
 
 def _local(value: object) -> object:
@@ -22,12 +22,12 @@ def _local(value: object) -> object:
 
 
 st.title(labels.PAGE_PLAN_HISTORY)
-plans = run_service(with_session(lambda *, session: gp.list_plans(session)))
-if plans is not None:
-    if plans.empty:
+plan_list = run_service(with_session(lambda *, session: plans.list_plans(session=session)))
+if plan_list is not None:
+    if plan_list.empty:
         st.info(labels.PLAN_NONE)
         st.stop()
-    table = plans[list(labels.PLAN_HISTORY_FIELDS)].copy()
+    table = plan_list[list(labels.PLAN_HISTORY_FIELDS)].copy()
     for col in ("valid_from", "valid_to", "updated_at"):
         table[col] = table[col].map(_local)
     for col in ("valid_from", "valid_to", "updated_at", "updated_by", "published_by", "note"):
@@ -43,7 +43,7 @@ if plans is not None:
         },
     )
     st.subheader(labels.PLAN_EXPORT)
-    by_id = {int(r["id"]): r for _, r in plans.iterrows()}
+    by_id = {int(r["id"]): r for _, r in plan_list.iterrows()}
     plan_id = st.selectbox(
         labels.PLAN_PICK,
         list(by_id),
@@ -54,14 +54,14 @@ if plans is not None:
         key="history_plan",
     )
     row = by_id[int(plan_id)]
-    cols = st.columns(len(gp.EXPORT_FORMATS))
-    for col, (fmt, (_suffix, mime)) in zip(cols, gp.EXPORT_FORMATS.items(), strict=True):
+    cols = st.columns(len(plans.EXPORT_FORMATS))
+    for col, (fmt, (_suffix, mime)) in zip(cols, plans.EXPORT_FORMATS.items(), strict=True):
         data = run_service(lambda fmt=fmt: _export(int(plan_id), int(row["lock_version"]), fmt))
         if data is not None:
             col.download_button(
                 f"⬇ {labels.PLAN_EXPORT_FORMATS[fmt]}",
                 data,
-                file_name=gp.export_filename(
+                file_name=plans.export_filename(
                     int(row["version_no"]), str(row["subdistrict_code"]), fmt
                 ),
                 mime=mime,

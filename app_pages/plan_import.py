@@ -24,7 +24,7 @@ from gis.crs import DISPLAY_CRS
 from gis.io import read_vector
 from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS
 from layers.base import add_legend, base_map, streets_layer
-from services import grid_plans as gp
+from services import plans
 from services.uploads import GIS_LAYERS, check_upload
 
 DONE = "plan_import_done"
@@ -104,12 +104,12 @@ def _import(inputs: dict[str, Any], *, confirm: bool) -> Any:
     """The service call; a result that needs the planner's word comes back as the exception."""
 
     def call(*, session):  # type: ignore[no-untyped-def]
-        return gp.import_streets_into_draft(
-            session,
+        return plans.import_streets_into_draft(
             None,
             inputs["streets"],
             inputs["boundary"],
             inputs["snap_m"],
+            session=session,
             created_by=str(acting_person().get("name") or "规划员"),
             propose=inputs["mode"] == "propose",
             min_households=inputs["low"],
@@ -121,13 +121,13 @@ def _import(inputs: dict[str, Any], *, confirm: bool) -> Any:
     def run() -> Any:
         try:
             return with_session(call)()
-        except gp.ImportNeedsConfirmation as ask:
+        except plans.ImportNeedsConfirmation as ask:
             return ask
 
     with st.status(labels.PLAN_IMPORT_PROGRESS, expanded=False) as status:
         out = run_service(run)
         status.update(state="complete" if out is not None else "error")
-    if isinstance(out, gp.ImportNeedsConfirmation):
+    if isinstance(out, plans.ImportNeedsConfirmation):
         st.session_state[ASK] = (inputs, out)
         st.session_state.pop(DONE, None)
     elif out is not None:
@@ -237,7 +237,7 @@ if done is not None:
     if result.selection is not None:
         st.caption(result.selection.summary())
     share = result.enclosed_share
-    if share is not None and share < gp.ENCLOSED_SHARE_TO_WARN and result.unenclosed is not None:
+    if share is not None and share < plans.ENCLOSED_SHARE_TO_WARN and result.unenclosed is not None:
         rest_km2 = float(result.unenclosed["area_m2"].sum())
         st.warning(
             labels.PLAN_IMPORT_ENCLOSED.format(

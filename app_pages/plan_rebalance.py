@@ -13,18 +13,18 @@ from app_pages import labels
 from app_pages.common import run_service, with_session
 from layers.base import base_map
 from layers.rebalance import diff_cells_layer, moved_units_layer
-from services import grid_plans as gp
-from services import rebalance as rb
+from services import plans
+from services.plans import rebalance
 
 _KEY = "rebalance_proposal"
 
 st.title(labels.PAGE_PLAN_REBALANCE)
 st.caption(labels.REBALANCE_INTRO)
 
-plans = run_service(with_session(lambda *, session: gp.list_plans(session)))
-if plans is None:
+plan_list = run_service(with_session(lambda *, session: plans.list_plans(session=session)))
+if plan_list is None:
     st.stop()
-published = plans[plans["state"] == "published"]
+published = plan_list[plan_list["state"] == "published"]
 if published.empty:
     st.info(labels.REBALANCE_NO_PUBLISHED)
     st.stop()
@@ -43,7 +43,7 @@ lo = int(cols[0].number_input(labels.REBALANCE_MIN, 1, 5000, 300, step=10, key="
 hi = int(cols[1].number_input(labels.REBALANCE_MAX, 1, 5000, 500, step=10, key="rb_max"))
 share = int(cols[2].number_input(labels.REBALANCE_SHARE, 0, 500, 50, step=5, key="rb_share"))
 
-geo = run_service(with_session(lambda *, session: gp.plan_geodata(session, plan_id)))
+geo = run_service(with_session(lambda *, session: plans.plan_geodata(plan_id, session=session)))
 if geo is None:
     st.stop()
 communities = (
@@ -71,7 +71,7 @@ if st.button(labels.REBALANCE_RUN, type="primary", key="rb_run"):
     with st.spinner(labels.REBALANCE_WORKING):
         st.session_state[_KEY] = run_service(
             with_session(
-                lambda *, session: rb.propose_rebalance(
+                lambda *, session: rebalance.propose_rebalance(
                     session=session,
                     plan_id=plan_id,
                     min_households=lo,
@@ -82,7 +82,7 @@ if st.button(labels.REBALANCE_RUN, type="primary", key="rb_run"):
             )
         )
 
-proposal: rb.RebalanceProposal | None = st.session_state.get(_KEY)
+proposal: rebalance.RebalanceProposal | None = st.session_state.get(_KEY)
 if proposal is None or proposal.plan_id != plan_id:
     st.stop()
 
@@ -149,7 +149,7 @@ st.dataframe(
     key="rb_moves",
 )
 st.subheader(labels.REBALANCE_LEADERS)
-changes = rb.leader_changes(proposal)
+changes = rebalance.leader_changes(proposal)
 changes["change"] = changes["change"].map(labels.REBALANCE_CHANGE)
 st.dataframe(
     changes[list(labels.REBALANCE_LEADER_FIELDS)].rename(columns=labels.REBALANCE_LEADER_FIELDS),
@@ -170,7 +170,7 @@ if st.button(labels.REBALANCE_SAVE, key="rb_save"):
     actor = st.session_state.get("actor")
     draft = run_service(
         with_session(
-            lambda *, session: rb.create_rebalance_draft(
+            lambda *, session: rebalance.create_rebalance_draft(
                 session=session,
                 proposal=proposal,
                 created_by=getattr(actor, "username", None),

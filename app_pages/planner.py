@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -17,20 +15,8 @@ from streamlit_folium import st_folium
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
 from core.plaintext import plain
-from gis.crs import DISPLAY_CRS
-from layers.base import (
-    COMMUNITY_COLOUR,
-    LANE_COLOUR,
-    STREET_COLOUR,
-    add_legend,
-    base_map,
-    communities_layer,
-    streets_layer,
-)
-from layers.cells import cells_layer, legend_entries
-from layers.problems import PROBLEM_RED, problems_layer
-from services import exports
-from services import grid_plans as gp
+from layers.plans import PlanMapText, plan_map
+from services import exports, plans
 
 SEEN = "planner_seen"  # plan id → the lock_version this browser last saw
 FOCUS = "planner_focus"
@@ -42,32 +28,29 @@ FLASH = "planner_flash"
 # --- reads (cached per plan version: every edit bumps lock_version, so edits invalidate) ----
 @st.cache_data(ttl=600, show_spinner=False)
 def _base():  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
-        from db import repositories
-
-        return repositories.communities(session), repositories.streets(session)
-
-    return with_session(read)()
+    return with_session(lambda *, session: plans.communities_and_streets(session=session))()
 
 
 @st.cache_data(ttl=600, show_spinner="正在读取方案…")
-def _geodata(plan_id: int, lock_version: int) -> gp.PlanGeodata:
-    return with_session(lambda *, session: gp.plan_geodata(session, plan_id))()
+def _geodata(plan_id: int, lock_version: int) -> plans.PlanGeodata:
+    return with_session(lambda *, session: plans.plan_geodata(plan_id, session=session))()
 
 
 @st.cache_data(ttl=600, show_spinner="正在检查方案…")
 def _problems(plan_id: int, lock_version: int) -> gpd.GeoDataFrame:
     data = _geodata(plan_id, lock_version)  # outside the session: sessions never nest
-    return with_session(lambda *, session: gp.check_plan(session, plan_id, geodata=data))()
+    return with_session(
+        lambda *, session: plans.check_plan(plan_id, session=session, geodata=data)
+    )()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _leaders() -> pd.DataFrame:
-    return with_session(lambda *, session: gp.leader_options(session))()
+    return with_session(lambda *, session: plans.leader_options(session=session))()
 
 
 def _plans() -> pd.DataFrame | None:
-    return run_service(with_session(lambda *, session: gp.list_plans(session)))
+    return run_service(with_session(lambda *, session: plans.list_plans(session=session)))
 
 
 def _actor() -> str:
@@ -102,7 +85,7 @@ def _edit(fn: Any, **kwargs: Any) -> None:
     seen = st.session_state[SEEN][plan_id]
 
     def call(*, session):  # type: ignore[no-untyped-def]
-        return fn(session, expected_lock_version=seen, actor=_actor(), **kwargs)
+        return fn(session=session, expected_lock_version=seen, actor=_actor(), **kwargs)
 
     result = run_service(with_session(call))
     if result is not None:
@@ -113,86 +96,20 @@ def _edit(fn: Any, **kwargs: Any) -> None:
 
 
 # --- map ----------------------------------------------------------------------------------
-def _problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Red with a dashed outline and a text label: colour is not the only cue (UI.md)."""
-    return problems_layer(problems, severity_labels=labels.PLAN_SEVERITY, name=labels.PLAN_PROBLEMS)
-
-
-def _blocks_layer(blocks: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=labels.PLAN_LEGEND_BLOCK, control=True)
-    data = blocks.to_crs(DISPLAY_CRS)[["block_key", "cell_code", "geometry"]]
-    folium.GeoJson(
-        data,
-        style_function=lambda _f: {"color": "#7a7a7a", "weight": 0.7, "fill": False},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["block_key", "cell_code"], aliases=[labels.PLAN_BLOCK, labels.PLAN_CELL]
-        ),
-    ).add_to(group)
-    return group
-
-
-def _map(
-    data: gp.PlanGeodata,
-    problems: gpd.GeoDataFrame,
-    communities: gpd.GeoDataFrame,
-    streets: gpd.GeoDataFrame,
-    *,
-    selected: str | None,
-    focus: int | None,
-    draw: bool,
-) -> folium.Map:
-    m = base_map(communities)
-    streets_layer(streets).add_to(m)
-    cells = data.cells.assign(
-        leader_name=data.cells["leader_name"]
-        .astype(object)
-        .where(data.cells["leader_name"].notna(), "（未配）")
-    )
-    tooltip = {
-        k: labels.CELL_FIELDS[k]
-        for k in ("cell_code", "community_name", "leader_name", "households")
-    }
-    group, breaks = cells_layer(
-        cells, value_field="households", tooltip_fields=tooltip, selected_code=selected
-    )
-    group.add_to(m)
-    _blocks_layer(data.blocks).add_to(m)
-    communities_layer(communities).add_to(m)
-    if len(problems):
-        # last, and in its own pane above every other overlay: always on top (UI.md)
-        folium.map.CustomPane("problems", z_index=650).add_to(m)
-        _problems_layer(problems).add_to(m)
-    if focus is not None and focus < len(problems):
-        geom = problems.to_crs(DISPLAY_CRS).geometry.iloc[focus]
-        if geom is not None and not geom.is_empty:
-            minx, miny, maxx, maxy = geom.buffer(0.0004).bounds
-            m.fit_bounds([[miny, minx], [maxy, maxx]])
-    if draw:
-        folium.plugins.Draw(
-            export=False,
-            position="topleft",
-            draw_options={
-                "polyline": {"shapeOptions": {"color": "#1f4e9c", "weight": 4}},
-                "polygon": {"allowIntersection": False, "showArea": False},
-                "rectangle": True,
-                "circle": False,
-                "marker": False,
-                "circlemarker": False,
-            },
-            edit_options={"edit": False, "remove": True},
-        ).add_to(m)
-    add_legend(
-        m,
-        labels.LEGEND_HOUSEHOLDS,
-        legend_entries(breaks, unit="户") + [(PROBLEM_RED, labels.PLAN_LEGEND_PROBLEM)],
-        lines=[
-            ("#7a7a7a", "solid", labels.PLAN_LEGEND_BLOCK),
-            (COMMUNITY_COLOUR, "dashed", labels.LEGEND_COMMUNITY),
-            (STREET_COLOUR, "solid", labels.LEGEND_STREET),
-            (LANE_COLOUR, "solid", labels.LEGEND_LANE),
-        ],
-    )
-    return m
+_MAP_TEXT = PlanMapText(
+    cell_fields=labels.CELL_FIELDS,
+    no_leader="（未配）",
+    block=labels.PLAN_BLOCK,
+    block_legend=labels.PLAN_LEGEND_BLOCK,
+    cell=labels.PLAN_CELL,
+    problems=labels.PLAN_PROBLEMS,
+    severity_labels=labels.PLAN_SEVERITY,
+    households_legend=labels.LEGEND_HOUSEHOLDS,
+    problem_legend=labels.PLAN_LEGEND_PROBLEM,
+    community_legend=labels.LEGEND_COMMUNITY,
+    street_legend=labels.LEGEND_STREET,
+    lane_legend=labels.LEGEND_LANE,
+)
 
 
 # --- panels -------------------------------------------------------------------------------
@@ -251,7 +168,7 @@ def _cell_formatter(cells: gpd.GeoDataFrame) -> Any:
     return fmt
 
 
-def _pick_cell(data: gp.PlanGeodata) -> str | None:
+def _pick_cell(data: plans.PlanGeodata) -> str | None:
     """The cell being edited — chosen *before* the map is built, so the map drawn on is the
     map of the next run too (st_folium keys its value by the map's script)."""
     st.subheader(labels.PLAN_EDIT)
@@ -262,7 +179,7 @@ def _pick_cell(data: gp.PlanGeodata) -> str | None:
 
 
 def _edit_tools(
-    plan: pd.Series, data: gp.PlanGeodata, selected: str, drawn: shapely.Geometry | None
+    plan: pd.Series, data: plans.PlanGeodata, selected: str, drawn: shapely.Geometry | None
 ) -> None:
     plan_id = int(plan["id"])
     cells = data.cells
@@ -279,7 +196,7 @@ def _edit_tools(
         if same:
             to = st.selectbox(labels.PLAN_TO_CELL, same, format_func=fmt, key="planner_move_to")
             if st.button(labels.PLAN_DO_MOVE, key="planner_move", type="primary"):
-                _edit(gp.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
+                _edit(plans.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
         else:
             st.info(labels.PLAN_NO_SAME_COMMUNITY)
     with tabs[1]:
@@ -287,7 +204,7 @@ def _edit_tools(
             other = st.selectbox(labels.PLAN_MERGE_WITH, same, format_func=fmt, key="planner_merge")
             if st.button(labels.PLAN_DO_MERGE, key="planner_merge_go", type="primary"):
                 _edit(
-                    gp.merge_cells,
+                    plans.merge_cells,
                     plan_id=plan_id,
                     keep_cell_code=selected,
                     absorb_cell_code=other,
@@ -297,21 +214,21 @@ def _edit_tools(
     with tabs[2]:
         keys = st.multiselect(labels.PLAN_SPLIT_BLOCKS, own_blocks, key="planner_split_blocks")
         if st.button(labels.PLAN_DO_SPLIT, key="planner_split", type="primary", disabled=not keys):
-            _edit(gp.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
+            _edit(plans.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
     is_line = drawn is not None and drawn.geom_type in ("LineString", "MultiLineString")
     is_poly = drawn is not None and drawn.geom_type in ("Polygon", "MultiPolygon")
     with tabs[3]:
         st.caption(labels.PLAN_DRAW_HINT_LINE)
         _drawn_note(drawn)
         if st.button(labels.PLAN_DO_LINE, key="planner_line", type="primary", disabled=not is_line):
-            _edit(gp.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
+            _edit(plans.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
     with tabs[4]:
         st.caption(labels.PLAN_DRAW_HINT_POLYGON)
         _drawn_note(drawn)
         if st.button(
             labels.PLAN_DO_POLYGON, key="planner_poly", type="primary", disabled=not is_poly
         ):
-            _edit(gp.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
+            _edit(plans.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
     with tabs[5]:
         leaders = _leaders()
         options: list[int | None] = [None] + leaders["id"].astype(int).tolist()
@@ -326,7 +243,7 @@ def _edit_tools(
             key=f"planner_leader_{selected}",
         )
         if st.button(labels.PLAN_DO_LEADER, key="planner_leader_go", type="primary"):
-            _edit(gp.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
+            _edit(plans.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
 
 
 def _drawn_note(drawn: shapely.Geometry | None) -> None:
@@ -343,7 +260,7 @@ def _xlsx(table: pd.DataFrame, title: str) -> bytes:
     )
 
 
-def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFrame) -> None:
+def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.DataFrame) -> None:
     plan_id = int(plan["id"])
     st.subheader(labels.PLAN_PUBLISH)
     blocking = problems[problems["severity"] == "blocking"]
@@ -360,14 +277,14 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.error(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
         else:
             preview = run_service(
-                with_session(lambda *, session: gp.publish_preview(session, plan_id))
+                with_session(lambda *, session: plans.publish_preview(plan_id, session=session))
             )
             if preview is not None:
                 st.session_state[CONFIRM] = {"plan_id": plan_id, "preview": preview}
     pending = st.session_state.get(CONFIRM)
     if not pending or pending["plan_id"] != plan_id:
         return
-    old = _retiring_label(plan, plans)
+    old = _retiring_label(plan, plan_list)
     preview = pending["preview"]
     with st.container(border=True):
         st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
@@ -393,8 +310,8 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             seen = st.session_state[SEEN][plan_id]
 
             def call(*, session):  # type: ignore[no-untyped-def]
-                return gp.publish(
-                    session,
+                return plans.publish(
+                    session=session,
                     plan_id=plan_id,
                     note=note,
                     actor=_actor(),
@@ -415,12 +332,12 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plans: pd.DataFr
             st.rerun()
 
 
-def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
+def _retiring_label(plan: pd.Series, plan_list: pd.DataFrame) -> str:
     """The plan publishing ``plan`` retires: the published one of its sub-district."""
-    current = plans[
-        (plans["state"] == "published")
-        & (plans["subdistrict_code"] == plan["subdistrict_code"])
-        & (plans["id"] != plan["id"])
+    current = plan_list[
+        (plan_list["state"] == "published")
+        & (plan_list["subdistrict_code"] == plan["subdistrict_code"])
+        & (plan_list["id"] != plan["id"])
     ]
     if current.empty:
         return "（无）"
@@ -428,7 +345,7 @@ def _retiring_label(plan: pd.Series, plans: pd.DataFrame) -> str:
     return f"第{row['version_no']}版（{row['name']}）"
 
 
-def _publish_result(result: gp.PublishResult) -> None:
+def _publish_result(result: plans.PublishResult) -> None:
     retired = (
         labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
         if result.retired_version_no is not None
@@ -526,15 +443,15 @@ if done is not None:
         st.session_state.pop(RESULT, None)
         st.rerun()
 
-plans = _plans()
-if plans is not None:
+plan_list = _plans()
+if plan_list is not None:
     st.session_state.setdefault(SEEN, {})
-    if plans.empty:
+    if plan_list.empty:
         st.info(labels.PLAN_NONE)
         st.stop()
-    ids = plans["id"].astype(int).tolist()
-    by_id = {int(r["id"]): r for _, r in plans.iterrows()}
-    drafts = plans[plans["state"].isin(["draft", "validated"])]
+    ids = plan_list["id"].astype(int).tolist()
+    by_id = {int(r["id"]): r for _, r in plan_list.iterrows()}
+    drafts = plan_list[plan_list["state"].isin(["draft", "validated"])]
     default = int(drafts["id"].iloc[0]) if len(drafts) else ids[0]
     wanted = st.session_state.pop("planner_open", None)
     if wanted in by_id:
@@ -550,11 +467,13 @@ if plans is not None:
     )
     if top_right.button(labels.PLAN_NEW_DRAFT, key="planner_new_draft"):
         made = run_service(
-            with_session(lambda *, session: gp.create_draft_from_published(session, _actor()))
+            with_session(
+                lambda *, session: plans.create_draft_from_published(_actor(), session=session)
+            )
         )
         if made is not None:
             st.session_state["planner_open"] = made.id
-            source = plans[plans["state"] == "published"]
+            source = plan_list[plan_list["state"] == "published"]
             st.session_state[FLASH] = labels.PLAN_NEW_DRAFT_DONE.format(
                 version=made.version_no,
                 cells=int(source["cells"].sum()),
@@ -598,14 +517,16 @@ if plans is not None:
             selected = _pick_cell(data) if editable else None
         with left:
             st.caption(labels.PLAN_MAP_CAPTION)
-            m = _map(
-                data,
+            m = plan_map(
+                data.cells,
+                data.blocks,
                 problems,
                 communities,
                 streets,
                 selected=selected,
                 focus=st.session_state.get(FOCUS),
                 draw=editable,
+                text=_MAP_TEXT,
             )
             # Only the finished drawing comes back: panning or zooming does not rerun the page.
             output = st_folium(
@@ -618,4 +539,4 @@ if plans is not None:
         if editable and selected is not None:
             with right:
                 _edit_tools(plan, data, selected, _drawn(output))
-            _publish_panel(plan, problems, plans)
+            _publish_panel(plan, problems, plan_list)

@@ -1,4 +1,4 @@
-"""SQL for 动态调整 (services/rebalance.py): the households to count, and the draft's blocks.
+"""SQL for 动态调整 (services/plans/rebalance.py): the households to count, and the draft's blocks.
 
 Named functions, no commits: the service owns the transaction.
 """
@@ -11,6 +11,7 @@ import geopandas as gpd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.settings import SRID
 from db.repositories import _gdf
 
 __all__ = [
@@ -87,7 +88,7 @@ def set_block_geometries(
     if rows:
         session.execute(
             text(
-                "UPDATE blocks SET geom = ST_SetSRID(ST_GeomFromWKB(:g), 4490)"
+                f"UPDATE blocks SET geom = ST_SetSRID(ST_GeomFromWKB(:g), {SRID})"
                 " WHERE plan_id = :p AND block_key = :k"
             ),
             rows,

@@ -25,6 +25,7 @@ import shapely
 
 from core.errors import InvalidInputError
 from gis.blocks import working_crs
+from gis.graph import components, rook_adjacency
 
 __all__ = [
     "CellCode",
@@ -262,7 +263,7 @@ def propose_cells(
     community = _block_communities(blocks, geoms, work, community_field, communities, problems)
     hh = _count_households(geoms, households, work, count_field, problems)
 
-    adjacency = _rook_adjacency(geoms, community)
+    adjacency = rook_adjacency(geoms, community)
     cells_rows: list[dict[str, object]] = []
     for code in pd.unique(community):
         members = np.flatnonzero(community == code)
@@ -391,40 +392,6 @@ def _count_households(
     return np.rint(counts).astype(int)
 
 
-def _rook_adjacency(geoms: np.ndarray, community: np.ndarray) -> list[set[int]]:
-    """Neighbours sharing an edge (not just a corner) within the same community."""
-    adj: list[set[int]] = [set() for _ in range(len(geoms))]
-    if len(geoms) < 2:
-        return adj
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = (i < j) & (community[i] == community[j])
-    i, j = i[keep], j[keep]
-    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), geoms[j]))
-    for a, b in zip(i[shared > 1e-6], j[shared > 1e-6], strict=True):
-        adj[int(a)].add(int(b))
-        adj[int(b)].add(int(a))
-    return adj
-
-
-def _components(nodes: set[int], adj: list[set[int]]) -> list[set[int]]:
-    seen: set[int] = set()
-    out = []
-    for start in sorted(nodes):
-        if start in seen:
-            continue
-        comp = {start}
-        stack = [start]
-        while stack:
-            n = stack.pop()
-            for m in adj[n]:
-                if m in nodes and m not in comp:
-                    comp.add(m)
-                    stack.append(m)
-        seen |= comp
-        out.append(comp)
-    return out
-
-
 def _names(bids: np.ndarray, members: object, limit: int = 8) -> str:
     names = sorted(bids[list(members)].tolist())  # type: ignore[call-overload]
     text = "、".join(names[:limit])
@@ -459,7 +426,7 @@ def _partition(
             )
             free.discard(b)
     groups: list[set[int]] = []
-    for comp in _components(free, adj):
+    for comp in components(free, adj):
         total = int(hh[list(comp)].sum())
         if total == 0:
             problems.append(
@@ -556,7 +523,7 @@ def _grow(
     """
 
     def splittable(nodes: set[int]) -> bool:
-        for part in _components(nodes, adj):
+        for part in components(nodes, adj):
             t = int(hh[list(part)].sum())
             if t and math.ceil(t / hi) > (t // lo if lo > 0 else len(part)):
                 return False
@@ -605,7 +572,7 @@ def _grow(
     # Leftover pockets (the last group may be disconnected) become separate groups.
     out: list[set[int]] = []
     for g in groups:
-        out.extend(_components(g, adj))
+        out.extend(components(g, adj))
     return out
 
 
@@ -664,4 +631,4 @@ def _repair(
 
 
 def _connected(nodes: set[int], adj: list[set[int]]) -> bool:
-    return len(nodes) > 0 and len(_components(nodes, adj)) == 1
+    return len(nodes) > 0 and len(components(nodes, adj)) == 1

@@ -61,6 +61,7 @@ from core.errors import InvalidInputError
 from gis.blocks import working_crs
 from gis.cells import number_cells
 from gis.compounds import building_label, split_block
+from gis.graph import components, rook_adjacency
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -243,7 +244,7 @@ def rebalance(
     )
 
     problems: list[dict[str, object]] = []
-    adjacency_blocks = _adjacency(geoms, comm, edge_tolerance_m)
+    adjacency_blocks = rook_adjacency(geoms, comm, min_shared=edge_tolerance_m)
     _check_cells(cell0, comm, bids, adjacency_blocks)
 
     def bounds(code: str) -> tuple[int, int]:
@@ -252,7 +253,7 @@ def rebalance(
     units = _make_units(
         geoms, bids, comm, cell0, point_block, pts, pbuilding, pcount, pweight, bounds, problems
     )
-    adj = _adjacency(units.geom, units.comm, edge_tolerance_m)
+    adj = rook_adjacency(units.geom, units.comm, min_shared=edge_tolerance_m)
     label = units.cell.copy()  # working assignment: old code, or "+N" for new cells
     movable = units.hh <= np.array([bounds(c)[1] for c in units.comm])
     state = _State(units, adj, label, movable)
@@ -370,40 +371,6 @@ def _points_in_blocks(pts: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _adjacency(geoms: np.ndarray, comm: np.ndarray, tol: float) -> list[set[int]]:
-    """Rook neighbours: polygons of one community sharing more than ``tol`` metres of edge."""
-    adj: list[set[int]] = [set() for _ in range(len(geoms))]
-    if len(geoms) < 2:
-        return adj
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = (i < j) & (comm[i] == comm[j])
-    i, j = i[keep], j[keep]
-    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), geoms[j]))
-    for a, b in zip(i[shared > tol], j[shared > tol], strict=True):
-        adj[int(a)].add(int(b))
-        adj[int(b)].add(int(a))
-    return adj
-
-
-def _components(nodes: set[int], adj: list[set[int]]) -> list[set[int]]:
-    seen: set[int] = set()
-    out = []
-    for start in sorted(nodes):
-        if start in seen:
-            continue
-        comp = {start}
-        stack = [start]
-        while stack:
-            n = stack.pop()
-            for m in adj[n]:
-                if m in nodes and m not in comp:
-                    comp.add(m)
-                    stack.append(m)
-        seen |= comp
-        out.append(comp)
-    return out
-
-
 def _check_cells(cell: np.ndarray, comm: np.ndarray, bids: np.ndarray, adj: list[set[int]]) -> None:
     for code in pd.unique(cell):
         members = np.flatnonzero(cell == code)
@@ -412,7 +379,7 @@ def _check_cells(cell: np.ndarray, comm: np.ndarray, bids: np.ndarray, adj: list
             raise InvalidInputError(
                 f"网格 {code} 的街区分属多个社区（{'、'.join(communities)}），一个网格只能在一个社区内"
             )
-        parts = _components(set(members.tolist()), adj)
+        parts = components(set(members.tolist()), adj)
         if len(parts) > 1:
             names = "、".join(sorted(bids[list(parts[1])].tolist())[:5])
             raise InvalidInputError(
@@ -593,7 +560,7 @@ class _State:
 
     def stays_connected(self, c: str, removed: set[int]) -> bool:
         rest = self.members[c] - removed
-        return bool(rest) and len(_components(rest, self.adj)) == 1
+        return bool(rest) and len(components(rest, self.adj)) == 1
 
     def neighbours(self, c: str) -> set[str]:
         return {str(self.label[m]) for i in self.members[c] for m in self.adj[i]} - {c}
@@ -608,7 +575,7 @@ def _rebalance_community(
     st: _State, code: str, lo: int, hi: int, problems: list[dict[str, object]]
 ) -> None:
     members = set(np.flatnonzero(st.u.comm == code).tolist())
-    for comp in _components(members, st.adj):
+    for comp in components(members, st.adj):
         cells = st.cells_of(comp)
         total = int(st.u.hh[list(comp)].sum())
         # A unit over the maximum that could not be split keeps its cell; that cell's cap is
@@ -1003,7 +970,7 @@ def _milp_repair(st: _State, comp: set[int], lo: int, caps: dict[str, int]) -> b
 def _balance_weight(st: _State, code: str, lo: int, hi: int, excess: float) -> None:
     """Move boundary units so no cell's weight is above (1 + excess) × the community average."""
     members = set(np.flatnonzero(st.u.comm == code).tolist())
-    for comp in _components(members, st.adj):
+    for comp in components(members, st.adj):
         cells = st.cells_of(comp)
         total = float(st.u.weight[list(comp)].sum())
         if total <= 0 or len(cells) < 2:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core.errors import ConflictError, InvalidInputError
 from db import repositories
 from gis.io import read_vector
-from services import grid_plans as gp
+from services import plans
 
 pytestmark = pytest.mark.db
 
@@ -28,8 +28,8 @@ def _published_id(session) -> int:
     return int(plan["id"])
 
 
-def _draft(session) -> gp.PlanInfo:
-    return gp.create_draft_from_published(session, "测试规划员甲")
+def _draft(session) -> plans.PlanInfo:
+    return plans.create_draft_from_published("测试规划员甲", session=session)
 
 
 def _kinds(problems) -> set[str]:
@@ -39,7 +39,7 @@ def _kinds(problems) -> set[str]:
 def _adjacent_move(session, plan_id: int) -> tuple[str, str, str]:
     """A block, its cell and a neighbouring cell of the same community such that both cells
     stay in one piece after the block moves."""
-    blocks = gp.plan_geodata(session, plan_id).blocks
+    blocks = plans.plan_geodata(plan_id, session=session).blocks
     tree = shapely.STRtree(blocks.geometry.array)
     for i, row in blocks.iterrows():
         own = blocks[(blocks.cell_code == row.cell_code) & (blocks.index != i)]
@@ -62,31 +62,31 @@ def _adjacent_move(session, plan_id: int) -> tuple[str, str, str]:
 
 
 def test_the_demo_plan_checks_clean(demo_session):
-    problems = gp.check_plan(demo_session, _published_id(demo_session))
+    problems = plans.check_plan(_published_id(demo_session), session=demo_session)
     assert problems.empty, problems[["kind", "message"]].to_string()
 
 
 def test_a_draft_copied_from_the_published_plan_checks_clean(demo_session):
     pub = _published_id(demo_session)
     draft = _draft(demo_session)
-    versions = gp.list_plans(demo_session)["version_no"]
+    versions = plans.list_plans(session=demo_session)["version_no"]
     assert draft.state == "draft" and draft.version_no == versions.max()
-    assert draft.version_no > gp.get_plan(demo_session, pub).version_no
-    data = gp.plan_geodata(demo_session, draft.id)
-    source = gp.plan_geodata(demo_session, pub)
+    assert draft.version_no > plans.get_plan(pub, session=demo_session).version_no
+    data = plans.plan_geodata(draft.id, session=demo_session)
+    source = plans.plan_geodata(pub, session=demo_session)
     assert len(data.cells) == len(source.cells) == 40
     assert len(data.blocks) == len(source.blocks) == 132
     assert data.cells["households"].sum() == source.cells["households"].sum()
-    problems = gp.check_plan(demo_session, draft.id, geodata=data)
+    problems = plans.check_plan(draft.id, session=demo_session, geodata=data)
     assert problems.empty, problems[["kind", "message"]].to_string()
 
 
 def test_moving_a_block_between_adjacent_cells_keeps_an_exact_coverage(demo_session):
     draft = _draft(demo_session)
     key, old, new = _adjacent_move(demo_session, draft.id)
-    before = gp.plan_geodata(demo_session, draft.id).cells.set_index("cell_code")
-    result = gp.move_block(
-        demo_session,
+    before = plans.plan_geodata(draft.id, session=demo_session).cells.set_index("cell_code")
+    result = plans.move_block(
+        session=demo_session,
         plan_id=draft.id,
         block_key=key,
         to_cell_code=new,
@@ -94,7 +94,7 @@ def test_moving_a_block_between_adjacent_cells_keeps_an_exact_coverage(demo_sess
         actor="测试规划员甲",
     )
     assert result.lock_version == draft.lock_version + 1
-    after = gp.plan_geodata(demo_session, draft.id).cells.set_index("cell_code")
+    after = plans.plan_geodata(draft.id, session=demo_session).cells.set_index("cell_code")
     assert after.loc[new, "blocks"] == before.loc[new, "blocks"] + 1
     assert after.loc[old, "blocks"] == before.loc[old, "blocks"] - 1
     assert (
@@ -102,40 +102,42 @@ def test_moving_a_block_between_adjacent_cells_keeps_an_exact_coverage(demo_sess
         == before.loc[old, "households"] + before.loc[new, "households"]
     )
     # the cell is re-drawn from its blocks: its outline now contains the block
-    block = gp.plan_geodata(demo_session, draft.id).blocks.set_index("block_key").loc[key]
+    block = (
+        plans.plan_geodata(draft.id, session=demo_session).blocks.set_index("block_key").loc[key]
+    )
     assert after.loc[new, "geometry"].covers(block.geometry)
     assert not after.loc[old, "geometry"].intersection(block.geometry).area > 1e-12
-    problems = gp.check_plan(demo_session, draft.id)
+    problems = plans.check_plan(draft.id, session=demo_session)
     assert not (_kinds(problems) & (COVERAGE_KINDS | {"multipart"})), problems.message.tolist()
 
 
 def test_merge_and_split_by_blocks_keep_an_exact_coverage(demo_session):
     draft = _draft(demo_session)
     _key, a, b = _adjacent_move(demo_session, draft.id)
-    merged = gp.merge_cells(
-        demo_session,
+    merged = plans.merge_cells(
+        session=demo_session,
         plan_id=draft.id,
         keep_cell_code=a,
         absorb_cell_code=b,
         expected_lock_version=draft.lock_version,
         actor="甲",
     )
-    cells = gp.plan_geodata(demo_session, draft.id).cells
+    cells = plans.plan_geodata(draft.id, session=demo_session).cells
     assert len(cells) == 39 and b not in set(cells.cell_code)
-    assert not _kinds(gp.check_plan(demo_session, draft.id)) & COVERAGE_KINDS
-    blocks = gp.plan_geodata(demo_session, draft.id).blocks
+    assert not _kinds(plans.check_plan(draft.id, session=demo_session)) & COVERAGE_KINDS
+    blocks = plans.plan_geodata(draft.id, session=demo_session).blocks
     own = blocks[blocks.cell_code == a].block_key.tolist()
-    split = gp.split_cell_by_blocks(
-        demo_session,
+    split = plans.split_cell_by_blocks(
+        session=demo_session,
         plan_id=draft.id,
         cell_code=a,
         block_keys=own[:1],
         expected_lock_version=merged.lock_version,
         actor="甲",
     )
-    cells = gp.plan_geodata(demo_session, draft.id).cells
+    cells = plans.plan_geodata(draft.id, session=demo_session).cells
     assert len(cells) == 40
-    problems = gp.check_plan(demo_session, draft.id)
+    problems = plans.check_plan(draft.id, session=demo_session)
     assert not _kinds(problems) & COVERAGE_KINDS, problems.message.tolist()
     assert "no_leader" in _kinds(problems)  # the new cell has no leader yet
     assert split.lock_version == merged.lock_version + 1
@@ -143,34 +145,34 @@ def test_merge_and_split_by_blocks_keep_an_exact_coverage(demo_session):
 
 def test_splitting_a_cell_along_a_drawn_line_cuts_its_blocks_exactly(demo_session):
     draft = _draft(demo_session)
-    cells = gp.plan_geodata(demo_session, draft.id).cells
+    cells = plans.plan_geodata(draft.id, session=demo_session).cells
     cell = cells.iloc[0]
     minx, miny, maxx, maxy = cell.geometry.bounds
     x = cell.geometry.centroid.x
     line = shapely.LineString([(x, miny - 0.001), (x, maxy + 0.001)])
-    gp.split_cell_by_line(
-        demo_session,
+    plans.split_cell_by_line(
+        session=demo_session,
         plan_id=draft.id,
         cell_code=cell.cell_code,
         line=line,
         expected_lock_version=draft.lock_version,
         actor="甲",
     )
-    data = gp.plan_geodata(demo_session, draft.id)
+    data = plans.plan_geodata(draft.id, session=demo_session)
     assert len(data.cells) == 41
     assert any("-" in k for k in data.blocks.block_key)  # at least one block was cut
     assert shapely.coverage_is_valid(data.blocks.geometry.array)
-    problems = gp.check_plan(demo_session, draft.id, geodata=data)
+    problems = plans.check_plan(draft.id, session=demo_session, geodata=data)
     assert not _kinds(problems) & COVERAGE_KINDS, problems.message.tolist()
 
 
 def test_a_line_that_does_not_cross_the_cell_is_refused_and_writes_nothing(demo_session):
     draft = _draft(demo_session)
-    cell = gp.plan_geodata(demo_session, draft.id).cells.iloc[0]
+    cell = plans.plan_geodata(draft.id, session=demo_session).cells.iloc[0]
     c = cell.geometry.representative_point()
     with pytest.raises(InvalidInputError, match="没有完整穿过"):
-        gp.split_cell_by_line(
-            demo_session,
+        plans.split_cell_by_line(
+            session=demo_session,
             plan_id=draft.id,
             cell_code=cell.cell_code,
             line=shapely.LineString([(c.x, c.y), (c.x + 1e-5, c.y)]),
@@ -182,22 +184,22 @@ def test_a_line_that_does_not_cross_the_cell_is_refused_and_writes_nothing(demo_
 def test_a_drawn_polygon_that_leaves_a_gap_cannot_be_published(demo_session):
     pub = _published_id(demo_session)
     draft = _draft(demo_session)
-    cell = gp.plan_geodata(demo_session, draft.id).cells.iloc[3]
+    cell = plans.plan_geodata(draft.id, session=demo_session).cells.iloc[3]
     shrunk = cell.geometry.buffer(-0.0001)  # about 10 m in from every edge
-    edit = gp.replace_cell_geometry(
-        demo_session,
+    edit = plans.replace_cell_geometry(
+        session=demo_session,
         plan_id=draft.id,
         cell_code=cell.cell_code,
         polygon=shrunk,
         expected_lock_version=draft.lock_version,
         actor="甲",
     )
-    problems = gp.check_plan(demo_session, draft.id)
+    problems = plans.check_plan(draft.id, session=demo_session)
     gaps = problems[problems.kind == "gap"]
     assert len(gaps) >= 1 and any(cell.cell_code in ids for ids in gaps.cell_ids)
     with pytest.raises(InvalidInputError, match="覆盖缺口") as refused:
-        gp.publish(
-            demo_session,
+        plans.publish(
+            session=demo_session,
             plan_id=draft.id,
             note="试图发布",
             actor="甲",
@@ -209,26 +211,26 @@ def test_a_drawn_polygon_that_leaves_a_gap_cannot_be_published(demo_session):
 
 def test_warnings_need_a_written_note(demo_session):
     draft = _draft(demo_session)
-    code = gp.plan_geodata(demo_session, draft.id).cells.cell_code.iloc[0]
-    edit = gp.assign_leader(
-        demo_session,
+    code = plans.plan_geodata(draft.id, session=demo_session).cells.cell_code.iloc[0]
+    edit = plans.assign_leader(
+        session=demo_session,
         plan_id=draft.id,
         cell_code=code,
         staff_id=None,
         expected_lock_version=draft.lock_version,
         actor="甲",
     )
-    assert _kinds(gp.check_plan(demo_session, draft.id)) == {"no_leader"}
+    assert _kinds(plans.check_plan(draft.id, session=demo_session)) == {"no_leader"}
     with pytest.raises(InvalidInputError, match="发布说明"):
-        gp.publish(
-            demo_session,
+        plans.publish(
+            session=demo_session,
             plan_id=draft.id,
             note="   ",
             actor="甲",
             expected_lock_version=edit.lock_version,
         )
-    result = gp.publish(
-        demo_session,
+    result = plans.publish(
+        session=demo_session,
         plan_id=draft.id,
         note="网格长人选下周确定",
         actor="甲",
@@ -243,24 +245,24 @@ def test_publishing_retires_the_old_plan_and_reassigns_households_and_cases(demo
     old = _published_id(s)
     draft = _draft(s)
     key, from_cell, to_cell = _adjacent_move(s, draft.id)
-    edit = gp.move_block(
-        s,
+    edit = plans.move_block(
+        session=s,
         plan_id=draft.id,
         block_key=key,
         to_cell_code=to_cell,
         expected_lock_version=draft.lock_version,
         actor="甲",
     )
-    preview = gp.publish_preview(s, draft.id)
-    result = gp.publish(
-        s,
+    preview = plans.publish_preview(draft.id, session=s)
+    result = plans.publish(
+        session=s,
         plan_id=draft.id,
         note="调整街区归属",
         actor="甲",
         expected_lock_version=edit.lock_version,
     )
 
-    retired = gp.get_plan(s, old)
+    retired = plans.get_plan(old, session=s)
     assert retired.state == "retired" and retired.valid_to is not None
     assert result.plan.state == "published" and result.plan.valid_from is not None
     assert result.retired_plan_id == old
@@ -302,7 +304,7 @@ def test_publishing_retires_the_old_plan_and_reassigns_households_and_cases(demo
     ).scalar()
     assert wrong == 0
     assert result.cases_assigned > 0
-    summary = gp.get_plan(s, draft.id).publish_summary
+    summary = plans.get_plan(draft.id, session=s).publish_summary
     assert summary["households_moved"] == result.households_moved
 
 
@@ -310,37 +312,37 @@ def test_a_stale_editor_gets_a_conflict_and_writes_nothing(demo_session):
     s = demo_session
     draft = _draft(s)
     key, _from, to_cell = _adjacent_move(s, draft.id)
-    first = gp.assign_leader(
-        s,
+    first = plans.assign_leader(
+        session=s,
         plan_id=draft.id,
         cell_code=to_cell,
         staff_id=None,
         expected_lock_version=draft.lock_version,
         actor="张规划",
     )
-    before = gp.plan_geodata(s, draft.id).blocks.set_index("block_key").cell_code
+    before = plans.plan_geodata(draft.id, session=s).blocks.set_index("block_key").cell_code
     with pytest.raises(ConflictError, match="张规划") as conflict:
-        gp.move_block(
-            s,
+        plans.move_block(  # what the second planner saw
+            actor="李规划",
+            session=s,
             plan_id=draft.id,
             block_key=key,
             to_cell_code=to_cell,
-            expected_lock_version=draft.lock_version,  # what the second planner saw
-            actor="李规划",
+            expected_lock_version=draft.lock_version,
         )
     assert "请刷新" in str(conflict.value)
-    after = gp.plan_geodata(s, draft.id).blocks.set_index("block_key").cell_code
+    after = plans.plan_geodata(draft.id, session=s).blocks.set_index("block_key").cell_code
     assert (before == after).all()
-    plan = gp.get_plan(s, draft.id)
+    plan = plans.get_plan(draft.id, session=s)
     assert plan.lock_version == first.lock_version and plan.updated_by == "张规划"
 
 
 def test_a_published_plan_cannot_be_edited(demo_session):
-    pub = gp.get_plan(demo_session, _published_id(demo_session))
-    code = gp.plan_geodata(demo_session, pub.id).cells.cell_code.iloc[0]
+    pub = plans.get_plan(_published_id(demo_session), session=demo_session)
+    code = plans.plan_geodata(pub.id, session=demo_session).cells.cell_code.iloc[0]
     with pytest.raises(ConflictError, match="不能再修改"):
-        gp.assign_leader(
-            demo_session,
+        plans.assign_leader(
+            session=demo_session,
             plan_id=pub.id,
             cell_code=code,
             staff_id=None,
@@ -351,15 +353,17 @@ def test_a_published_plan_cannot_be_edited(demo_session):
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp"])
 def test_exports_read_back_with_every_cell(demo_session, tmp_path, fmt):
-    plan = gp.get_plan(demo_session, _published_id(demo_session))
-    data = gp.export_plan(demo_session, plan.id, fmt)
-    name = gp.export_filename(plan.version_no, plan.subdistrict_code, fmt)
-    assert name.endswith(gp.EXPORT_FORMATS[fmt][0])
+    plan = plans.get_plan(_published_id(demo_session), session=demo_session)
+    data = plans.export_plan(plan.id, fmt, session=demo_session)
+    name = plans.export_filename(plan.version_no, plan.subdistrict_code, fmt)
+    assert name.endswith(plans.EXPORT_FORMATS[fmt][0])
     path = tmp_path / name
     path.write_bytes(data)
     cells = read_vector(path, layer="cells" if fmt != "geojson" else None, expected="polygon")
     assert len(cells) == 40
-    assert set(cells["cell_code"]) == set(gp.plan_geodata(demo_session, plan.id).cells.cell_code)
+    assert set(cells["cell_code"]) == set(
+        plans.plan_geodata(plan.id, session=demo_session).cells.cell_code
+    )
     assert cells.crs.to_epsg() == 4490
 
 
@@ -389,18 +393,20 @@ def test_a_planner_on_the_app_role_publishes_through_row_level_security(demo_ses
     assert s.execute(text("SELECT count(*) FROM households")).scalar() == 0  # RLS at work
 
     draft = _draft(s)
-    assert gp.check_plan(s, draft.id).empty  # households counted through household_points
+    assert plans.check_plan(
+        draft.id, session=s
+    ).empty  # households counted through household_points
     key, from_cell, to_cell = _adjacent_move(s, draft.id)
-    edit = gp.move_block(
-        s,
+    edit = plans.move_block(
+        session=s,
         plan_id=draft.id,
         block_key=key,
         to_cell_code=to_cell,
         expected_lock_version=draft.lock_version,
         actor="测试规划员",
     )
-    result = gp.publish(
-        s,
+    result = plans.publish(
+        session=s,
         plan_id=draft.id,
         note="调整",
         actor="测试规划员",
@@ -420,13 +426,17 @@ def test_publishing_names_the_version_it_actually_retired(demo_session):
     """Drafts that were never published take version numbers too: the plan retired is not
     ``version_no - 1`` of the plan published."""
     s = demo_session
-    old = gp.get_plan(s, _published_id(s))
+    old = plans.get_plan(_published_id(s), session=s)
     draft = _draft(s)
     s.execute(
         text("UPDATE grid_plans SET version_no = :v WHERE id = :id"), {"v": 7, "id": draft.id}
     )
-    result = gp.publish(
-        s, plan_id=draft.id, note="换版测试", actor="甲", expected_lock_version=draft.lock_version
+    result = plans.publish(
+        session=s,
+        plan_id=draft.id,
+        note="换版测试",
+        actor="甲",
+        expected_lock_version=draft.lock_version,
     )
     assert result.plan.version_no == 7
     assert result.retired_plan_id == old.id

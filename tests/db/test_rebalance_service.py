@@ -13,8 +13,9 @@ import shapely
 from sqlalchemy import text
 
 from db import repositories
-from services import grid_plans as gp
-from services import rebalance as rb
+from services import plans
+from services.plans import rebalance
+from services.plans.checks import blocking
 
 pytestmark = pytest.mark.db
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.db
 def _grow_a_compound(session, households: int = 900) -> str:
     """Add ``households`` households in 8 buildings inside the largest block of the plan."""
     plan = repositories.published_plan(session)
-    blocks = gp.plan_geodata(session, int(plan["id"])).blocks
+    blocks = plans.plan_geodata(int(plan["id"]), session=session).blocks
     metric = blocks.to_crs("EPSG:4545")
     big = metric.iloc[int(np.argmax(metric.area))]
     x0, y0, x1, y1 = big.geometry.bounds
@@ -63,7 +64,7 @@ def test_a_grown_compound_is_rebalanced_into_a_draft_that_checks_clean(demo_sess
     s = demo_session
     key = _grow_a_compound(s)
     plan_id = int(repositories.published_plan(s)["id"])
-    proposal = rb.propose_rebalance(session=s, plan_id=plan_id)
+    proposal = rebalance.propose_rebalance(session=s, plan_id=plan_id)
     summary = proposal.result.summary
     assert summary["out_of_range_before"] >= 1
     assert summary["out_of_range_after"] == 0, proposal.result.problems["message"].tolist()
@@ -79,18 +80,20 @@ def test_a_grown_compound_is_rebalanced_into_a_draft_that_checks_clean(demo_sess
     )
     assert int(units["households"].sum()) + proposal.households_outside == total
     assert 0 < summary["households_moved"] < total / 4
-    changes = rb.leader_changes(proposal)
+    changes = rebalance.leader_changes(proposal)
     assert set(changes["change"]) == {"gains", "loses"}
 
-    draft = rb.create_rebalance_draft(session=s, proposal=proposal, created_by="测试规划员甲")
+    draft = rebalance.create_rebalance_draft(
+        session=s, proposal=proposal, created_by="测试规划员甲"
+    )
     assert draft.state == "draft"
-    problems = gp.check_plan(s, draft.id)
-    assert not len(gp._blocking(problems)), problems["message"].tolist()
-    cells = gp.plan_geodata(s, draft.id).cells.set_index("cell_code")
+    problems = plans.check_plan(draft.id, session=s)
+    assert not len(blocking(problems)), problems["message"].tolist()
+    cells = plans.plan_geodata(draft.id, session=s).cells.set_index("cell_code")
     assert set(summary["new_codes"]) <= set(cells.index)
     assert not set(summary["retired_codes"]) & set(cells.index)
     assert cells["households"].between(300, 500).all()
-    before = gp.plan_geodata(s, plan_id).cells.set_index("cell_code")
+    before = plans.plan_geodata(plan_id, session=s).cells.set_index("cell_code")
     for code in summary["kept_codes"]:
         assert cells.at[code, "leader_staff_id"] == before.at[code, "leader_staff_id"]
     audit = s.execute(
@@ -105,15 +108,15 @@ def test_a_grown_compound_is_rebalanced_into_a_draft_that_checks_clean(demo_sess
 def test_a_draft_cannot_be_rebalanced(demo_session):
     from core.errors import ConflictError
 
-    draft = gp.create_draft_from_published(demo_session, "测试规划员甲")
+    draft = plans.create_draft_from_published("测试规划员甲", session=demo_session)
     with pytest.raises(ConflictError, match="已发布"):
-        rb.propose_rebalance(session=demo_session, plan_id=draft.id)
+        rebalance.propose_rebalance(session=demo_session, plan_id=draft.id)
 
 
 def test_building_of_reads_the_door_plate():
-    assert rb.building_of("兴安花园小区3栋2单元") == "兴安花园小区3栋"
-    assert rb.building_of("金州路58号院4号楼") == "金州路584栋" or rb.building_of(
+    assert rebalance.building_of("兴安花园小区3栋2单元") == "兴安花园小区3栋"
+    assert rebalance.building_of("金州路58号院4号楼") == "金州路584栋" or rebalance.building_of(
         "金州路58号院4号楼"
     ).endswith("4栋")
-    assert rb.building_of("兴安路12号") is None
-    assert rb.building_of(None) is None
+    assert rebalance.building_of("兴安路12号") is None
+    assert rebalance.building_of(None) is None

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from core.errors import GeometryError
 from gis.io import read_vector
-from services import grid_plans as gp
+from services import plans
 from tests.conftest import ROOT
 from tests.osm_extract import osm_roads_geojson
 
@@ -33,7 +33,7 @@ def _plans(session) -> int:
 
 
 def _codes_follow_the_scheme(session, plan_id: int) -> None:
-    cells = gp.plan_geodata(session, plan_id).cells
+    cells = plans.plan_geodata(plan_id, session=session).cells
     communities = set(session.execute(text("SELECT code FROM communities")).scalars())
     assert len(cells)
     for code, comm in zip(cells["cell_code"], cells["community_code"], strict=True):
@@ -59,8 +59,8 @@ def osm_file(tmp_path_factory) -> Path:
 
 def test_a_real_osm_export_becomes_a_draft_in_the_default_mode(demo_session, osm_file):
     streets = read_vector(osm_file, expected=("line", "polygon"), what="街巷")
-    result = gp.import_streets_into_draft(
-        demo_session, None, streets, None, 2.0, created_by="测试规划员", confirm=True
+    result = plans.import_streets_into_draft(
+        None, streets, None, 2.0, session=demo_session, created_by="测试规划员", confirm=True
     )
     assert result.blocks > 30
     assert result.cells >= 3
@@ -84,12 +84,12 @@ def test_a_proposal_that_takes_no_block_still_makes_a_draft(demo_session, osm_fi
     its own, and the codes were assigned into an all-NaN float column (TypeError: Invalid
     value '610902001004001' for dtype 'float64' before the fix)."""
     streets = read_vector(osm_file, expected=("line", "polygon"), what="街巷")
-    result = gp.import_streets_into_draft(
-        demo_session,
+    result = plans.import_streets_into_draft(
         None,
         streets,
         None,
         2.0,
+        session=demo_session,
         created_by="测试规划员",
         min_households=90_000,
         max_households=99_000,
@@ -102,10 +102,12 @@ def test_a_proposal_that_takes_no_block_still_makes_a_draft(demo_session, osm_fi
 def test_hundreds_of_dangles_are_said_before_a_draft_is_made(demo_session, osm_file):
     streets = read_vector(osm_file, expected=("line", "polygon"), what="街巷")
     before = _plans(demo_session)
-    with pytest.raises(gp.ImportNeedsConfirmation) as err:
-        gp.import_streets_into_draft(demo_session, None, streets, None, 2.0, created_by="测试")
+    with pytest.raises(plans.ImportNeedsConfirmation) as err:
+        plans.import_streets_into_draft(
+            None, streets, None, 2.0, session=demo_session, created_by="测试"
+        )
     assert "断头线" in str(err.value)
-    assert (err.value.dangles["kind"] == "dangle").sum() > gp.DANGLES_TO_CONFIRM
+    assert (err.value.dangles["kind"] == "dangle").sum() > plans.DANGLES_TO_CONFIRM
     assert _plans(demo_session) == before
 
 
@@ -115,7 +117,7 @@ def test_streets_about_1000_km_away_are_refused(demo_session):
     grid = grid.set_geometry(grid.translate(0, 1_000_000)).to_crs(4490)  # 1,000 km north
     before = _plans(demo_session)
     with pytest.raises(GeometryError) as err:
-        gp.import_streets_into_draft(demo_session, None, grid, None, 2.0, confirm=True)
+        plans.import_streets_into_draft(None, grid, None, 2.0, session=demo_session, confirm=True)
     msg = str(err.value)
     assert "\n" not in msg
     assert re.search(r"相距约 (9\d\d|1,0\d\d)\.\d 公里", msg), msg
@@ -127,8 +129,8 @@ def test_blocks_outside_every_community_get_a_problem_not_a_code(demo_session):
     sd = gpd.read_file(SUBDISTRICT).to_crs(4545)
     bigger = gpd.GeoDataFrame(geometry=sd.buffer(400), crs=4545)
     grid = _grid(bigger.total_bounds, 250.0, "EPSG:4545")
-    result = gp.import_streets_into_draft(
-        demo_session, None, grid, bigger, 2.0, propose=False, confirm=True
+    result = plans.import_streets_into_draft(
+        None, grid, bigger, 2.0, session=demo_session, propose=False, confirm=True
     )
     outside = result.proposal_problems[result.proposal_problems["kind"] == "outside_community"]
     assert len(outside) > 5
@@ -168,8 +170,8 @@ def test_a_survey_shapefile_in_gauss_krueger_with_gbk_names(demo_session, tmp_pa
             z.write(f, arcname=f.name)
     streets = read_vector(archive, expected=("line", "polygon"), what="街巷")
     assert "解放路" in set(streets["name"])
-    result = gp.import_streets_into_draft(
-        demo_session, None, streets, None, 2.0, propose=False, confirm=True
+    result = plans.import_streets_into_draft(
+        None, streets, None, 2.0, session=demo_session, propose=False, confirm=True
     )
     assert result.selection is not None and result.selection.dropped.get("duplicate", 0) >= 1
     assert result.blocks > 50

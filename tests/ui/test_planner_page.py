@@ -90,10 +90,10 @@ def test_the_publish_result_names_both_versions_and_survives_a_rerun(demo_db):
     import pandas as pd
 
     from db.engine import session_scope
-    from services import grid_plans as gp
+    from services import plans
 
     with session_scope(demo_db) as s:
-        plan = gp.get_plan(s, _published(demo_db))
+        plan = plans.get_plan(_published(demo_db), session=s)
     moved = pd.DataFrame(
         {
             "household_id": [11, 12],
@@ -109,7 +109,7 @@ def test_the_publish_result_names_both_versions_and_survives_a_rerun(demo_db):
             "households": [1, 1],
         }
     )
-    result = gp.PublishResult(
+    result = plans.PublishResult(
         plan=plan,
         retired_plan_id=plan.id + 100,
         households_assigned=14_000,

@@ -3,7 +3,7 @@
 Reads the published plan's blocks and the current active, placed households (building from the
 parsed door plate, weight = number of special groups), runs :func:`gis.rebalance.rebalance`,
 and — when the planner accepts — saves the proposal as an ordinary draft (copied from the
-published plan by :func:`services.grid_plans.create_draft_from_published`, then re-assigned),
+published plan by :func:`services.plans.create_draft_from_published`, then re-assigned),
 which the planner edits and publishes like any other. No Streamlit, no SQL here (db/).
 """
 
@@ -20,9 +20,13 @@ from sqlalchemy.orm import Session
 from core.errors import ConflictError
 from db import rebalance_queries as queries
 from gis.addresses import parse_address
+from gis.crs import STORAGE_CRS
 from gis.rebalance import RebalanceResult, rebalance
 from services import audit
-from services import grid_plans as plans
+from services.plans.cells import insert_blocks, insert_cell, rebuild_cells
+from services.plans.drafts import create_draft_from_published
+from services.plans.reads import get_plan, plan_geodata
+from services.plans.records import PlanInfo
 
 __all__ = [
     "RebalanceProposal",
@@ -74,10 +78,10 @@ def propose_rebalance(
     max_weight_excess: float = 0.5,
 ) -> RebalanceProposal:
     """Rebalance the published plan ``plan_id`` against today's households; writes nothing."""
-    plan = plans.get_plan(session, plan_id)
+    plan = get_plan(plan_id, session=session)
     if plan.state != "published":
         raise ConflictError(f"方案「{plan.name}」不是已发布的方案，动态调整只针对已发布方案")
-    geo = plans.plan_geodata(session, plan_id)
+    geo = plan_geodata(plan_id, session=session)
     blocks = geo.blocks.rename(columns={"block_key": "block_id"})
     points = queries.household_points_for_rebalance(session)
     points["building"] = [building_of(d) for d in points["door"]]
@@ -149,7 +153,7 @@ def leader_changes(proposal: RebalanceProposal) -> pd.DataFrame:
 
 def create_rebalance_draft(
     *, session: Session, proposal: RebalanceProposal, created_by: str | None
-) -> plans.PlanInfo:
+) -> PlanInfo:
     """Save the proposal as a new draft of the sub-district (one transaction).
 
     The draft starts as a copy of the published plan (same codes, leaders, blocks); moved
@@ -161,15 +165,13 @@ def create_rebalance_draft(
         return _create_draft(session, proposal, created_by)
 
 
-def _create_draft(
-    s: Session, proposal: RebalanceProposal, created_by: str | None
-) -> plans.PlanInfo:
-    pub = plans.get_plan(s, proposal.plan_id)
+def _create_draft(s: Session, proposal: RebalanceProposal, created_by: str | None) -> PlanInfo:
+    pub = get_plan(proposal.plan_id, session=s)
     if pub.lock_version != proposal.lock_version or pub.state != "published":
         raise ConflictError("已发布的方案在提出调整后被修改过，请重新生成调整方案")
-    draft = plans.create_draft_from_published(
-        s,
+    draft = create_draft_from_published(
         created_by,
+        session=s,
         source_plan_id=proposal.plan_id,
         name=f"{pub.name}（动态调整）"[:100],
     )
@@ -180,7 +182,7 @@ def _create_draft(
         plan_id=draft.id,
         cells=zip(whole["block_id"], whole["cell_code"], strict=True),
     )
-    reshaped = whole[whole["reshaped"]].to_crs("EPSG:4490")
+    reshaped = whole[whole["reshaped"]].to_crs(STORAGE_CRS)
     queries.set_block_geometries(
         s,
         plan_id=draft.id,
@@ -200,13 +202,11 @@ def _create_draft(
             geometry=split.geometry.to_numpy(),
             crs=units.crs,
         )
-        plans._insert_blocks(s, draft.id, draft.district_code, parts)
+        insert_blocks(s, draft.id, draft.district_code, parts)
     cells = proposal.result.cells
     for r in cells[cells["status"] == "new"].itertuples():
-        plans._insert_cell(
-            s, draft.id, draft.district_code, str(r.community_code), str(r.cell_code)
-        )
-    plans._rebuild_cells(s, draft.id, cells["cell_code"].astype(str))
+        insert_cell(s, draft.id, draft.district_code, str(r.community_code), str(r.cell_code))
+    rebuild_cells(s, draft.id, cells["cell_code"].astype(str))
     summary = proposal.result.summary
     audit.record(
         s,
@@ -221,4 +221,4 @@ def _create_draft(
         },
         district_code=draft.district_code,
     )
-    return plans.get_plan(s, draft.id)
+    return get_plan(draft.id, session=s)
