@@ -105,3 +105,6 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 settings = load_settings()
+
+# The district (汉滨区) code in the national administrative division scheme.
+DISTRICT_CODE = "610902"
