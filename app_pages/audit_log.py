@@ -9,13 +9,14 @@ import streamlit as st
 from app_pages import display, labels
 from app_pages.auth_state import acting
 from app_pages.common import run_service
+from core import clock
 from services import audit
 from services.uploads import clean_search_text
 
 st.title(labels.PAGE_AUDIT_LOG)
 st.caption(labels.AUDIT_CAPTION)
 
-today = dt.date.today()
+today = clock.today()  # the office's date (Beijing), not the server's
 cols = st.columns([2, 3, 2, 3])
 username = cols[0].text_input("用户", max_chars=50)
 actions = cols[1].multiselect(

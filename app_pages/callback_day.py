@@ -15,7 +15,8 @@ from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_sta
 from core.errors import ConflictError, LianxinError
 from core.plaintext import plain
 from core.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
-from services import cases, masking, visits
+from services import cases, masking
+from services.households import visits
 
 FLASH = "callback_flash"
 # Pages are scripts (importing one runs it), so the phone style is repeated from visit_day.py.

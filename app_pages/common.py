@@ -127,6 +127,6 @@ def close_sidebar_after_navigation() -> None:
 @st.cache_data(ttl=300, show_spinner=False)
 def visiting_staff(token: str):  # type: ignore[no-untyped-def]
     """Grid leaders, workers and cadres who visit (token: the cache is per login)."""
-    from services import visits
+    from services.households import visits
 
     return with_session(lambda *, session: visits.visiting_staff(session))()

@@ -8,8 +8,6 @@ households — and an admin picks any cell. Personal fields are masked by role
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,6 +15,7 @@ from streamlit_folium import st_folium
 from app_pages import display, labels
 from app_pages.auth_state import acting
 from app_pages.common import run_service
+from core import clock
 from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer_geojson
 from layers.households import (
@@ -26,7 +25,8 @@ from layers.households import (
     households_layer,
 )
 from layers.households import legend_entries as household_legend
-from services import households_view, masking, notice_board, shared_cache
+from services import masking, notice_board, shared_cache
+from services.households import files
 from services.uploads import clean_search_text
 
 FILE_KEY = "my_cell_file"
@@ -34,14 +34,14 @@ FILE_KEY = "my_cell_file"
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _cells(token: str):  # type: ignore[no-untyped-def]
-    return acting(lambda *, session, actor: households_view.cells_for(session=session))()
+    return acting(lambda *, session, actor: files.cells_for(session=session))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取网格住户…")
 def _cell(token: str, cell_code: str, role: str):  # type: ignore[no-untyped-def]
     """Personal (households, phones, ID numbers): cached per login token, never shared."""
     return acting(
-        lambda *, session, actor: households_view.load_cell(cell_code, session=session, role=role)
+        lambda *, session, actor: files.load_cell(cell_code, session=session, role=role)
     )()
 
 
@@ -59,7 +59,7 @@ def _household_file(household_id: int):  # type: ignore[no-untyped-def]
         return held[1]
     record = run_service(
         acting(
-            lambda *, session, actor: households_view.household_file(
+            lambda *, session, actor: files.household_file(
                 household_id, session=session, actor=actor
             )
         )
@@ -165,7 +165,7 @@ with cols[4]:
     )
 
 # --- search ---------------------------------------------------------------------------------------
-rolls = households_view.roll_counts(households)
+rolls = files.roll_counts(households)
 roll_names = {
     r.key: f"{r.name}（{r.households}户）" for r in rolls.itertuples() if r.households > 0
 }
@@ -183,7 +183,7 @@ with right:
     except Exception as exc:  # InvalidInputError: say what is wrong, keep the page
         st.error(plain(exc))
         text = ""
-    found = households_view.search_households(households, text, roll=roll)
+    found = files.search_households(households, text, roll=roll)
     shown = masking.mask_frame(found, role)
     shown = shown.assign(status=shown["status"].map(labels.HOUSEHOLD_STATUS))
     st.caption(
@@ -314,11 +314,11 @@ with roll_cols[1]:
     st.download_button(
         labels.MY_CELL_ROLL_EXPORT,
         data=_deferred(
-            lambda *, session, actor: households_view.export_roll(
-                view, key=roll_key, actor=actor, session=session, day=dt.date.today()
+            lambda *, session, actor: files.export_roll(
+                view, key=roll_key, actor=actor, session=session, day=clock.today()
             )
         ),
-        file_name=f"一类一卷_{households_view.roll_name(roll_key)}_{cell_code}.xlsx",
+        file_name=f"一类一卷_{files.roll_name(roll_key)}_{cell_code}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon="📥",
         key="roll_export",

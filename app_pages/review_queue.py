@@ -18,7 +18,8 @@ from app_pages.common import run_service
 from core.plaintext import html_text, plain
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
-from services import masking, review
+from services import masking
+from services.households import review
 
 CLICK_KEY = "review_clicked"
 FLASH = "review_flash"

@@ -10,8 +10,9 @@ from app_pages.auth_state import acting, deferred
 from app_pages.common import run_service
 from core.errors import InvalidInputError, LianxinError
 from core.plaintext import plain
-from services import masking, review
-from services.rosters import HEADER_SYNONYMS, read_roster
+from services import masking
+from services.households import roster_upload
+from services.households.roster_parse import HEADER_SYNONYMS, read_roster
 from services.uploads import check_upload
 
 REPORT_KEY = "roster_report"
@@ -58,7 +59,7 @@ except InvalidInputError as exc:
     unknown = []
 
 if needs_mapping or unknown:
-    columns = run_service(lambda: review.roster_columns(upload.name, data))
+    columns = run_service(lambda: roster_upload.roster_columns(upload.name, data))
     if columns is None:
         st.stop()
     _row, headers, preview = columns
@@ -95,7 +96,7 @@ if needs_mapping or unknown:
     else:
         shown = run_service(
             acting(
-                lambda *, session, actor: review.preview_for(
+                lambda *, session, actor: roster_upload.preview_for(
                     upload.name, preview, session=session, actor=actor
                 )
             )
@@ -125,7 +126,7 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
         st.write(f"读取 {plain(upload.name)}，检查每一行，按地址定位并归入网格…")
         try:
             report = acting(
-                lambda *, session, actor: review.run_import(
+                lambda *, session, actor: roster_upload.run_import(
                     upload.name,
                     session=session,
                     data=data,
@@ -159,7 +160,7 @@ if report is not None:
             labels.IMPORT_REJECTED_DOWNLOAD,
             # built when clicked: masked for the role, with an audit row (issue 10)
             data=deferred(
-                lambda *, session, actor: review.export_rejections(
+                lambda *, session, actor: roster_upload.export_rejections(
                     report, session=session, actor=actor
                 )
             ),
@@ -171,7 +172,7 @@ if report is not None:
         )
         st.dataframe(
             display.frame(
-                review.rejected_rows_for(
+                roster_upload.rejected_rows_for(
                     report.rejected_rows[["excel_row", "head_name", "address", "problem"]],
                     actor.role,
                 )

@@ -14,7 +14,8 @@ from app_pages import labels
 from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
 from core.plaintext import plain
 from core.vocab import SERVICE_CATEGORIES, STAFF_ROLES
-from services import cases, masking, visits
+from services import cases, masking
+from services.households import visits
 
 FLASH = "visit_flash"
 

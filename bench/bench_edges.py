@@ -6,7 +6,7 @@ Usage::
 
 - export: ``services.exports.table_xlsx`` (every cell typed by us, text never a formula)
   against ``DataFrame.to_excel`` with openpyxl, the same 20,000-row roll;
-- roster read: ``services.rosters.read_roster`` (which also looks for formulas: a scan of the
+- roster read: ``services.households.roster_parse.read_roster`` (which also looks for formulas: a scan of the
   sheet XML, then an openpyxl read-only pass only when there are some) against
   ``pandas.read_excel`` alone, a 20,000-row roster without and with formulas;
 - zip bomb: refusing a 0.4 MB .xlsx that expands to 400 MB (time and peak Python memory).
@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 
 from services import exports
-from services.rosters import read_roster
+from services.households.roster_parse import read_roster
 
 
 def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]

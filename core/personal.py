@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from core import clock
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ－　", "0123456789xX- ")
@@ -52,7 +54,7 @@ def id_number_problem(value: object, *, today: dt.date | None = None) -> str | N
         birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         return f"身份证号中的出生日期 {text[6:14]} 不存在"
-    today = today or dt.date.today()
+    today = today or clock.today()  # Beijing date
     if birth > today or birth.year < 1900:
         return f"身份证号中的出生日期 {text[6:14]} 不合理"
     if id_check_char(text[:17]) != text[17]:

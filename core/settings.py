@@ -109,6 +109,3 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 settings = load_settings()
-
-#: EPSG code of the storage CRS (CGCS2000 lon/lat): every geometry column is in it.
-SRID = 4490

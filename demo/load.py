@@ -1,6 +1,6 @@
 """Load the committed demo town (data/boundaries, data/demo) into the database.
 
-Households go through the real roster import (services.households.import_roster): the demo
+Households go through the real roster import (services.households.roster_import.import_roster): the demo
 roster is geocoded by the offline gazetteer exactly as an office's roster would be, so what
 the map shows is what the import path produces, not the generator's truth.
 """
@@ -291,7 +291,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     )
 
     session.flush()
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     report = import_roster(d / "roster_laocheng.xlsx", session=session, imported_by="demo")
     progress("花名册：" + report.summary())

@@ -28,6 +28,7 @@ import pyproj
 import shapely
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from db import household_queries as q
 from gis.crs import METRIC_CRS
@@ -79,7 +80,7 @@ def load_notice_board(
         leader_phone=row["leader_phone"] if isinstance(row["leader_phone"], str) else None,
         households=int(row["households"]),
         residents=int(row["residents"]),
-        day=day or dt.date.today(),
+        day=day or clock.today(),
         cell=cell,
         streets=streets,
     )

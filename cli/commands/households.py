@@ -21,8 +21,8 @@ def _parse_mapping(items: list[str]) -> dict[str, str]:
 
 def _import(args: argparse.Namespace) -> int:
     from db.engine import check_database, session_scope
-    from services.households import import_roster
-    from services.rosters import rejections_xlsx
+    from services.households.roster_import import import_roster
+    from services.households.roster_parse import rejections_xlsx
     from services.uploads import table_bytes
 
     path = Path(args.file)

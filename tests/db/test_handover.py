@@ -29,7 +29,7 @@ def _leader(session, staff_id: int, name: str) -> tuple[str, str]:
 def test_a_spot_in_another_cell_hands_the_household_over_and_that_leader_resolves_it(
     demo_session,
 ):
-    from services import review
+    from services.households import review
     from tests.db.test_access import as_app, as_owner
 
     cells = (

@@ -64,7 +64,7 @@ def test_every_demo_household_carries_its_members(demo_session):
 def test_member_rows_under_their_head_are_imported_with_row_checks(demo_session, tmp_path):
     """One sheet, one person a row, 与户主关系 marking head and members (the other common
     layout). Bad member rows are rejected with their row and reason; the rest are written."""
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -104,7 +104,7 @@ def test_member_rows_under_their_head_are_imported_with_row_checks(demo_session,
 def test_a_member_sheet_keyed_by_household_number(demo_session, tmp_path):
     """A 家庭成员 sheet keyed by 户编号; an unknown 户编号 and a member of a rejected head row
     are rejected with reasons; re-importing replaces the members, never duplicates them."""
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     def write(members: list[list]) -> object:
         wb = openpyxl.Workbook()

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from services import households_view as hv
 from services.auth import Actor
+from services.households import files as hv
 
 pytestmark = pytest.mark.db
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import GeometryError, PermissionDeniedError
 from db import access
-from services import review
-from services.households import import_roster
+from services.households import review
+from services.households.roster_import import import_roster
 
 pytestmark = pytest.mark.db
 

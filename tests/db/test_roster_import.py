@@ -41,7 +41,7 @@ def _count(session) -> int:
 
 
 def test_every_row_ends_imported_review_or_rejected(demo_session, tmp_path):
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     before = _count(demo_session)
     report = import_roster(_roster(tmp_path / "r.xlsx", ROWS), session=demo_session)
@@ -58,7 +58,7 @@ def test_every_row_ends_imported_review_or_rejected(demo_session, tmp_path):
 
 
 def test_reimport_creates_no_duplicates(demo_session, tmp_path):
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     path = _roster(tmp_path / "r.xlsx", ROWS)
     first = import_roster(path, session=demo_session)
@@ -71,7 +71,7 @@ def test_reimport_creates_no_duplicates(demo_session, tmp_path):
 
 def test_a_failure_half_way_leaves_the_database_as_it_was(demo_session, tmp_path, monkeypatch):
     import db.repositories as repositories
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     before = _count(demo_session)
 
@@ -202,8 +202,8 @@ def _untouched(session, household) -> bool:
 def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
     demo_session, tmp_path
 ):
-    from services import review
-    from services.households import KEY_ELSEWHERE_REASON
+    from services.households import roster_upload
+    from services.households.roster_import import KEY_ELSEWHERE_REASON
     from tests.db.test_access import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
@@ -214,7 +214,7 @@ def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
     as_app(demo_session, token)
     cells = demo_session.execute(text("SELECT lianxin_current_cells()")).scalar_one()
     assert a["cell_code"] in cells and b["cell_code"] not in cells
-    report = review.run_import(w["path"], session=demo_session, imported_by=username)
+    report = roster_upload.run_import(w["path"], session=demo_session, imported_by=username)
     as_owner(demo_session)
 
     assert (report.total, report.inserted, report.updated) == (4, 1, 0)
@@ -243,7 +243,7 @@ def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
 
 
 def test_a_clerk_imports_their_community_only(demo_session, tmp_path):
-    from services.households import KEY_ELSEWHERE_REASON, import_roster
+    from services.households.roster_import import KEY_ELSEWHERE_REASON, import_roster
     from tests.db.test_access import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
@@ -263,7 +263,7 @@ def test_a_clerk_imports_their_community_only(demo_session, tmp_path):
 
 
 def test_an_admin_imports_the_same_roster_whole(demo_session, tmp_path):
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
     from tests.db.test_access import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
@@ -302,7 +302,7 @@ def test_an_address_whose_community_contradicts_its_door_plate_goes_to_review(
     demo_session, tmp_path
 ):
     """ "五星街社区兴安路32号" where 兴安路32号 is in 西大街社区: neither cell, review, reason."""
-    from services.households import CONFLICT_REASON, import_roster
+    from services.households.roster_import import CONFLICT_REASON, import_roster
 
     rows = [
         ["测试矛盾", _id(41), "13900000041", "五星街社区兴安路32号", 1, ""],

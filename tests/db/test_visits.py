@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from core.errors import ConflictError, InvalidInputError
-from services import cases, visits
+from services import cases
 from services.calendar import WorkCalendar
+from services.households import visits
 
 pytestmark = pytest.mark.db
 

@@ -69,8 +69,8 @@ def test_a_formula_written_around_the_helper_is_still_made_text():
 
 @pytest.mark.db
 def test_category_roll_export_keeps_a_formula_name_as_text(demo_session):
-    from services import households_view as hv
     from services.auth import Actor
+    from services.households import files as hv
 
     cell = demo_session.execute(
         text("SELECT cell_code FROM households WHERE cell_code IS NOT NULL ORDER BY id LIMIT 1")
@@ -91,7 +91,7 @@ def test_category_roll_export_keeps_a_formula_name_as_text(demo_session):
 
 
 def test_roster_rejected_rows_keep_a_formula_name_as_text(tmp_path):
-    from services.rosters import read_roster, rejections_xlsx, validate_roster
+    from services.households.roster_parse import read_roster, rejections_xlsx, validate_roster
 
     path = tmp_path / "名单.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as f:

@@ -38,7 +38,7 @@ GOOD = ["安全甲", _id(1), "13900000101", "大北街社区纱帽石53号", 3, 
 
 
 def _problems(path) -> dict[int, str]:
-    from services.rosters import read_roster, validate_roster
+    from services.households.roster_parse import read_roster, validate_roster
 
     checked = validate_roster(read_roster(path))
     return {int(r.excel_row): r.problem for r in checked.itertuples() if r.problem}

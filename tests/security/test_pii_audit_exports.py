@@ -53,7 +53,7 @@ def _roster(path):
 
 
 def test_the_roster_import_leaves_an_audit_row(demo_session, tmp_path):
-    from services.households import import_roster
+    from services.households.roster_import import import_roster
 
     report = import_roster(
         _roster(tmp_path / "审计.xlsx"), session=demo_session, imported_by="pytest_pii_import"
@@ -66,8 +66,8 @@ def test_the_roster_import_leaves_an_audit_row(demo_session, tmp_path):
 
 
 def test_the_rejected_rows_download_is_masked_and_audited(demo_session, tmp_path):
-    from services import review
-    from services.households import import_roster
+    from services.households import roster_upload
+    from services.households.roster_import import import_roster
 
     report = import_roster(
         _roster(tmp_path / "审计.xlsx"), session=demo_session, imported_by="pytest_pii_import"
@@ -76,7 +76,7 @@ def test_the_rejected_rows_download_is_masked_and_audited(demo_session, tmp_path
     assert bad_id in report.rejected_rows.iloc[0]["problem"]  # the reason quotes it in full
     for role in ("clerk", "leader"):
         actor = _actor(role)
-        data = review.export_rejections(report, session=demo_session, actor=actor)
+        data = roster_upload.export_rejections(report, session=demo_session, actor=actor)
         cells = [
             str(c.value)
             for row in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows()
@@ -92,7 +92,7 @@ def test_the_rejected_rows_download_is_masked_and_audited(demo_session, tmp_path
         assert [(r.action, r.target) for r in rows] == [
             ("export", f"roster_rejections:{report.batch_id}")
         ]
-        shown = review.rejected_rows_for(report.rejected_rows, role)
+        shown = roster_upload.rejected_rows_for(report.rejected_rows, role)
         assert bad_id not in " ".join(map(str, shown["problem"]))
 
 
@@ -111,14 +111,14 @@ def test_the_notice_board_download_is_audited(demo_session):
 
 
 def test_the_import_preview_masks_id_numbers_even_in_an_unrecognised_column(demo_session):
-    from services import review
+    from services.households import roster_upload
 
     full = _id(3)
     preview = pd.DataFrame(
         {"姓名": ["审计丙"], "证件": [full], "身份证号": [full], "手机": ["13900000203"]}
     )
     actor = _actor("clerk")
-    shown = review.preview_for("名单.xlsx", preview, session=demo_session, actor=actor)
+    shown = roster_upload.preview_for("名单.xlsx", preview, session=demo_session, actor=actor)
     assert full not in shown.to_string()
     assert shown.iloc[0]["证件"] == full[:6] + "********" + full[-4:]
     assert shown.iloc[0]["身份证号"] == full[:6] + "********" + full[-4:]

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import InvalidInputError
 from core.personal import id_check_char
-from services.rosters import read_roster, rejections_xlsx, validate_roster
+from services.households.roster_parse import read_roster, rejections_xlsx, validate_roster
 
 GOOD_ID = "61090219800101001" + id_check_char("61090219800101001")
 OTHER_ID = "61090219900505002" + id_check_char("61090219900505002")

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from core.vocab import CASE_KINDS, CASE_STATES, SERVICE_CATEGORIES, SPECIAL_GROUPS
 from db import household_queries as q
@@ -248,7 +249,7 @@ def export_roll(
         detail={"roll": roll_name(key)},
     )
     scope = f"{view.info['community_name']} {view.info['name']}"
-    return roll_xlsx(masked, key=key, scope=scope, day=day or dt.date.today())
+    return roll_xlsx(masked, key=key, scope=scope, day=day or clock.today())
 
 
 # --- the household file (一户一档) --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Households: roster import (nothing lost, nothing invented), cell assignment, look-ups.
 
-``import_roster`` is one transaction: rows are read and checked (services.rosters), geocoded with
+``import_roster`` is one transaction: rows are read and checked (services.households.roster_parse), geocoded with
 the database's gazetteer, upserted by a stable key, and put in their cell by PostGIS
 point-in-polygon. Every input row ends in exactly one of: imported (new or updated), waiting for
 review (geocoded too roughly to place in a cell), or rejected with a reason.
@@ -31,10 +31,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDeniedError
+from core.settings import DISTRICT_CODE
 from db import household_queries as q
 from db import repositories
 from services import audit
-from services.rosters import (
+from services.households.roster_parse import (
     read_member_sheet,
     read_roster,
     split_member_rows,
@@ -42,7 +43,6 @@ from services.rosters import (
     validate_roster,
 )
 
-DISTRICT_CODE = "610902"
 # A geocode at least this precise puts a household straight on the map; anything rougher waits
 # for a person (street- or community-level points could fall in the wrong cell).
 PLACED_MATCH_TYPES = ("door_plate", "interpolated")

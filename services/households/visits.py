@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError, NotFoundError
+from core.settings import DISTRICT_CODE
 from core.vocab import SATISFACTION, SPECIAL_GROUPS, label_to_key
 from services import cases
 from services.calendar import WorkCalendar
@@ -236,7 +237,7 @@ def record_visit(
             "note, case_id) VALUES (:d, :date, :staff, :hh, :outcome, :note, :case) RETURNING id"
         ),
         {
-            "d": cases.DISTRICT_CODE,
+            "d": DISTRICT_CODE,
             "date": visit_date,
             "staff": me.id,
             "hh": hh.id,
@@ -393,7 +394,7 @@ def record_callback(
             "RETURNING id"
         ),
         {
-            "d": cases.DISTRICT_CODE,
+            "d": DISTRICT_CODE,
             "case": record.id,
             "at": moment,
             "staff": staff_id,
