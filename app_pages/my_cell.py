@@ -8,15 +8,13 @@ households — and an admin picks any cell. Personal fields are masked by role
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import display, labels
-from app_pages.auth_state import acting
-from app_pages.common import run_service
+from app_pages.common import acting, deferred, run_service
+from core import clock
 from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
 from layers.households import (
@@ -59,20 +57,6 @@ def _household_file(household_id: int):  # type: ignore[no-untyped-def]
     if record is not None:
         st.session_state[FILE_KEY] = (household_id, record)
     return record
-
-
-def _deferred(fn):  # type: ignore[no-untyped-def]
-    """Like ``acting`` for a download button's deferred data: Streamlit runs that callable on
-    another thread with no session state, so the actor is captured now, at render time."""
-    who = st.session_state.get("actor")
-
-    def call():  # type: ignore[no-untyped-def]
-        from db.access import acting_session
-
-        with acting_session(who.token) as session:
-            return fn(session=session, actor=who)
-
-    return call
 
 
 def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -143,7 +127,7 @@ cols[3].metric(labels.MY_CELL_METRICS[3], f"{labels.fmt_int(len(households) - le
 with cols[4]:
     st.download_button(
         labels.MY_CELL_NOTICE,
-        data=_deferred(
+        data=deferred(
             lambda *, session, actor: notice_board.export_notice_board(
                 cell_code, session=session, actor=actor
             )
@@ -304,9 +288,9 @@ roll_key = roll_cols[0].selectbox(
 with roll_cols[1]:
     st.download_button(
         labels.MY_CELL_ROLL_EXPORT,
-        data=_deferred(
+        data=deferred(
             lambda *, session, actor: households_view.export_roll(
-                view, key=roll_key, actor=actor, session=session, day=dt.date.today()
+                view, key=roll_key, actor=actor, session=session, day=clock.today()
             )
         ),
         file_name=f"一类一卷_{households_view.roll_name(roll_key)}_{cell_code}.xlsx",

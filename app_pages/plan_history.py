@@ -18,7 +18,7 @@ def _export(plan_id: int, lock_version: int, fmt: str) -> bytes:
 def _local(value: object) -> object:
     if value is None or pd.isna(value):  # type: ignore[call-overload]
         return None
-    return pd.Timestamp(value).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    return display.moment(value)  # Beijing time
 
 
 st.title(labels.PAGE_PLAN_HISTORY)

@@ -13,8 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import display, labels
-from app_pages.auth_state import acting
-from app_pages.common import run_service
+from app_pages.common import acting, run_service
 from core.plaintext import html_text, plain
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer

@@ -6,8 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import display, labels
-from app_pages.auth_state import acting, deferred
-from app_pages.common import run_service
+from app_pages.common import acting, deferred, run_service
 from core.errors import InvalidInputError, LianxinError
 from core.plaintext import plain
 from services import masking, review

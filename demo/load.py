@@ -18,6 +18,7 @@ from shapely import force_2d
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError
 from core.settings import ROOT
 from db import repositories
@@ -79,7 +80,7 @@ def _ts(value: str) -> dt.datetime | None:
         return None
     stamp = dt.datetime.fromisoformat(value)
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Beijing time
+        stamp = stamp.replace(tzinfo=clock.UTC8)  # Beijing time
     return stamp
 
 
@@ -244,7 +245,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
             "d": DISTRICT_CODE,
             "sd": sub["code"],
             "name": "老城街道网格方案（示例）第1版",
-            "vf": dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            "vf": dt.datetime(2026, 1, 1, tzinfo=clock.UTC8),
             "note": "示例数据：按街巷定界，300–500户一格",
         },
     ).scalar_one()
