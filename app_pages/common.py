@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import labels
@@ -83,6 +84,33 @@ def deferred(fn: Callable[..., T]) -> Callable[[], T]:
     return lambda: _as(who, fn, give_actor=True, missing=labels.LOGIN_EXPIRED, check=False)
 
 
+def logged_in_actor() -> Actor:
+    """The logged-in user; without one the page says 登录已超时 and stops here."""
+    actor = st.session_state.get("actor")
+    if actor is None:
+        st.error(labels.LOGIN_EXPIRED)
+        st.stop()
+    return actor
+
+
+def or_stop(value: T | None) -> T:
+    """``value``, or end this run of the page when it is None (nothing uploaded, a service
+    whose error run_service has already shown). The result is typed without None, so the
+    callbacks a page hands to services keep that type."""
+    if value is None:
+        st.stop()
+    return value
+
+
+def rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """``frame.itertuples()`` for a page: each row's fields by column name.
+
+    Typed ``Any`` on purpose: a service's frame has known columns, but pandas-stubs types every
+    field as the union of all scalars, which no page can use without a cast per field.
+    """
+    return frame.itertuples()
+
+
 def demo_badge() -> None:
     if settings.demo:
         st.sidebar.markdown(
@@ -94,7 +122,15 @@ def demo_badge() -> None:
 
 
 # --- cases pages (window, queue, visit day, callback day): who is acting -----------------------
-def acting_person() -> dict[str, object]:
+class ActingPerson(TypedDict):
+    name: str | None
+    role: str | None
+    staff_id: int | None
+    community_code: str | None
+    token: str | None
+
+
+def acting_person() -> ActingPerson:
     """The logged-in user as the case pages need it: name, role, staff_id, community_code.
 
     Read from the login's ``st.session_state["actor"]`` (app_pages/auth_state.py). Without a

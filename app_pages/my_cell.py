@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import display, labels
-from app_pages.common import acting, deferred, run_service
+from app_pages.common import acting, deferred, logged_in_actor, rows, run_service
 from core import clock
 from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
@@ -72,10 +72,7 @@ def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-
     )
 
 
-actor = st.session_state.get("actor")
-if actor is None:
-    st.error(labels.LOGIN_EXPIRED)
-    st.stop()
+actor = logged_in_actor()
 role = actor.role
 
 # --- which cell ---------------------------------------------------------------------------------
@@ -83,11 +80,9 @@ if role == "admin":
     cells = run_service(lambda: _cells(actor.token))
     if cells is None or cells.empty:
         st.stop()
-    names = {
-        r.cell_code: f"{r.community_name} · {r.name}（{r.cell_code}）" for r in cells.itertuples()
-    }
+    names = {r.cell_code: f"{r.community_name} · {r.name}（{r.cell_code}）" for r in rows(cells)}
     cell_code = st.selectbox(
-        labels.MY_CELL_PICK, list(names), format_func=names.get, key="my_cell_code"
+        labels.MY_CELL_PICK, list(names), format_func=names.__getitem__, key="my_cell_code"
     )
 else:
     mine = list(actor.cells)
@@ -141,9 +136,7 @@ with cols[4]:
 
 # --- search ---------------------------------------------------------------------------------------
 rolls = households_view.roll_counts(households)
-roll_names = {
-    r.key: f"{r.name}（{r.households}户）" for r in rolls.itertuples() if r.households > 0
-}
+roll_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls) if r.households > 0}
 left, right = st.columns([3, 2])
 with right:
     raw_text = st.text_input(labels.MY_CELL_SEARCH, max_chars=50, key="my_cell_search")
@@ -181,12 +174,12 @@ with right:
         },
         key="my_cell_table",
     )
-    options = {int(r.id): f"{r.head_name} · {r.address}" for r in shown.itertuples()}
+    options = {int(r.id): f"{r.head_name} · {r.address}" for r in rows(shown)}
     picked = st.selectbox(
         labels.MY_CELL_PICK_HOUSEHOLD,
         list(options),
         index=None,
-        format_func=options.get,
+        format_func=options.__getitem__,
         placeholder="输入姓名或地址筛选后选择",
         key="my_cell_household",
     )
@@ -281,15 +274,15 @@ if picked is not None:
 # --- category rolls (一类一卷) ---------------------------------------------------------------------
 st.subheader(labels.MY_CELL_ROLLS)
 roll_cols = st.columns([2, 1])
-all_names = {r.key: f"{r.name}（{r.households}户）" for r in rolls.itertuples()}
+all_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls)}
 roll_key = roll_cols[0].selectbox(
-    "类别 / 重点人群", list(all_names), format_func=all_names.get, key="my_cell_roll_export"
+    "类别 / 重点人群", list(all_names), format_func=all_names.__getitem__, key="my_cell_roll_export"
 )
 with roll_cols[1]:
     st.download_button(
         labels.MY_CELL_ROLL_EXPORT,
         data=deferred(
-            lambda *, session, actor: households_view.export_roll(
+            lambda *, session, actor, view=view: households_view.export_roll(  # bound: not None
                 view, key=roll_key, actor=actor, session=session, day=clock.today()
             )
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -54,11 +56,11 @@ if plans is not None:
         key="history_plan",
     )
     row = by_id[int(plan_id)]
-    cols = st.columns(len(gp.EXPORT_FORMATS))
-    for col, (fmt, (_suffix, mime)) in zip(cols, gp.EXPORT_FORMATS.items(), strict=True):
-        data = run_service(lambda fmt=fmt: _export(int(plan_id), int(row["lock_version"]), fmt))
+    buttons = st.columns(len(gp.EXPORT_FORMATS))
+    for button, (fmt, (_suffix, mime)) in zip(buttons, gp.EXPORT_FORMATS.items(), strict=True):
+        data = run_service(partial(_export, int(plan_id), int(row["lock_version"]), fmt))
         if data is not None:
-            col.download_button(
+            button.download_button(
                 f"⬇ {labels.PLAN_EXPORT_FORMATS[fmt]}",
                 data,
                 file_name=gp.export_filename(

@@ -7,6 +7,8 @@ itself and names its tooltip fields explicitly (STYLE.md §11).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import cast
 
 import folium
 import geopandas as gpd
@@ -50,7 +52,7 @@ def base_map(
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     add_metric_scale(m)
     _refit_when_resized(m, [[miny, minx], [maxy, maxx]])
-    m.get_root().header.add_child(
+    cast(folium.Figure, m.get_root()).header.add_child(  # a Map's root is its Figure
         folium.Element("<style>.leaflet-container{background:#f7f5f0;font-size:14px}</style>")
     )
     return m
@@ -134,7 +136,7 @@ def add_legend(
     title: str,
     entries: list[tuple[str, str]],
     *,
-    lines: list[tuple[str, str, str]] = (),
+    lines: Sequence[tuple[str, str, str]] = (),
 ) -> None:
     """A legend box (bottom right): colour swatches with labels, plus line styles.
 

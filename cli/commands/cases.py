@@ -66,8 +66,8 @@ def _import_hotline(args: argparse.Namespace) -> int:
     print(f"{path.name}：共 {report.total:,} 行。{report.summary()}")
     if report.rejected:
         out.write_bytes(rejections_xlsx(report))
-        for r in report.rejected_rows.head(10).itertuples():
-            print(f"  第{r.row}行 {r.ticket_no or ''}：{r.reason}")
+        for r in report.rejected_rows.head(10).to_dict("records"):
+            print(f"  第{r['row']}行 {r['ticket_no'] or ''}：{r['reason']}")
         print(f"退回行及原因已写入 {out}")
     return 0
 
