@@ -7,8 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from app_pages import display, labels
-from app_pages.auth_state import acting
-from app_pages.common import run_service
+from app_pages.common import acting, run_service
 from core import clock
 from services import audit
 from services.uploads import clean_search_text
@@ -49,7 +48,6 @@ if rows is not None:
     st.caption(f"共 {labels.fmt_int(len(rows))} 条（最多显示 2,000 条，最新在前）")
     if not rows.empty:
         table = rows.assign(
-            at=rows["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S"),
             # a login has no object: a dash, never "None"
             target=[t if isinstance(t, str) and t.strip() else "—" for t in rows["target"]],
         )

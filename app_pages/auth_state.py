@@ -2,7 +2,8 @@
 
 The browser session keeps only the login *token*; every rerun asks the database who it
 belongs to (which also restarts the idle timer). Pages read and write through
-:func:`acting` so row-level security applies to whatever they run.
+app_pages.common's ``with_session`` / ``acting`` / ``deferred`` so row-level security applies to
+whatever they run.
 
 A reload or a bookmark opens a new Streamlit session: then the token comes from the HttpOnly
 login cookie (app_pages/session_cookie.py), checked by the database like any other.
@@ -11,8 +12,7 @@ login cookie (app_pages/session_cookie.py), checked by the database like any oth
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import streamlit as st
 
@@ -20,7 +20,6 @@ from app_pages import labels, session_cookie
 from core.errors import LianxinError
 from core.plaintext import plain
 
-T = TypeVar("T")
 TOKEN_KEY = "auth_token"
 NOTICE_KEY = "login_notice"
 HANDOFF_KEY = "login_cookie_handoff"  # (one-time code, when made): set the cookie after login
@@ -122,37 +121,6 @@ def cookie_scripts() -> None:
             st.session_state.pop(HANDOFF_KEY, None)
     elif st.session_state.get(CLEAR_COOKIE_KEY) and st.session_state.get("actor") is None:
         st.html(session_cookie.CLEAR_COOKIE_SCRIPT, unsafe_allow_javascript=True)
-
-
-def acting(fn: Callable[..., T]) -> Callable[[], T]:
-    """``fn(session=…, actor=…)`` in a transaction on the app role, as the logged-in user."""
-
-    def call() -> T:
-        from db.access import acting_session
-
-        actor = st.session_state.get("actor")
-        if actor is None:
-            raise LianxinError(labels.LOGIN_EXPIRED)
-        with acting_session(actor.token) as session:
-            return fn(session=session, actor=actor)
-
-    return call
-
-
-def deferred(fn: Callable[..., T]) -> Callable[[], T]:
-    """Like :func:`acting` for a download button's deferred data: Streamlit runs that callable
-    on another thread with no session state, so the actor is captured now, at render time."""
-    who = st.session_state.get("actor")
-
-    def call() -> T:
-        from db.access import acting_session
-
-        if who is None:
-            raise LianxinError(labels.LOGIN_EXPIRED)
-        with acting_session(who.token) as session:
-            return fn(session=session, actor=who)
-
-    return call
 
 
 def sidebar_identity(actor: Any) -> None:

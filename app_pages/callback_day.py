@@ -11,7 +11,14 @@ from html import escape
 import streamlit as st
 
 from app_pages import labels
-from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
+from app_pages.common import (
+    PHONE_CSS,
+    acting_person,
+    rows,
+    run_service,
+    visiting_staff,
+    with_session,
+)
 from core.errors import ConflictError, LianxinError
 from core.plaintext import plain
 from core.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
@@ -80,7 +87,7 @@ if todo.empty:
     st.stop()
 
 reached_options = list(labels.CALLBACK_REACHED_OPTIONS)
-for n, c in enumerate(todo.itertuples(), start=1):
+for n, c in enumerate(rows(todo), start=1):
     with st.container(border=True):
         st.markdown(
             f"<p class='lx-name'>{n}. {escape(str(c.citizen_name or '（未留姓名）'))}</p>"

@@ -5,6 +5,7 @@ against a colleague's change made meanwhile."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -196,7 +197,7 @@ else:
     # the 处置反馈 note is a new, empty box at 核查结案 (the service refuses a copied note too).
     step = f"{case_no}_v{record.version}_{action}"
     with st.form(f"queue_form_{case_no}"):
-        details: dict[str, object] = {}
+        details: dict[str, Any] = {}  # the action's keyword arguments
         if action == "dispatch":
             details["to"] = st.text_input(labels.CASE_DISPATCH_TO, key=f"queue_to_{step}")
         elif action == "escalate":

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import labels
-from core.errors import DatabaseUnavailableError, LianxinError, PermissionDeniedError
+from core.errors import DatabaseError, DatabaseUnavailableError, LianxinError, PermissionDeniedError
 from core.plaintext import plain
 from core.settings import settings
+from services import sessions
+
+if TYPE_CHECKING:
+    from services.auth import Actor
 
 T = TypeVar("T")
 
@@ -23,36 +27,88 @@ def run_service(fn: Callable[[], T]) -> T | None:
         return fn()
     except DatabaseUnavailableError as exc:
         st.error(f"**{labels.DB_DOWN_TITLE}**：{exc}")  # the system's own words, no typed text
+    except DatabaseError as exc:
+        # Never show the driver's message: it can carry the statement's parameters (names,
+        # ID numbers). The detail (exc.__cause__) goes to the server log for the administrator.
+        logging.getLogger("lianxin").exception("database error in a page")
+        st.error(labels.DB_ERROR.format(kind=exc.kind))
     except LianxinError as exc:  # messages quote the bad value: a name, a cell, a file name
         st.error(plain(exc))
-    except SQLAlchemyError as exc:
-        # Never show the driver's message: it can carry the statement's parameters (names,
-        # ID numbers). The detail goes to the server log for the administrator.
-        logging.getLogger("lianxin").exception("database error in a page")
-        st.error(labels.DB_ERROR.format(kind=type(getattr(exc, "orig", exc)).__name__))
     return None
 
 
-def with_session(fn: Callable[..., T]) -> Callable[[], T]:
-    """``fn(session=…)`` in one transaction, as the logged-in user.
+# --- the acting user's session: the pages' one way to the database ----------------------------
+def _as(
+    actor: Actor | None, fn: Callable[..., T], *, give_actor: bool, missing: str, check: bool
+) -> T:
+    """``fn(session=…[, actor=…])`` in one transaction on the app role, as ``actor``.
 
-    The session runs on the app's restricted role with the user's login token set
-    (db.access.acting_session), so PostgreSQL's row-level security limits what any page can
-    read or write, whatever the page does. Without a login there is no session at all.
+    The session (services.sessions.acting) carries the user's login token, so PostgreSQL's
+    row-level security limits what any page can read or write, whatever the page does. Without
+    a login there is no session at all.
     """
+    if actor is None:
+        raise PermissionDeniedError(missing)
+    if check:
+        sessions.check_database()
+    with sessions.acting(actor.token) as session:
+        return fn(session=session, actor=actor) if give_actor else fn(session=session)
 
-    def call() -> T:
-        from db.access import acting_session
-        from db.engine import check_database
 
-        actor = st.session_state.get("actor")
-        if actor is None:
-            raise PermissionDeniedError(labels.LOGIN_REQUIRED)
-        check_database()
-        with acting_session(actor.token) as session:
-            return fn(session=session)
+def with_session(fn: Callable[..., T]) -> Callable[[], T]:
+    """``fn(session=…)`` as the logged-in user, after checking that the database is usable."""
+    return lambda: _as(
+        st.session_state.get("actor"),
+        fn,
+        give_actor=False,
+        missing=labels.LOGIN_REQUIRED,
+        check=True,
+    )
 
-    return call
+
+def acting(fn: Callable[..., T]) -> Callable[[], T]:
+    """``fn(session=…, actor=…)`` as the logged-in user (looked up when it runs)."""
+    return lambda: _as(
+        st.session_state.get("actor"),
+        fn,
+        give_actor=True,
+        missing=labels.LOGIN_EXPIRED,
+        check=False,
+    )
+
+
+def deferred(fn: Callable[..., T]) -> Callable[[], T]:
+    """Like :func:`acting` for a download button's deferred data: Streamlit runs that callable
+    on another thread with no session state, so the actor is captured now, at render time."""
+    who = st.session_state.get("actor")
+    return lambda: _as(who, fn, give_actor=True, missing=labels.LOGIN_EXPIRED, check=False)
+
+
+def logged_in_actor() -> Actor:
+    """The logged-in user; without one the page says 登录已超时 and stops here."""
+    actor = st.session_state.get("actor")
+    if actor is None:
+        st.error(labels.LOGIN_EXPIRED)
+        st.stop()
+    return actor
+
+
+def or_stop(value: T | None) -> T:
+    """``value``, or end this run of the page when it is None (nothing uploaded, a service
+    whose error run_service has already shown). The result is typed without None, so the
+    callbacks a page hands to services keep that type."""
+    if value is None:
+        st.stop()
+    return value
+
+
+def rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """``frame.itertuples()`` for a page: each row's fields by column name.
+
+    Typed ``Any`` on purpose: a service's frame has known columns, but pandas-stubs types every
+    field as the union of all scalars, which no page can use without a cast per field.
+    """
+    return frame.itertuples()
 
 
 def demo_badge() -> None:
@@ -66,7 +122,15 @@ def demo_badge() -> None:
 
 
 # --- cases pages (window, queue, visit day, callback day): who is acting -----------------------
-def acting_person() -> dict[str, object]:
+class ActingPerson(TypedDict):
+    name: str | None
+    role: str | None
+    staff_id: int | None
+    community_code: str | None
+    token: str | None
+
+
+def acting_person() -> ActingPerson:
     """The logged-in user as the case pages need it: name, role, staff_id, community_code.
 
     Read from the login's ``st.session_state["actor"]`` (app_pages/auth_state.py). Without a

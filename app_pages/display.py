@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from core import vocab
+from core import clock, vocab
 
-TZ = "Asia/Shanghai"
+TZ = clock.TZ_NAME  # Beijing time, defined once (core.clock)
 EMPTY = "—"
 Style = Literal["table", "dense", "prose", "date"]
 

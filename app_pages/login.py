@@ -11,13 +11,12 @@ from core.settings import settings
 
 
 def _authenticate(username: str, password: str):  # type: ignore[no-untyped-def]
-    from db.engine import check_database, session_scope
-    from services import auth
+    from services import auth, sessions
 
-    check_database()
+    sessions.check_database()
     # Checking a password needs the hash, which the app role cannot read: this one step runs
     # as the owner, and touches only users, user_sessions and audit_log.
-    with session_scope() as session:
+    with sessions.owner() as session:
         return auth.authenticate(username, password, session=session, client=client_info())
 
 

@@ -13,8 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import display, labels
-from app_pages.auth_state import acting
-from app_pages.common import run_service
+from app_pages.common import acting, deferred, logged_in_actor, rows, run_service
 from core import clock
 from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer_geojson
@@ -69,20 +68,6 @@ def _household_file(household_id: int):  # type: ignore[no-untyped-def]
     return record
 
 
-def _deferred(fn):  # type: ignore[no-untyped-def]
-    """Like ``acting`` for a download button's deferred data: Streamlit runs that callable on
-    another thread with no session state, so the actor is captured now, at render time."""
-    who = st.session_state.get("actor")
-
-    def call():  # type: ignore[no-untyped-def]
-        from db.access import acting_session
-
-        with acting_session(who.token) as session:
-            return fn(session=session, actor=who)
-
-    return call
-
-
 def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-untyped-def]
     if frame is None or frame.empty:
         st.caption(labels.FILE_EMPTY)
@@ -96,10 +81,7 @@ def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-
     )
 
 
-actor = st.session_state.get("actor")
-if actor is None:
-    st.error(labels.LOGIN_EXPIRED)
-    st.stop()
+actor = logged_in_actor()
 role = actor.role
 
 # --- which cell ---------------------------------------------------------------------------------
@@ -107,11 +89,9 @@ if role == "admin":
     cells = run_service(lambda: _cells(actor.token))
     if cells is None or cells.empty:
         st.stop()
-    names = {
-        r.cell_code: f"{r.community_name} · {r.name}（{r.cell_code}）" for r in cells.itertuples()
-    }
+    names = {r.cell_code: f"{r.community_name} · {r.name}（{r.cell_code}）" for r in rows(cells)}
     cell_code = st.selectbox(
-        labels.MY_CELL_PICK, list(names), format_func=names.get, key="my_cell_code"
+        labels.MY_CELL_PICK, list(names), format_func=names.__getitem__, key="my_cell_code"
     )
 else:
     mine = list(actor.cells)
@@ -152,7 +132,7 @@ cols[3].metric(labels.MY_CELL_METRICS[3], f"{labels.fmt_int(len(households) - le
 with cols[4]:
     st.download_button(
         labels.MY_CELL_NOTICE,
-        data=_deferred(
+        data=deferred(
             lambda *, session, actor: notice_board.export_notice_board(
                 cell_code, session=session, actor=actor
             )
@@ -166,9 +146,7 @@ with cols[4]:
 
 # --- search ---------------------------------------------------------------------------------------
 rolls = files.roll_counts(households)
-roll_names = {
-    r.key: f"{r.name}（{r.households}户）" for r in rolls.itertuples() if r.households > 0
-}
+roll_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls) if r.households > 0}
 left, right = st.columns([3, 2])
 with right:
     raw_text = st.text_input(labels.MY_CELL_SEARCH, max_chars=50, key="my_cell_search")
@@ -206,12 +184,12 @@ with right:
         },
         key="my_cell_table",
     )
-    options = {int(r.id): f"{r.head_name} · {r.address}" for r in shown.itertuples()}
+    options = {int(r.id): f"{r.head_name} · {r.address}" for r in rows(shown)}
     picked = st.selectbox(
         labels.MY_CELL_PICK_HOUSEHOLD,
         list(options),
         index=None,
-        format_func=options.get,
+        format_func=options.__getitem__,
         placeholder="输入姓名或地址筛选后选择",
         key="my_cell_household",
     )
@@ -306,15 +284,15 @@ if picked is not None:
 # --- category rolls (一类一卷) ---------------------------------------------------------------------
 st.subheader(labels.MY_CELL_ROLLS)
 roll_cols = st.columns([2, 1])
-all_names = {r.key: f"{r.name}（{r.households}户）" for r in rolls.itertuples()}
+all_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls)}
 roll_key = roll_cols[0].selectbox(
-    "类别 / 重点人群", list(all_names), format_func=all_names.get, key="my_cell_roll_export"
+    "类别 / 重点人群", list(all_names), format_func=all_names.__getitem__, key="my_cell_roll_export"
 )
 with roll_cols[1]:
     st.download_button(
         labels.MY_CELL_ROLL_EXPORT,
-        data=_deferred(
-            lambda *, session, actor: files.export_roll(
+        data=deferred(
+            lambda *, session, actor, view=view: files.export_roll(  # bound: not None
                 view, key=roll_key, actor=actor, session=session, day=clock.today()
             )
         ),

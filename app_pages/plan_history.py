@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -18,7 +20,7 @@ def _export(plan_id: int, lock_version: int, fmt: str) -> bytes:
 def _local(value: object) -> object:
     if value is None or pd.isna(value):  # type: ignore[call-overload]
         return None
-    return pd.Timestamp(value).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    return display.moment(value)  # Beijing time
 
 
 st.title(labels.PAGE_PLAN_HISTORY)
@@ -54,11 +56,11 @@ if plan_list is not None:
         key="history_plan",
     )
     row = by_id[int(plan_id)]
-    cols = st.columns(len(plans.EXPORT_FORMATS))
-    for col, (fmt, (_suffix, mime)) in zip(cols, plans.EXPORT_FORMATS.items(), strict=True):
-        data = run_service(lambda fmt=fmt: _export(int(plan_id), int(row["lock_version"]), fmt))
+    buttons = st.columns(len(plans.EXPORT_FORMATS))
+    for button, (fmt, (_suffix, mime)) in zip(buttons, plans.EXPORT_FORMATS.items(), strict=True):
+        data = run_service(partial(_export, int(plan_id), int(row["lock_version"]), fmt))
         if data is not None:
-            col.download_button(
+            button.download_button(
                 f"⬇ {labels.PLAN_EXPORT_FORMATS[fmt]}",
                 data,
                 file_name=plans.export_filename(

@@ -167,12 +167,13 @@ st.dataframe(
 )
 
 if st.button(labels.REBALANCE_SAVE, key="rb_save"):
+    shown = proposal  # not None past the st.stop() above, also inside the callback
     actor = st.session_state.get("actor")
     draft = run_service(
         with_session(
             lambda *, session: rebalance.create_rebalance_draft(
                 session=session,
-                proposal=proposal,
+                proposal=shown,
                 created_by=getattr(actor, "username", None),
             )
         )

@@ -58,12 +58,7 @@ def _actor() -> str:
 
 
 def _date(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    moment = pd.Timestamp(value)
-    if moment.tzinfo is not None:
-        moment = moment.tz_convert("Asia/Shanghai")
-    return f"{moment:%Y-%m-%d}"
+    return display.date(value)  # Beijing's day; missing → —
 
 
 def _plan_label(row: pd.Series) -> str:
@@ -488,9 +483,7 @@ if plan_list is not None:
         st.warning(
             labels.PLAN_STALE.format(
                 who=plan["updated_by"] or "其他人",
-                when=f"{pd.Timestamp(plan['updated_at']).tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M}"
-                if pd.notna(plan["updated_at"])
-                else "刚才",
+                when=display.moment(plan["updated_at"]) if pd.notna(plan["updated_at"]) else "刚才",
                 now=lock,
                 seen=seen,
             )

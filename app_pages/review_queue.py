@@ -13,8 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import display, labels
-from app_pages.auth_state import acting
-from app_pages.common import run_service
+from app_pages.common import acting, logged_in_actor, or_stop, rows, run_service
 from core.plaintext import html_text, plain
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
@@ -38,10 +37,7 @@ def _suggestions(address: str):  # type: ignore[no-untyped-def]
     return acting(lambda *, session, actor: review.suggestions(address, session=session))()
 
 
-actor = st.session_state.get("actor")
-if actor is None:
-    st.error(labels.LOGIN_EXPIRED)
-    st.stop()
+actor = logged_in_actor()
 
 st.title(labels.PAGE_REVIEW_QUEUE)
 st.caption(labels.REVIEW_INTRO)
@@ -52,7 +48,7 @@ if FLASH in st.session_state:
 handed = run_service(acting(lambda *, session, actor: review.handovers(session=session)))
 if handed is not None and not handed.empty:
     mine = handed[handed["to_cell"].isin(list(getattr(actor, "cells", ()) or ()))]
-    for r in mine.itertuples():
+    for r in rows(mine):
         st.info(
             labels.REVIEW_HANDED_OVER.format(
                 who=r.by_username, from_cell=r.from_cell or "—", name=r.head_name, addr=r.address
@@ -69,9 +65,11 @@ if queue.empty:
 shown = masking.mask_frame(queue, actor.role)
 st.caption(labels.REVIEW_COUNT.format(n=len(queue)))
 
-options = {int(r.id): f"{r.head_name} · {r.address}" for r in shown.itertuples()}
-picked = st.selectbox(
-    labels.REVIEW_PICK, list(options), format_func=options.get, key="review_household"
+options = {int(r.id): f"{r.head_name} · {r.address}" for r in rows(shown)}
+picked = or_stop(
+    st.selectbox(
+        labels.REVIEW_PICK, list(options), format_func=options.__getitem__, key="review_household"
+    )
 )
 row = queue.set_index("id").loc[picked]
 if st.session_state.get("review_for") != picked:  # a new household: forget the last click

@@ -3,11 +3,11 @@ transaction, and see what happened — imported, waiting for review, rejected wi
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import display, labels
-from app_pages.auth_state import acting, deferred
-from app_pages.common import run_service
+from app_pages.common import acting, deferred, logged_in_actor, or_stop, run_service
 from core.errors import InvalidInputError, LianxinError
 from core.plaintext import plain
 from services import masking
@@ -17,24 +17,22 @@ from services.uploads import check_upload
 
 REPORT_KEY = "roster_report"
 
-actor = st.session_state.get("actor")
-if actor is None:
-    st.error(labels.LOGIN_EXPIRED)
-    st.stop()
+actor = logged_in_actor()
 
 st.title(labels.PAGE_ROSTER_IMPORT)
 st.caption(labels.IMPORT_INTRO)
 
-upload = st.file_uploader(
+uploaded = st.file_uploader(
     labels.IMPORT_FILE, type=["xlsx", "xls", "csv"], key="roster_file", max_upload_size=20
 )
-if upload is None:
+if uploaded is None:
     st.session_state.pop(REPORT_KEY, None)
     st.stop()
+upload = uploaded  # not None from here on, also inside the callbacks below
 
-data = run_service(lambda: check_upload(upload.name, upload, allowed=(".xlsx", ".xls", ".csv")))
-if data is None:
-    st.stop()
+data = or_stop(
+    run_service(lambda: check_upload(upload.name, upload, allowed=(".xlsx", ".xls", ".csv")))
+)
 
 # --- the mapping step: only when the headers are not all known ---------------------------------
 mapping: dict[str, str] = {}
@@ -87,6 +85,7 @@ if needs_mapping or unknown:
     st.caption(labels.IMPORT_PREVIEW)
     # Masked like every other table; the first showing of a file is audited (not each rerun).
     seen_key = f"roster_preview_seen_{upload.file_id}"
+    shown: pd.DataFrame | None  # None: the preview's service failed (shown as an error)
     if seen_key in st.session_state:
         shown = masking.mask_unlabelled(
             preview,

@@ -11,7 +11,14 @@ from html import escape
 import streamlit as st
 
 from app_pages import labels
-from app_pages.common import PHONE_CSS, acting_person, run_service, visiting_staff, with_session
+from app_pages.common import (
+    PHONE_CSS,
+    acting_person,
+    rows,
+    run_service,
+    visiting_staff,
+    with_session,
+)
 from core.plaintext import plain
 from core.vocab import SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking
@@ -62,7 +69,7 @@ if households.empty:
     st.stop()
 
 categories = list(SERVICE_CATEGORIES)
-for n, h in enumerate(households.itertuples(), start=1):
+for n, h in enumerate(rows(households), start=1):
     with st.container(border=True):
         st.markdown(
             f"<p class='lx-name'>{n}. {escape(str(h.head_name))}</p>"

@@ -265,7 +265,9 @@ if submitted or confirmed:
             }
             st.rerun()
     if confirmed or (checked is not None and not checked.duplicates):
-        if confirmed:  # the check shown with the warning, unless the request changed since
+        if (
+            confirmed and pending is not None
+        ):  # the check shown with the warning, unless the request changed since
             checked = pending["check"] if pending.get("request") == request else None
         record = run_service(with_session(partial(_intake, checked)))
         if record is not None:
@@ -311,11 +313,12 @@ with st.expander(labels.HOTLINE_IMPORT):
     )
     hotline_data = None
     if upload is not None:  # size, type by content, zip bomb: before a byte is parsed
-        hotline_data = run_service(lambda: check_upload(upload.name, upload, allowed=TABLES))
+        hotline_data = run_service(partial(check_upload, upload.name, upload, allowed=TABLES))
     if hotline_data is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
         from services.cases import hotline
 
         gazetteer = run_service(_gazetteer)  # before the import's transaction, as above
+        assert upload is not None  # hotline_data comes from an upload
         with st.status(labels.HOTLINE_WORKING) as status:
             report = run_service(
                 with_session(

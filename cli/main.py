@@ -15,7 +15,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from core.errors import DatabaseUnavailableError, InvalidInputError, LianxinError
+from core.errors import DatabaseError, DatabaseUnavailableError, InvalidInputError, LianxinError
 from core.paths import check_writable, why
 
 
@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailableError as exc:
         print(f"lianxin: 数据库不可用：{exc}", file=sys.stderr)
         return 2
+    except DatabaseError as exc:  # a statement the database refused: a bug, like the next
+        if os.environ.get("LIANXIN_DEBUG"):
+            raise
+        return _internal_error(exc.__cause__ or exc)
     except LianxinError as exc:
         print(f"lianxin: {exc}", file=sys.stderr)
         return 2
@@ -81,13 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: one line, the detail on request
         if os.environ.get("LIANXIN_DEBUG"):
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(
-            f"lianxin: 内部错误 {type(exc).__name__}：{first[:300]}"
-            "（设置 LIANXIN_DEBUG=1 可查看详细信息）",
-            file=sys.stderr,
-        )
-        return 3
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    print(
+        f"lianxin: 内部错误 {type(exc).__name__}：{first[:300]}"
+        "（设置 LIANXIN_DEBUG=1 可查看详细信息）",
+        file=sys.stderr,
+    )
+    return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,3 +38,16 @@ class PermissionDeniedError(LianxinError, PermissionError):
 
 class DatabaseUnavailableError(LianxinError):
     """The database cannot be reached or is not set up; the message says how to fix it."""
+
+
+class DatabaseError(LianxinError):
+    """The database refused a statement (a constraint, a row-security policy, a lost connection).
+
+    Raised by :mod:`services.sessions` in place of the driver's error, which stays in
+    ``__cause__`` for the server log: its message can carry the statement's parameters (names,
+    ID numbers), so ``str()`` of this error is only the driver error's ``kind``.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind

@@ -10,6 +10,8 @@ Two kinds of connection
   run as the owner through :func:`db.engine.session_scope`: the app role can read neither
   ``users`` (password hashes) nor ``user_sessions`` (token hashes).
 
+Pages and the command line open both kinds through :mod:`services.sessions`.
+
 A token, not a user id, goes into the setting, so hand-written SQL on the app's connection
 cannot pretend to be someone else: it would have to know a live token, and only the token's
 SHA-256 is stored, in a table the app role cannot read.
@@ -31,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DatabaseUnavailableError, PermissionDeniedError
 from core.settings import app_url_for, settings
-from db.engine import get_engine
+from db.engine import get_engine, how_to_start, unit_of_work
 
 SESSION_SETTING = "lianxin.session"
 APP_ROLE = "lianxin_app"
@@ -91,24 +93,16 @@ def acting_session(
             {"name": SESSION_SETTING, "token": token or ""},
         )
 
-    try:
+    with unit_of_work(session):
         try:
             valid = touch_session(session) if (touch and token) else True
         except OperationalError as exc:
-            from db.engine import how_to_start
-
             raise DatabaseUnavailableError(
                 f"无法以应用角色 {APP_ROLE} 连接数据库。" + how_to_start()
             ) from exc
         if not valid:
             raise SessionExpiredError("登录已超时或已退出，请重新登录")
         yield session
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # --- on the app's connection (SECURITY DEFINER functions of migration 0002) -----------------

@@ -4,6 +4,9 @@ A service owns the transaction::
 
     with session_scope() as session:     # commits on success, rolls back on error
         households.import_rows(session=session, ...)
+
+Pages, the API and the command line do not come here: they open their sessions through
+:mod:`services.sessions` (``acting(token)``, ``owner()``, ``check_database()``).
 """
 
 from __future__ import annotations
@@ -68,9 +71,9 @@ def _factory(url: str | None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A transaction: commit on success, roll back on any error."""
-    session = _factory(url)()
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """The one shape of every transaction here: commit on success, roll back on any error,
+    close always (:func:`session_scope`, :func:`db.access.acting_session`)."""
     try:
         yield session
         session.commit()
@@ -79,3 +82,10 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A transaction on the owner's connection: commit on success, roll back on any error."""
+    with unit_of_work(_factory(url)()) as session:
+        yield session

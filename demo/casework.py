@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
@@ -495,7 +496,7 @@ class CaseWork:
                     h = pool[int(i)]
                     back = rng.random() < 0.12
                     t = self._office_minute(day)
-                    visit = {
+                    visit: dict[str, Any] = {
                         "visit_date": day,
                         "staff": s,
                         "household": h,

@@ -122,7 +122,7 @@ def write_geojson(path: Path, name: str, features: list[tuple[dict, shapely.Geom
 
 def write_roster_xlsx(path: Path, rows: list[list], members: list[list] | None = None) -> int:
     wb = openpyxl.Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook's one sheet (``wb.active`` is typed Optional)
     ws.title = "住户花名册"
     ws.append(["老城街道住户花名册（示例数据）"])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(ROSTER_HEADERS))

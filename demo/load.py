@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from shapely import force_2d
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import InvalidInputError
 from core.settings import ROOT
 from db import repositories
@@ -70,6 +72,11 @@ def _ewkt(geom: Any, *, multi: bool = False) -> str:
     return f"SRID=4490;{wkt}"
 
 
+def _rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of a :func:`_csv` frame by column name (every value is text)."""
+    return frame.itertuples()
+
+
 def _none(value: str) -> str | None:
     return value if value not in ("", "nan", "None") else None
 
@@ -79,7 +86,7 @@ def _ts(value: str) -> dt.datetime | None:
         return None
     stamp = dt.datetime.fromisoformat(value)
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Beijing time
+        stamp = stamp.replace(tzinfo=clock.UTC8)  # Beijing time
     return stamp
 
 
@@ -149,7 +156,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "st": bool(r.has_station),
                 "g": _ewkt(r.geometry, multi=True),
             }
-            for r in comms.itertuples()
+            for r in _rows(comms)
         ],
     )
     progress(f"社区 {len(comms)} 个")
@@ -169,7 +176,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "aliases": [a for a in str(r.aliases or "").split("|") if a],
                 "g": _ewkt(r.geometry, multi=True),
             }
-            for r in streets.itertuples()
+            for r in _rows(streets)
         ],
     )
     plates = _read(d / "door_plates.geojson")
@@ -187,7 +194,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "c": r.community_code,
                 "g": _ewkt(r.geometry),
             }
-            for r in plates.itertuples()
+            for r in _rows(plates)
         ],
     )
     compounds_path = d / "compounds.geojson"
@@ -207,7 +214,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                     "c": r.community_code,
                     "g": _ewkt(r.geometry),
                 }
-                for r in comp.itertuples()
+                for r in _rows(comp)
             ],
         )
     progress(f"街巷 {len(streets)} 条，门牌 {len(plates):,} 个")
@@ -229,10 +236,10 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "cell": _none(r.cell_code),
                 "streets": [s for s in r.streets.split("|") if s],
             }
-            for r in staff.itertuples()
+            for r in _rows(staff)
         ],
     )
-    staff_ids = dict(session.execute(text("SELECT staff_no, id FROM staff")).all())
+    staff_ids: dict[str, int] = dict(session.execute(text("SELECT staff_no, id FROM staff")).all())
 
     plan_id = session.execute(
         text(
@@ -244,7 +251,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
             "d": DISTRICT_CODE,
             "sd": sub["code"],
             "name": "老城街道网格方案（示例）第1版",
-            "vf": dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            "vf": dt.datetime(2026, 1, 1, tzinfo=clock.UTC8),
             "note": "示例数据：按街巷定界，300–500户一格",
         },
     ).scalar_one()
@@ -265,7 +272,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "leader": staff_ids.get(str(r.leader_staff_id)),
                 "g": _ewkt(r.geometry, multi=True),
             }
-            for r in cells.itertuples()
+            for r in _rows(cells)
         ],
     )
     blocks = _read(d / "blocks.geojson")
@@ -283,7 +290,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
                 "cell": r.cell_code,
                 "g": _ewkt(r.geometry),
             }
-            for r in blocks.itertuples()
+            for r in _rows(blocks)
         ],
     )
     progress(
@@ -301,7 +308,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
 
 
 def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: int) -> None:
-    row_to_household = dict(
+    row_to_household: dict[int, int] = dict(
         session.execute(
             text("SELECT source_row - 2, id FROM households WHERE source_row IS NOT NULL")
         ).all()
@@ -345,11 +352,11 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
                 "sat": _none(r.satisfaction),
                 "cb": _truthy(r.called_back),
             }
-            for r in cases.itertuples()
+            for r in _rows(cases)
         ],
     )
     repositories.assign_cells(session, plan_id=plan_id, table="cases")
-    case_ids = dict(session.execute(text("SELECT case_no, id FROM cases")).all())
+    case_ids: dict[str, int] = dict(session.execute(text("SELECT case_no, id FROM cases")).all())
     events = _csv(d / "case_events.csv")
     session.execute(
         text(
@@ -368,7 +375,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
                 "t": r.to_state,
                 "note": _none(r.note),
             }
-            for r in events.itertuples()
+            for r in _rows(events)
         ],
     )
     visits = _csv(d / "visits.csv")
@@ -389,7 +396,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
                 "note": _none(r.note),
                 "case": case_ids.get(r.case_no) if _none(r.case_no) else None,
             }
-            for r in visits.itertuples()
+            for r in _rows(visits)
         ],
     )
     callbacks = _csv(d / "callbacks.csv")
@@ -408,7 +415,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
                 "sat": _none(r.satisfaction),
                 "comment": _none(r.comment),
             }
-            for r in callbacks.itertuples()
+            for r in _rows(callbacks)
         ],
     )
 

@@ -162,7 +162,7 @@ def build_compounds(town: Town, rng: np.random.Generator) -> list[dict]:
 
 def _flat_rooms(rng: np.random.Generator, n: int, start_building: int = 1):
     """Yield (building, unit, room) for n flats in buildings of 2–3 units, 4–7 floors."""
-    out = []
+    out: list[tuple[int, int, str]] = []
     b = start_building
     while len(out) < n:
         units = int(rng.integers(1, 4))

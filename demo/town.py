@@ -111,6 +111,7 @@ class Town:
     plates: list[dict] = field(default_factory=list)
     to_lonlat: pyproj.Transformer | None = None
     to_metric: pyproj.Transformer | None = None
+    origin: tuple[float, float] = (0.0, 0.0)  # the local origin, metres in EPSG:4545
 
 
 def _transformers() -> tuple[pyproj.Transformer, pyproj.Transformer, tuple[float, float]]:
@@ -379,12 +380,14 @@ def build_town(rng: np.random.Generator) -> Town:
     town = Town(streets, blocks, cells, communities, subdistrict)
     town.to_lonlat = inv
     town.to_metric = fwd
-    town.origin = origin  # type: ignore[attr-defined]
+    town.origin = origin
     return town
 
 
 def metric_to_lonlat(town: Town, geom: shapely.Geometry) -> shapely.Geometry:
-    return _to_lonlat(geom, town.to_lonlat, town.origin)  # type: ignore[attr-defined]
+    if town.to_lonlat is None:
+        raise ValueError("the town was built without its transformers (build_town sets them)")
+    return _to_lonlat(geom, town.to_lonlat, town.origin)
 
 
 def _point_at(line: LineString, s: float, side: int, offset: float) -> Point:

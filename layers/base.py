@@ -7,6 +7,7 @@ itself and names its tooltip fields explicitly (STYLE.md §11).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
@@ -167,7 +168,7 @@ def add_legend(
     title: str,
     entries: list[tuple[str, str]],
     *,
-    lines: list[tuple[str, str, str]] = (),
+    lines: Sequence[tuple[str, str, str]] = (),
 ) -> None:
     """A legend box (bottom right): colour swatches with labels, plus line styles.
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import folium
 import folium.plugins
+from folium.elements import JSCSSMixin
 
 STATIC_PREFIX = "/app/static/vendor"
 
@@ -38,7 +39,7 @@ _V = f"?v={_asset_version()}"
 
 _MAP_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet/leaflet.js{_V}")]
 _MAP_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet/leaflet.css{_V}")]
-_PLUGINS: dict[type, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+_PLUGINS: dict[type[JSCSSMixin], tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     folium.plugins.HeatMap: (
         [("leaflet-heat.js", f"{STATIC_PREFIX}/leaflet-heat/leaflet-heat.js{_V}")],
         [],

@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
@@ -500,6 +501,16 @@ def reset_password(
         detail={"change": "reset_password"},
     )
     return password
+
+
+def list_users(*, session: Session) -> pd.DataFrame:
+    """Every account with its scope, state and last activity (``lianxin users list``)."""
+    return access.list_users(session)
+
+
+def login_backoff(username: str, *, session: Session) -> pd.DataFrame:
+    """The name's login back-offs still counting (one row per address, newest first)."""
+    return access.backoff_of(session, username)
 
 
 def unlock(

@@ -12,11 +12,11 @@ from cli.commands.users import _by
 
 
 def _add(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.api_keys import add_key
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         new = add_key(
             args.name,
             session=s,
@@ -38,11 +38,11 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from db.engine import check_database, session_scope
     from services.api_keys import list_keys
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         keys = list_keys(session=s)
     if keys.empty:
         print("还没有接口密钥：lianxin api-keys add 名称 --role clerk --channel hotline")
@@ -67,11 +67,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.api_keys import revoke_key
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         revoke_key(args.name, session=s, by=_by())
     print(f"已吊销接口密钥 {args.name}：立即失效")
     return 0

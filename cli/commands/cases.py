@@ -20,14 +20,14 @@ def _date(value: str) -> dt.date:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
+    from services.sessions import check_database, owner
     from services.stats.reports import build_report, report_json, report_xlsx
 
     start, last = args.date_from, args.date_to
     if last < start:
         raise InvalidInputError(f"--to {last} 早于 --from {start}")
     check_database()
-    with session_scope() as session:
+    with owner() as session:
         report = build_report(
             session=session,
             start=start,
@@ -50,8 +50,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _import_hotline(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.cases.hotline import import_hotline, rejections_xlsx
+    from services.sessions import check_database, owner
     from services.uploads import table_bytes
 
     path = Path(args.file)
@@ -61,13 +61,13 @@ def _import_hotline(args: argparse.Namespace) -> int:
     out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
     check_writable(out)
     check_database()
-    with session_scope() as session:
+    with owner() as session:
         report = import_hotline(path, session=session, data=data, imported_by=args.by)
     print(f"{path.name}：共 {report.total:,} 行。{report.summary()}")
     if report.rejected:
         out.write_bytes(rejections_xlsx(report))
-        for r in report.rejected_rows.head(10).itertuples():
-            print(f"  第{r.row}行 {r.ticket_no or ''}：{r.reason}")
+        for r in report.rejected_rows.head(10).to_dict("records"):
+            print(f"  第{r['row']}行 {r['ticket_no'] or ''}：{r['reason']}")
         print(f"退回行及原因已写入 {out}")
     return 0
 

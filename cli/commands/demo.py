@@ -16,8 +16,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from db.engine import check_database
     from demo.load import load_demo
+    from services.sessions import check_database
 
     check_database()
     counts = load_demo(replace=args.replace, progress=lambda m: print(f"  {m}"))

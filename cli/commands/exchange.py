@@ -28,13 +28,13 @@ def _moment(value: str | None, what: str) -> dt.datetime | None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.cases import exchange
+    from services.sessions import check_database, owner
 
     since = _moment(args.since, "--since")
     until = _moment(args.until, "--until")
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         packet = exchange.export_packet(
             session=s, since=since, until=until, with_personal=args.with_personal, by=_by()
         )
@@ -47,12 +47,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.cases import exchange
+    from services.sessions import check_database, owner
 
     packet = exchange.read_packet(args.file)
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         result = exchange.import_packet(session=s, packet=packet, by=_by(), source=args.file)
     print(
         f"导入 {args.file}：新增 {len(result.added):,} 件，已存在跳过 {len(result.skipped):,} 件，"

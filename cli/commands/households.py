@@ -20,9 +20,9 @@ def _parse_mapping(items: list[str]) -> dict[str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.households.roster_import import import_roster
     from services.households.roster_parse import rejections_xlsx
+    from services.sessions import check_database, owner
     from services.uploads import table_bytes
 
     path = Path(args.file)
@@ -32,7 +32,7 @@ def _import(args: argparse.Namespace) -> int:
     out = Path(args.rejected or path.with_name(path.stem + "_退回行.xlsx"))
     check_writable(out)
     check_database()
-    with session_scope() as session:
+    with owner() as session:
         report = import_roster(
             path, session=session, data=data, mapping=_parse_mapping(args.map), imported_by="cli"
         )

@@ -10,8 +10,8 @@ from core.errors import InvalidInputError
 
 
 def _notice_board(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services.notice_board import notice_board_pdf
+    from services.sessions import check_database, owner
 
     day = None
     if args.date:
@@ -21,7 +21,7 @@ def _notice_board(args: argparse.Namespace) -> int:
             raise InvalidInputError(f"--date 应为 YYYY-MM-DD，得到 {args.date!r}") from exc
     out = Path(args.output or f"公示牌_{args.cell_code}.pdf")
     check_database()
-    with session_scope() as session:
+    with owner() as session:
         pdf = notice_board_pdf(
             args.cell_code,
             session=session,

@@ -410,7 +410,7 @@ def run_rebalance(args: argparse.Namespace) -> int:
         except InvalidInputError as exc:
             raise InvalidInputError(f"{args.blocks}：{exc}") from exc
         write_layers(args.output, {"blocks": result.blocks, "moves": result.moves})
-    s = result.summary
+    s: dict[str, Any] = result.summary  # counts and lists of codes, by name
     if args.json:
         payload = {**s, "problems": result.problems["message"].tolist()}
         print(json.dumps(payload, ensure_ascii=False))

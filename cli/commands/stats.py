@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from core.errors import DatabaseError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("stats", help="驾驶舱统计：后台刷新月度汇总")
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
+    from services.sessions import check_database, owner
     from services.stats.dashboard import refresh_summaries
 
     if args.every < 0:
@@ -35,12 +37,13 @@ def _refresh(args: argparse.Namespace) -> int:
     while True:
         started = time.monotonic()
         try:
-            with session_scope() as session:
+            with owner() as session:
                 n = refresh_summaries(session=session)
         except Exception as exc:  # a long-running job logs one line and tries again
             if not args.every:
                 raise
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            why = exc.__cause__ if isinstance(exc, DatabaseError) and exc.__cause__ else exc
+            first = (str(why).strip().splitlines() or [type(why).__name__])[0]
             print(f"lianxin stats: 刷新失败，{args.every} 秒后重试：{first[:200]}", file=sys.stderr)
             n = 0
         if not args.every:

@@ -33,12 +33,12 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services import auth
+    from services.sessions import check_database, owner
 
     check_database()
     given = _password(args)
-    with session_scope() as s:
+    with owner() as s:
         password = auth.create_user(
             args.username,
             session=s,
@@ -56,13 +56,12 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from db import access
-    from db.engine import check_database, session_scope
-    from services.auth import ROLE_NAMES
+    from services.auth import ROLE_NAMES, list_users
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
-        users = access.list_users(s)
+    with owner() as s:
+        users = list_users(session=s)
     if users.empty:
         print("还没有账号：lianxin users add 用户名 --role …")
         return 0
@@ -81,23 +80,23 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services import auth
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         auth.disable_user(args.username, session=s, by=_by())
     print(f"已停用账号 {args.username}，其登录已全部失效")
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services import auth
+    from services.sessions import check_database, owner
 
     check_database()
     given = _password(args)
-    with session_scope() as s:
+    with owner() as s:
         password = auth.reset_password(args.username, session=s, password=given, by=_by())
     print(f"已重置 {args.username} 的密码并解除登录限速；其登录已全部失效")
     if not given:
@@ -106,13 +105,12 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    from db import access
-    from db.engine import check_database, session_scope
     from services import auth
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
-        waiting = access.backoff_of(s, args.username)
+    with owner() as s:
+        waiting = auth.login_backoff(args.username, session=s)
         lifted = auth.unlock(args.username, session=s, client_addr=args.client, by=_by())
     if not lifted:
         print(f"{args.username} 没有登录限速，无需解除")
@@ -125,11 +123,11 @@ def _unlock(args: argparse.Namespace) -> int:
 
 
 def _grant(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services import auth
+    from services.sessions import check_database, owner
 
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         auth.grant(
             args.username,
             session=s,
@@ -143,13 +141,13 @@ def _grant(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from db.engine import check_database, session_scope
     from services import demo_accounts
+    from services.sessions import check_database, owner
 
     if not settings.demo:
         raise InvalidInputError("LIANXIN_DEMO=0：不是示例环境，拒绝创建示例账号（请用 users add）")
     check_database()
-    with session_scope() as s:
+    with owner() as s:
         rows = demo_accounts.seed(session=s, by=_by())
     print("示例账号（示例数据专用，密码每次运行 make run 重新生成）：")
     for r in rows:
