@@ -166,7 +166,18 @@ def test_no_module_writes_a_spreadsheet_around_the_one_writer():
         "bench/bench_edges.py",
     }
     found = []
-    for folder in ("core", "services", "app_pages", "api", "cli", "demo", "db", "gis", "layers", "bench"):
+    for folder in (
+        "core",
+        "services",
+        "app_pages",
+        "api",
+        "cli",
+        "demo",
+        "db",
+        "gis",
+        "layers",
+        "bench",
+    ):
         for path in (ROOT / folder).rglob("*.py"):
             rel = path.relative_to(ROOT).as_posix()
             if rel not in allowed and WRITERS.search(path.read_text(encoding="utf-8")):
