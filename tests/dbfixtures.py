@@ -23,9 +23,7 @@ def _demo_hash() -> str:
             if path.is_file():
                 h.update(path.name.encode())
                 h.update(path.read_bytes())
-    for path in sorted((ROOT / "demo").glob("load.py")) + [
-        ROOT / "services" / "households.py"
-    ]:
+    for path in sorted((ROOT / "demo").glob("load.py")) + [ROOT / "services" / "households.py"]:
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

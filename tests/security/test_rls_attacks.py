@@ -240,11 +240,11 @@ def test_the_session_functions_answer_nothing_without_a_token(demo_session, worl
     assert access.whoami(demo_session) is None
 
 
-# --- cases.cell_code: a clerk pushing a case into another community's cell (migration 0015) ----
+# --- cases.cell_code: a clerk pushing a case into another community's cell (migration 0016) ----
 
 
 def test_a_clerk_cannot_push_a_case_into_another_communitys_cell(demo_session, world):
-    """Found by the generic attack (test_writable_columns): before 0015 the clerk's UPDATE was
+    """Found by the generic attack (test_writable_columns): before 0016 the clerk's UPDATE was
     accepted and B's grid leader read the case's events, attachments and callbacks."""
     s = demo_session
     case = world.cases["a"]

@@ -1,7 +1,7 @@
 """case place: a case's cell and its community go together, as the published plan says
 
-Revision ID: 0015_case_place
-Revises: 0014_rebalance
+Revision ID: 0016_case_place
+Revises: 0015_refresh_apart (on main; on branch sec10, 0014_rebalance: see down_revision)
 
 The generic writable-column attack (tests/security/test_writable_columns.py), run over the
 whole catalog, found that a community clerk could ``UPDATE cases SET cell_code = <a cell of
@@ -23,7 +23,9 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015_case_place"
+revision: str = "0016_case_place"
+# Made on a branch cut before main's 0015_refresh_apart: when merging, set this to
+# "0015_refresh_apart" (one chain, one head).
 down_revision: str | Sequence[str] | None = "0014_rebalance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
