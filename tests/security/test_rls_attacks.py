@@ -238,3 +238,33 @@ def test_roles_that_do_not_import_cannot_ask_at_all(demo_session, world, role):
 def test_the_session_functions_answer_nothing_without_a_token(demo_session, world):
     as_app(demo_session, None)
     assert access.whoami(demo_session) is None
+
+
+# --- cases.cell_code: a clerk pushing a case into another community's cell (migration 0016) ----
+
+
+def test_a_clerk_cannot_push_a_case_into_another_communitys_cell(demo_session, world):
+    """Found by the generic attack (test_writable_columns): before 0016 the clerk's UPDATE was
+    accepted and B's grid leader read the case's events, attachments and callbacks."""
+    s = demo_session
+    case = world.cases["a"]
+    as_app(s, world.users["grid_leader_b"].token)
+    events = "SELECT count(*) FROM case_events WHERE case_id = :c"
+    assert _count(s, events, c=case) == 0
+    as_app(s, world.users["clerk"].token)
+    moved = _try(s, "UPDATE cases SET cell_code = :g WHERE id = :c", g=world.cell_b, c=case)
+    assert moved is None
+    # a copy placed that way is refused too; one in the clerk's own cell is accepted
+    copy = (
+        "INSERT INTO cases (district_code, case_no, kind, category, channel, state, "
+        "description, received_at, rework_count, called_back, version, community_code, "
+        "cell_code) SELECT district_code, case_no || '-x', kind, category, channel, state, "
+        "description, received_at, "
+        "0, false, 1, community_code, :g FROM cases WHERE id = :c"
+    )
+    assert _try(s, copy, g=world.cell_b, c=case) is None
+    assert _try(s, copy, g=world.cell_a, c=case) == 1
+    # the state changes of the case's life still work
+    assert _try(s, "UPDATE cases SET state = 'dispatched' WHERE id = :c", c=case) == 1
+    as_app(s, world.users["grid_leader_b"].token)
+    assert _count(s, events, c=case) == 0
