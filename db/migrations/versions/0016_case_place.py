@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016_case_place"
-# Made on a branch cut before main's 0015_refresh_apart: when merging, set this to
-# "0015_refresh_apart" (one chain, one head).
 down_revision: str | Sequence[str] | None = "0015_refresh_apart"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
