@@ -1,0 +1,69 @@
+"""Every public service function takes ``session`` keyword-only (issue 12).
+
+``f(session, x)`` and ``f(x, session)`` read alike at the call site and are easy to swap; with
+``f(x, *, session=...)`` the call says which argument is the database, the way Netflix Dispatch's
+services read ``get(*, db_session, case_id)``. Public means: defined at module level in
+``services/`` with a name that does not start with ``_``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Named exceptions: shrink, never grow.
+KNOWN: set[str] = {
+    "services/audit.py:record",
+    "services/audit.py:search",
+    "services/geocoding.py:gazetteer_from_session",
+    "services/households/roster_import.py:import_scope",
+    "services/households/visits.py:callback_list",
+    "services/households/visits.py:visit_list",
+    "services/households/visits.py:visiting_staff",
+    "services/plans/cells.py:cell",
+    "services/plans/cells.py:claim_code",
+    "services/plans/cells.py:insert_blocks",
+    "services/plans/cells.py:insert_cell",
+    "services/plans/cells.py:new_cell_code",
+    "services/plans/cells.py:rebuild_cells",
+    "services/plans/drafts.py:insert_plan",
+    "services/plans/locking.py:bump",
+    "services/plans/reads.py:community_outlines",
+    "services/plans/reads.py:household_points",
+    "services/plans/reads.py:subdistrict_outline",
+}
+
+
+def positional_session(root: Path) -> set[str]:
+    found = set()
+    for path in sorted((root / "services").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if node.name.startswith("_"):
+                continue
+            if "session" in [a.arg for a in node.args.posonlyargs + node.args.args]:
+                found.add(f"{path.relative_to(root).as_posix()}:{node.name}")
+    return found
+
+
+def test_public_service_functions_take_session_keyword_only():
+    extra = positional_session(ROOT) - KNOWN
+    assert not extra, "session must be keyword-only (def f(x, *, session)): " + ", ".join(
+        sorted(extra)
+    )
+
+
+def test_the_scanner_sees_a_positional_session(tmp_path):
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "m.py").write_text(
+        "def bad(session, x): ...\n"
+        "def also_bad(x, session=None): ...\n"
+        "def good(x, *, session): ...\n"
+        "def _private(session): ...\n",
+        "utf-8",
+    )
+    assert positional_session(tmp_path) == {"services/m.py:bad", "services/m.py:also_bad"}
