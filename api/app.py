@@ -35,12 +35,13 @@ from core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from services import audit
 from services.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("lianxin.api")
 
 PREFIX = "/open311/v2"
-API_CALL = "api_call"
+API_CALL = audit.API_CALL
 PUBLIC_RATE_PER_MINUTE = 1200
 PUBLIC_TOKEN_REFRESH_S = 3600
 MAX_PART_BYTES = MAX_UPLOAD_BYTES + 2 * 1024 * 1024
@@ -107,7 +108,6 @@ class Backend:
         need_key: bool = False,
     ) -> Any:
         """Run ``work(session, key)`` as the caller; audit it; raise Refused/LianxinError."""
-        from services import audit
         from services.api_keys import PUBLIC_USERNAME, api_session, current_key
 
         api_key = (api_key or "").strip() or None

@@ -30,6 +30,10 @@ PERMISSION_CHANGE = "permission_change"
 # secapp (issue 10): personal data that leaves the system or enters it in bulk
 IMPORT_ROSTER = "import_roster"
 PREVIEW_IMPORT = "preview_import"
+# a call to the Open311 API (api/app.py), a case packet taken in, a rebalance draft made
+API_CALL = "api_call"
+EXCHANGE_IMPORT = "exchange_import"
+PLAN_REBALANCE_DRAFT = "plan.rebalance_draft"
 
 ACTION_NAMES = {
     LOGIN_SUCCESS: "登录成功",
@@ -43,6 +47,9 @@ ACTION_NAMES = {
     PERMISSION_CHANGE: "权限变更",
     IMPORT_ROSTER: "导入住户名单",
     PREVIEW_IMPORT: "预览导入文件",
+    API_CALL: "接口调用",
+    EXCHANGE_IMPORT: "导入交换数据包",
+    PLAN_REBALANCE_DRAFT: "生成动态调整草稿",
 }
 
 

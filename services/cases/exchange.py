@@ -318,7 +318,7 @@ def import_packet(
     audit.record(
         session,
         username=by,
-        action="exchange_import",
+        action=audit.EXCHANGE_IMPORT,
         target=(source or "exchange_packet")[:100],
         detail={
             "added": len(result.added),

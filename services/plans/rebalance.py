@@ -211,7 +211,7 @@ def _create_draft(s: Session, proposal: RebalanceProposal, created_by: str | Non
     audit.record(
         s,
         username=created_by,
-        action="plan.rebalance_draft",
+        action=audit.PLAN_REBALANCE_DRAFT,
         target=f"plan:{draft.id}",
         detail={
             "source_plan_id": proposal.plan_id,
