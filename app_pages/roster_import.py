@@ -12,7 +12,7 @@ from core.errors import InvalidInputError, LianxinError
 from core.plaintext import plain
 from services import masking
 from services.households import roster_upload
-from services.households.roster_parse import HEADER_SYNONYMS, read_roster
+from services.households.roster_parse import HEADER_SYNONYMS, roster_from
 from services.uploads import check_upload
 
 REPORT_KEY = "roster_report"
@@ -34,11 +34,21 @@ data = or_stop(
     run_service(lambda: check_upload(upload.name, upload, allowed=(".xlsx", ".xls", ".csv")))
 )
 
+# Read once per upload (issue 12): the mapping step, the preview and the import share it, and a
+# rerun of the page (every widget change) does not parse the file again.
+parsed_key = f"roster_parsed_{upload.file_id}"
+if parsed_key not in st.session_state:
+    for key in [k for k in st.session_state if str(k).startswith("roster_parsed_")]:
+        del st.session_state[key]  # one upload's tables at a time
+    parsed = or_stop(run_service(lambda: roster_upload.read_upload(upload.name, data)))
+    st.session_state[parsed_key] = parsed
+parsed = st.session_state[parsed_key]
+
 # --- the mapping step: only when the headers are not all known ---------------------------------
 mapping: dict[str, str] = {}
 needs_mapping = False
 try:
-    roster = read_roster(upload.name, data=data)
+    roster = roster_from(parsed)
     unknown = roster.unknown_columns
     st.success(
         "已识别的列："
@@ -57,7 +67,7 @@ except InvalidInputError as exc:
     unknown = []
 
 if needs_mapping or unknown:
-    columns = run_service(lambda: roster_upload.roster_columns(upload.name, data))
+    columns = run_service(lambda: roster_upload.roster_columns(parsed))
     if columns is None:
         st.stop()
     _row, headers, preview = columns
@@ -126,9 +136,8 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
         try:
             report = acting(
                 lambda *, session, actor: roster_upload.run_import(
-                    upload.name,
+                    parsed,
                     session=session,
-                    data=data,
                     mapping=mapping or None,
                     imported_by=actor.username,
                 )

@@ -21,27 +21,21 @@ The owner's connection (CLI, demo loader) has no login: it is unrestricted, as b
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDeniedError
 from core.settings import DISTRICT_CODE
 from db import household_queries as q
-from db import repositories
+from db import repositories, roster_queries
 from services import audit
-from services.households.roster_parse import (
-    read_member_sheet,
-    read_roster,
-    split_member_rows,
-    validate_members,
-    validate_roster,
-)
+from services.households.roster_file import RosterFile, read_file
+from services.households.roster_members import members_from, split_member_rows, validate_members
+from services.households.roster_parse import roster_from, validate_roster
 
 # A geocode at least this precise puts a household straight on the map; anything rougher waits
 # for a person (street- or community-level points could fall in the wrong cell).
@@ -54,6 +48,7 @@ IMPORT_ROLES = ("grid_leader", "grid_worker", "clerk", "admin")
 GRID_ROLES = ("grid_leader", "grid_worker")
 KEY_ELSEWHERE_REASON = "该户已登记在其他网格（或社区），请联系管理员迁移"
 
+OUTSIDE_CELLS_REASON = "定位点不在任何网格内"
 CONFLICT_REASON = "地址中的社区与门牌所在社区矛盾"
 REVIEW_REASONS = {
     "street": "地址只匹配到街巷，未找到门牌",
@@ -95,13 +90,7 @@ def import_scope(session: Session) -> ImportScope:
 
     On the owner's connection no login token is set: every function returns NULL.
     """
-    row = session.execute(
-        text(
-            "SELECT lianxin_current_role() AS role, lianxin_current_cells() AS cells, "
-            "lianxin_current_community() AS community, "
-            "lianxin_current_username() AS username"
-        )
-    ).one()
+    row = roster_queries.acting_scope(session)
     return ImportScope(
         role=row.role,
         cells=tuple(row.cells or ()),
@@ -146,7 +135,7 @@ class ImportReport:
 
 
 def import_roster(
-    path: str | Path,
+    path: str | Path | RosterFile,
     *,
     session: Session,
     data: bytes | None = None,
@@ -154,84 +143,49 @@ def import_roster(
     gazetteer: Any = None,
     imported_by: str | None = None,
 ) -> ImportReport:
-    """Import a roster file into ``households`` inside the caller's transaction."""
-    from services.geocoding import gazetteer_from_session
+    """Import a roster into ``households`` inside the caller's transaction.
 
-    roster = read_roster(path, data=data, mapping=mapping)
-    roster, members = split_member_rows(roster)
+    ``path`` is a file name (read here, with ``data`` as its bytes) or a :class:`RosterFile`
+    the caller has already read (the page reads an upload once, for its mapping step too).
+    Checks come first (the importer's role, then every row), then the one geocoding pass, then
+    the writes.
+    """
+    scope = import_scope(session)
+    if scope.role is not None and scope.role not in IMPORT_ROLES:
+        raise PermissionDeniedError("您的角色不能导入住户名单")  # before reading or geocoding
+    file = path if isinstance(path, RosterFile) else read_file(path, data)
+    roster, members = split_member_rows(roster_from(file, mapping=mapping))
     if members is None:
-        members = read_member_sheet(path, data=data)
+        members = members_from(file)
     checked = validate_roster(roster)
     report = ImportReport(file_name=roster.file_name, total=len(checked))
     rejected = checked[checked["problem"].notna()].copy()
-    good = checked[checked["problem"].isna()].copy()
-
-    gazetteer = gazetteer or gazetteer_from_session(session)
-    geo = gazetteer.geocode_many(good["address"].tolist(), conflicts=True)
-    geo.index = good.index
-    good = good.join(geo[["lon", "lat", "match_type", "score", "matched", "conflict"]])
-    # An address that contradicts itself (its 社区 is not where its door plate is) is not put
-    # in either community's cell: a person decides, told why.
-    conflicted = good["conflict"].notna()
-    if conflicted.any():
-        # A person already confirmed this household at this very address (待核实): their
-        # decision stands over the written community, as the remembered plate does.
-        confirmed = q.confirmed_at_address(
-            session,
-            district_code=DISTRICT_CODE,
-            pairs=[
-                (str(k), str(a))
-                for k, a in good.loc[conflicted, ["household_key", "address"]].itertuples(
-                    index=False
-                )
-            ],
-        )
-        conflicted &= ~good["household_key"].isin(confirmed)
-    placed = (
-        good["match_type"].isin(PLACED_MATCH_TYPES)
-        & (good["score"] >= MIN_PLACED_SCORE)
-        & ~conflicted
-    )
-    good["status"] = placed.map({True: "active", False: "review"})
-    good["review_reason"] = [
-        None
-        if ok
-        else (
-            f"{CONFLICT_REASON}：{conflict}"
-            if isinstance(conflict, str) and is_conflict
-            else REVIEW_REASONS.get(mt, f"匹配分数低（{score:.2f}）")
-        )
-        for ok, mt, score, conflict, is_conflict in zip(
-            placed, good["match_type"], good["score"], good["conflict"], conflicted, strict=True
-        )
-    ]
+    good = _geocoded(session, checked[checked["problem"].isna()].copy(), gazetteer)
 
     plan = repositories.published_plan(session)
-    scope = import_scope(session)
-    if scope.role is not None and scope.role not in IMPORT_ROLES:
-        raise PermissionDeniedError("您的角色不能导入住户名单")
     if imported_by is None:
         imported_by = scope.username  # an unplaced row stays visible to whoever imported it
     # The batch comes first: the database answers "key elsewhere?" only for a batch the caller
     # is importing now, and for at most its declared rows (migration 0008).
-    batch_id = session.execute(
-        text(
-            "INSERT INTO import_batches (district_code, kind, file_name, imported_by, counts) "
-            "VALUES (:d, 'roster', :f, :u, CAST(:c AS jsonb)) RETURNING id"
-        ),
-        {
-            "d": DISTRICT_CODE,
-            "f": roster.file_name,
-            "u": imported_by,
-            "c": json.dumps({"total": report.total}),
-        },
-    ).scalar_one()
+    batch_id = roster_queries.create_batch(
+        session,
+        district_code=DISTRICT_CODE,
+        file_name=roster.file_name,
+        imported_by=imported_by,
+        total=report.total,
+    )
+    good = _place(session, good, plan)
     if scope.restricted:
-        outside_scope = _outside_scope(session, good, placed, scope, plan)
-        if outside_scope:
-            good.loc[list(outside_scope), "problem"] = list(outside_scope.values())
-        elsewhere = _keys_elsewhere(
-            session, batch_id, good.loc[good["problem"].isna(), "household_key"]
+        good.loc[good["placed"], "problem"] = [
+            scope.refusal(c, m, p) if isinstance(c, str) else None
+            for c, m, p in good.loc[
+                good["placed"], ["cell_code", "community_code", "place"]
+            ].itertuples(index=False)
+        ]
+        elsewhere = roster_queries.keys_elsewhere(
+            session,
+            batch_id=batch_id,
+            keys=[str(k) for k in good.loc[good["problem"].isna(), "household_key"]],
         )
         good.loc[good["problem"].isna() & good["household_key"].isin(elsewhere), "problem"] = (
             KEY_ELSEWHERE_REASON
@@ -241,61 +195,32 @@ def import_roster(
             rejected = pd.concat([rejected, good.loc[refused, list(checked.columns)]])
             rejected = rejected.sort_values("excel_row", kind="stable")
             good = good[~refused].copy()
-            placed = placed[~refused]
 
-    existing = set(
-        session.execute(
-            text("SELECT household_key FROM households WHERE district_code = :d"),
-            {"d": DISTRICT_CODE},
-        ).scalars()
+    inserted = roster_queries.upsert_households(
+        session, [_row_params(r, batch_id) for r in good.itertuples(index=False)]
     )
-    rows = [_row_params(r, batch_id) for r in good.itertuples(index=False)]
-    if rows:
-        session.execute(_UPSERT, rows)
-    if plan is not None:
-        repositories.assign_cells(
-            session,
-            plan_id=plan["id"],
-            table="households",
-            where=f"x.import_batch_id = {int(batch_id)} AND x.status = 'active'",
-        )
-        # A point that falls in no cell of the plan is not "on the map in its cell": a person
-        # decides (an address beyond the known door plates is extrapolated past the street end).
-        outside = session.execute(
-            text(
-                "UPDATE households SET status = 'review', review_reason = :reason "
-                "WHERE import_batch_id = :b AND status = 'active' AND cell_code IS NULL "
-                "RETURNING household_key"
-            ),
-            {"b": batch_id, "reason": "定位点不在任何网格内"},
-        ).scalars()
-        moved = good["household_key"].isin(set(outside))
-        good.loc[moved, "status"] = "review"
-        good.loc[moved, "review_reason"] = "定位点不在任何网格内"
-        placed = placed & ~moved
-    is_existing = good["household_key"].isin(existing)
-    report.inserted = int((placed & ~is_existing).sum())
-    report.updated = int((placed & is_existing).sum())
+    placed = good["placed"]
+    is_new = good["household_key"].map(inserted).fillna(False).astype(bool)
+    report.inserted = int((placed & is_new).sum())
+    report.updated = int((placed & ~is_new).sum())
     report.review = int((~placed).sum())
     report.rejected = len(rejected)
-    session.execute(
-        text("UPDATE import_batches SET counts = CAST(:c AS jsonb) WHERE id = :id"),
-        {
-            "id": batch_id,
-            "c": json.dumps(
-                {
-                    "total": report.total,
-                    "inserted": report.inserted,
-                    "updated": report.updated,
-                    "review": report.review,
-                    "rejected": report.rejected,
-                }
-            ),
+    roster_queries.set_batch_counts(
+        session,
+        batch_id=batch_id,
+        counts={
+            "total": report.total,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "review": report.review,
+            "rejected": report.rejected,
         },
     )
     report.batch_id = int(batch_id)
     report.rejected_rows = rejected
-    report.review_rows = good[~placed]
+    report.review_rows = good[~placed].drop(
+        columns=["placed", "cell_code", "community_code", "place"]
+    )
     if members is not None:
         _write_members(session, report, members, checked, written=set(good["household_key"]))
     if report.inserted + report.updated + report.review + report.rejected != report.total:
@@ -319,28 +244,89 @@ def import_roster(
     return report
 
 
-_UPSERT = text(
+def _geocoded(session: Session, good: pd.DataFrame, gazetteer: Any) -> pd.DataFrame:
+    """The rows that passed the checks, with their geocode (one pass for the whole file) and
+    whether it is precise enough to place (``precise``), told why not (``review_reason``).
+
+    An address that contradicts itself (its 社区 is not where its door plate is) is not put in
+    either community's cell: a person decides, told why, unless a person already confirmed
+    this household at this very address (待核实): their decision stands over the written
+    community, as the remembered plate does.
     """
-    INSERT INTO households (district_code, household_key, head_name, sex, id_number, phone, size,
-        address, community_code, geom, match_type, geocode_score, matched_text, special_groups,
-        categories, status, review_reason, note, import_batch_id, source_row)
-    VALUES (:district_code, :household_key, :head_name, :sex, :id_number, :phone, :size,
-        :address, NULL,
-        CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
-             ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4490) END,
-        :match_type, :score, :matched, :special_groups, '{}', :status, :review_reason, :note,
-        :batch_id, :source_row)
-    ON CONFLICT (district_code, household_key) DO UPDATE SET
-        head_name = EXCLUDED.head_name, sex = EXCLUDED.sex, id_number = EXCLUDED.id_number,
-        phone = EXCLUDED.phone, size = EXCLUDED.size, address = EXCLUDED.address,
-        geom = EXCLUDED.geom, match_type = EXCLUDED.match_type,
-        geocode_score = EXCLUDED.geocode_score, matched_text = EXCLUDED.matched_text,
-        special_groups = EXCLUDED.special_groups, status = EXCLUDED.status,
-        review_reason = EXCLUDED.review_reason, note = EXCLUDED.note,
-        import_batch_id = EXCLUDED.import_batch_id, source_row = EXCLUDED.source_row,
-        updated_at = now()
-    """
-)
+    from services.geocoding import gazetteer_from_session
+
+    gazetteer = gazetteer or gazetteer_from_session(session)
+    geo = gazetteer.geocode_many(good["address"].tolist(), conflicts=True)
+    geo.index = good.index
+    good = good.join(geo[["lon", "lat", "match_type", "score", "matched", "conflict"]])
+    conflicted = good["conflict"].notna()
+    if conflicted.any():
+        confirmed = q.confirmed_at_address(
+            session,
+            district_code=DISTRICT_CODE,
+            pairs=[
+                (str(k), str(a))
+                for k, a in good.loc[conflicted, ["household_key", "address"]].itertuples(
+                    index=False
+                )
+            ],
+        )
+        conflicted &= ~good["household_key"].isin(confirmed)
+    good["precise"] = (
+        good["match_type"].isin(PLACED_MATCH_TYPES)
+        & (good["score"] >= MIN_PLACED_SCORE)
+        & ~conflicted
+    )
+    good["review_reason"] = [
+        None
+        if ok
+        else (
+            f"{CONFLICT_REASON}：{conflict}"
+            if isinstance(conflict, str) and is_conflict
+            else REVIEW_REASONS.get(mt, f"匹配分数低（{score:.2f}）")
+        )
+        for ok, mt, score, conflict, is_conflict in zip(
+            good["precise"],
+            good["match_type"],
+            good["score"],
+            good["conflict"],
+            conflicted,
+            strict=True,
+        )
+    ]
+    return good
+
+
+def _place(session: Session, good: pd.DataFrame, plan: Any) -> pd.DataFrame:
+    """Each precise row's cell on the published plan (point-in-polygon, one query), and its
+    status, decided here once: ``active`` when placed in a cell (or precise with no plan yet),
+    ``review`` otherwise. A precise point in no cell of the plan is not "on the map in its
+    cell": a person decides (an address beyond the known door plates is extrapolated past the
+    street end)."""
+    good = good.assign(cell_code=None, community_code=None, place=None)
+    precise = good["precise"]
+    if plan is not None and precise.any():
+        rows = good[precise]
+        labels = list(rows.index)
+        for hit in roster_queries.cells_at_points(
+            session,
+            plan_id=int(plan["id"]),
+            lons=[float(x) for x in rows["lon"]],
+            lats=[float(y) for y in rows["lat"]],
+        ):
+            label = labels[int(hit.i) - 1]
+            good.loc[label, ["cell_code", "community_code", "place"]] = [
+                hit.cell_code,
+                hit.community_code,
+                hit.place,
+            ]
+        outside = precise & good["cell_code"].isna()
+        good.loc[outside, "review_reason"] = OUTSIDE_CELLS_REASON
+        good["placed"] = precise & ~outside
+    else:
+        good["placed"] = precise
+    good["status"] = good["placed"].map({True: "active", False: "review"})
+    return good
 
 
 def _write_members(
@@ -399,62 +385,12 @@ def _text_or_none(value: Any) -> str | None:
     return text_ or None
 
 
-def _outside_scope(
-    session: Session, good: pd.DataFrame, placed: pd.Series, scope: ImportScope, plan: Any
-) -> dict[Any, str]:
-    """Placed rows whose cell (point-in-polygon on the published plan, one query) is outside
-    ``scope``: row label → reason. A point in no cell goes to review later, as for anyone.
-
-    A point on a shared edge belongs to the lowest cell code, as in ``assign_cells``.
-    """
-    rows = good[placed]
-    if plan is None or rows.empty:
-        return {}
-    hits = session.execute(
-        text(
-            """
-            SELECT DISTINCT ON (p.i) p.i, c.cell_code, c.community_code,
-                   coalesce(m.name, c.community_code) || ' ' || c.name AS place
-            FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]))
-                 WITH ORDINALITY AS p(lon, lat, i)
-            JOIN grid_cells c ON c.plan_id = :plan_id
-             AND ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490))
-            LEFT JOIN communities m ON m.code = c.community_code
-            ORDER BY p.i, c.cell_code
-            """
-        ),
-        {
-            "lon": [float(x) for x in rows["lon"]],
-            "lat": [float(y) for y in rows["lat"]],
-            "plan_id": plan["id"],
-        },
-    )
-    labels = list(rows.index)
-    refused: dict[Any, str] = {}
-    for hit in hits:
-        reason = scope.refusal(hit.cell_code, hit.community_code, hit.place)
-        if reason is not None:
-            refused[labels[int(hit.i) - 1]] = reason
-    return refused
-
-
-def _keys_elsewhere(session: Session, batch_id: int, keys: pd.Series) -> set[str]:
-    """Those of ``keys`` that exist on households the acting session cannot see (migrations
-    0007, 0008): writing them would be refused by row-level security. Asked once per batch,
-    for the batch's own rows; the database leaves an audit row."""
-    if keys.empty:
-        return set()
-    found = session.execute(
-        text("SELECT lianxin_household_keys_elsewhere(:b, CAST(:keys AS text[]))"),
-        {"b": int(batch_id), "keys": sorted({str(k) for k in keys})},
-    ).scalar_one()
-    return set(found or ())
-
-
 def _row_params(r: Any, batch_id: int) -> dict[str, Any]:
     lon = None if pd.isna(r.lon) else float(r.lon)
     lat = None if pd.isna(r.lat) else float(r.lat)
     return {
+        "cell_code": r.cell_code if isinstance(r.cell_code, str) else None,
+        "community_code": r.community_code if isinstance(r.community_code, str) else None,
         "district_code": DISTRICT_CODE,
         "household_key": r.household_key,
         "head_name": r.head_name,
@@ -466,11 +402,11 @@ def _row_params(r: Any, batch_id: int) -> dict[str, Any]:
         "lon": lon,
         "lat": lat,
         "match_type": r.match_type,
-        "score": float(r.score),
-        "matched": r.matched or None,
+        "score": None if pd.isna(r.score) else float(r.score),
+        "matched": _text_or_none(r.matched),
         "special_groups": list(r.tags),
         "status": r.status,
-        "review_reason": r.review_reason,
+        "review_reason": _text_or_none(r.review_reason),
         "note": r.note or None,
         "batch_id": batch_id,
         "source_row": int(r.excel_row),

@@ -12,26 +12,33 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError, PermissionDeniedError
+from services.households.roster_file import RosterFile, read_file
 
 
-def roster_columns(file_name: str, data: bytes) -> tuple[int, list[str], pd.DataFrame]:
+def read_upload(file_name: str, data: bytes) -> RosterFile:
+    """An uploaded roster, read once: the page keeps it for the mapping step, the preview and
+    the import (:func:`services.households.roster_file.read_file`)."""
+    return read_file(file_name, data)
+
+
+def roster_columns(file: RosterFile) -> tuple[int, list[str], pd.DataFrame]:
     """(header row index, headers, up to 5 rows below it) of a roster whose headers were not
     recognised, for the mapping step: the header row is the first of the first 10 rows with
     at least two non-empty cells."""
-    from services.households.roster_parse import _clean_header, _read_table
+    from services.households.roster_parse import clean_header
 
-    table, _formulas = _read_table(Path(file_name), data)
+    table = file.table
     if table.empty:
-        raise InvalidInputError(f"{file_name}：文件是空的")
+        raise InvalidInputError(f"{file.file_name}：文件是空的")
     for i in range(min(10, len(table))):
-        values = [_clean_header(v) for v in table.iloc[i].tolist()]
+        values = [clean_header(v) for v in table.iloc[i].tolist()]
         filled = [v for v in values if v and v != "nan"]
         if len(filled) >= 2:
             headers = [v if v and v != "nan" else f"第{j + 1}列" for j, v in enumerate(values)]
             body = table.iloc[i + 1 : i + 6].copy()
             body.columns = headers
             return i, headers, body.fillna("")
-    raise InvalidInputError(f"{file_name}：前10行中找不到表头（至少两个非空的列名）")
+    raise InvalidInputError(f"{file.file_name}：前10行中找不到表头（至少两个非空的列名）")
 
 
 def rejected_rows_for(rows: pd.DataFrame, role: str | None) -> pd.DataFrame:
@@ -84,7 +91,7 @@ def preview_for(
 
 
 def run_import(
-    path: str | Path,
+    path: str | Path | RosterFile,
     *,
     session: Session,
     data: bytes | None = None,

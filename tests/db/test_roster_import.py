@@ -70,7 +70,7 @@ def test_reimport_creates_no_duplicates(demo_session, tmp_path):
 
 
 def test_a_failure_half_way_leaves_the_database_as_it_was(demo_session, tmp_path, monkeypatch):
-    import db.repositories as repositories
+    import db.roster_queries as roster_queries
     from services.households.roster_import import import_roster
 
     before = _count(demo_session)
@@ -78,7 +78,8 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(demo_session, tmp_path
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(repositories, "assign_cells", boom)  # fails after the rows were written
+    # the batch's counts are written last, after the households: a failure there is half way
+    monkeypatch.setattr(roster_queries, "set_batch_counts", boom)
     with pytest.raises(RuntimeError):
         with demo_session.begin_nested():
             import_roster(_roster(tmp_path / "r.xlsx", ROWS), session=demo_session)
@@ -324,3 +325,53 @@ def test_an_address_whose_community_contradicts_its_door_plate_goes_to_review(
         f"{CONFLICT_REASON}：地址写明五星街社区，但兴安路32号位于西大街社区"
     )
     assert got["测试一致"].status == "active" and got["测试一致"].cell_code is not None
+
+
+class _RecordingGazetteer:
+    """Stands in for the district gazetteer only to record whether the import asked it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def geocode_many(self, addresses, **kwargs):
+        self.calls += 1
+        raise AssertionError("geocoded before the importer's role was checked")
+
+
+def test_a_role_that_may_not_import_is_refused_before_anything_is_geocoded(
+    demo_session, tmp_path
+):
+    """Issue 12: the role was checked only after the whole file was geocoded."""
+    from core.errors import PermissionDeniedError
+    from services.households.roster_import import import_roster
+    from tests.db.test_access import as_app, as_owner
+
+    w = _scope_world(demo_session, tmp_path)
+    _username, token = w["login"]("leader")
+    gazetteer = _RecordingGazetteer()
+    batches = demo_session.execute(text("SELECT count(*) FROM import_batches")).scalar()
+
+    as_app(demo_session, token)
+    with pytest.raises(PermissionDeniedError, match="不能导入住户名单"):
+        import_roster(w["path"], session=demo_session, gazetteer=gazetteer)
+    as_owner(demo_session)
+
+    assert gazetteer.calls == 0
+    assert demo_session.execute(text("SELECT count(*) FROM import_batches")).scalar() == batches
+
+
+def test_the_import_reads_an_already_read_file_and_counts_inserts_by_the_database(
+    demo_session, tmp_path
+):
+    """The page hands the import the RosterFile it read for the mapping step: the same
+    counts as from the path, and a re-import counts updates (RETURNING xmax = 0)."""
+    from services.households.roster_file import read_file
+    from services.households.roster_import import import_roster
+
+    path = _roster(tmp_path / "once.xlsx", ROWS)
+    file = read_file(path, path.read_bytes())
+    first = import_roster(file, session=demo_session)
+    again = import_roster(path, session=demo_session)
+    assert first.inserted > 0 and first.updated == 0
+    assert (again.inserted, again.updated) == (0, first.inserted)
+    assert again.review == first.review and again.rejected == first.rejected
