@@ -338,9 +338,7 @@ class _RecordingGazetteer:
         raise AssertionError("geocoded before the importer's role was checked")
 
 
-def test_a_role_that_may_not_import_is_refused_before_anything_is_geocoded(
-    demo_session, tmp_path
-):
+def test_a_role_that_may_not_import_is_refused_before_anything_is_geocoded(demo_session, tmp_path):
     """Issue 12: the role was checked only after the whole file was geocoded."""
     from core.errors import PermissionDeniedError
     from services.households.roster_import import import_roster
