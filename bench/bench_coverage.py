@@ -1,4 +1,4 @@
-"""Benchmark: full :func:`gis.coverage.check_coverage` on 10,000 cells vs GEOS's validator alone.
+"""Benchmark: full :func:`gis.coverage.check.check_coverage` on 10,000 cells vs GEOS's validator alone.
 
 Run as ``python -m bench.bench_coverage``. The cells are a 100×100 jittered Voronoi coverage in
 EPSG:4545 (100 m spacing near x=500000, y=3617000) with a few planted problems: a 0.5 m gap, an
@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.coverage import check_coverage
+from gis.coverage.check import check_coverage
 
 X0, Y0 = 500_000.0, 3_617_000.0
 

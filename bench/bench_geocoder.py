@@ -31,7 +31,7 @@ import pandas as pd
 
 from cli.commands.addresses import read_table
 from demo.people import chinese_number  # the demo writes numerals the same way
-from gis.gazetteer import Gazetteer
+from gis.gazetteer.geocoder import Gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 

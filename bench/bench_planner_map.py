@@ -3,7 +3,7 @@
 Run as ``python -m bench.bench_planner_map``. The cells come from bench/city.py's generator
 (``build_cells(560)``: a jittered Voronoi town in EPSG:4545, 300 m spacing), as a draft made
 from streets has them: one cell per block, few households each, no grid leader. The real
-check (:func:`gis.coverage.check_coverage`) then reports hundreds of problems (household
+check (:func:`gis.coverage.check.check_coverage`) then reports hundreds of problems (household
 count out of range, no leader …), and the page draws each of them on the map.
 
 Baseline (same process, same data): the map as the page built it before, one folium layer
@@ -24,7 +24,8 @@ import numpy as np
 import shapely
 
 from bench.city import build_cells
-from gis.coverage import KIND_LABELS, check_coverage
+from gis.coverage.check import check_coverage
+from gis.coverage.problems import KIND_LABELS
 from layers.base import base_map
 from layers.cells import cells_layer
 from layers.problems import PROBLEM_RED, problems_layer

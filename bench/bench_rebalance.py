@@ -9,7 +9,7 @@ Run as ``python -m bench.bench_rebalance [--scale-blocks 10000]``.
 
    - ``rebalance`` (this project),
    - re-proposing from scratch (``propose --building-field``: split compounds, then
-     :func:`gis.cells.propose_cells`),
+     :func:`gis.cells.proposal.propose_cells`),
    - PySAL spopt's ``MaxPHeuristic`` per community, floor 300 households (blocks whole),
    - a k-means region baseline per community (scikit-learn ``KMeans`` on block centroids
      weighted by households, k = total / 400).
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.cells import propose_cells
+from gis.cells.proposal import propose_cells
 from gis.compounds import split_oversized_blocks
 from gis.rebalance import assign_codes, households_moved, rebalance
 

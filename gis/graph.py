@@ -1,6 +1,6 @@
 """Neighbour graphs of polygons: which share an edge, and the connected groups.
 
-Shared by the cell proposal (:mod:`gis.cells`) and the rebalance (:mod:`gis.rebalance`).
+Shared by the cell proposal (:mod:`gis.cells.proposal`) and the rebalance (:mod:`gis.rebalance`).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ import shapely
 
 from core.errors import InvalidInputError
 from gis.blocks import working_crs
-from gis.cells import number_cells
+from gis.cells.codes import number_cells
 from gis.compounds import building_label, split_block
 from gis.graph import components, rook_adjacency
 

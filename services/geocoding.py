@@ -10,8 +10,8 @@ from db import repositories
 
 
 def gazetteer_from_session(session: Session) -> Any:
-    """Build a :class:`gis.gazetteer.Gazetteer` from what the database holds."""
-    from gis.gazetteer import Gazetteer
+    """Build a :class:`gis.gazetteer.geocoder.Gazetteer` from what the database holds."""
+    from gis.gazetteer.geocoder import Gazetteer
 
     streets = repositories.streets(session)
     streets["aliases"] = ["|".join(a) if a is not None else "" for a in streets["aliases"]]

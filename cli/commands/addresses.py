@@ -144,7 +144,7 @@ def _gazetteer(args: argparse.Namespace) -> Any:
     if args.streets or args.door_plates:
         if not (args.streets and args.door_plates):
             raise InvalidInputError("--streets 与 --door-plates 需要同时给出")
-        from gis.gazetteer import Gazetteer
+        from gis.gazetteer.geocoder import Gazetteer
 
         return Gazetteer.from_files(
             args.streets,

@@ -21,9 +21,10 @@ import shapely
 
 from core.errors import InvalidInputError
 from gis.blocks import blocks_from_streets
-from gis.cells import propose_cells
+from gis.cells.proposal import propose_cells
 from gis.compounds import split_oversized_blocks
-from gis.coverage import KIND_LABELS, check_coverage
+from gis.coverage.check import check_coverage
+from gis.coverage.problems import KIND_LABELS
 from gis.crs import DISPLAY_CRS
 from gis.io import read_vector, write_layers
 from gis.rebalance import rebalance

@@ -65,7 +65,7 @@ def locate(
         Free text such as ``大北街社区纱帽石53号``.
     lon, lat : float, optional
         A map pin in EPSG:4490/4326 (the same within centimetres here).
-    gazetteer : gis.gazetteer.Gazetteer, optional
+    gazetteer : gis.gazetteer.geocoder.Gazetteer, optional
         Reuse a gazetteer (pages cache one); built from the database otherwise.
     """
     if lon is not None and lat is not None:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError, NotFoundError
 from db import plan_cells as queries
-from gis.cells import cell_code as make_cell_code
-from gis.cells import validate_cell_code
+from gis.cells.codes import cell_code as make_cell_code
+from gis.cells.codes import validate_cell_code
 from gis.crs import STORAGE_CRS
 from gis.plan_edit import union_of_blocks
 

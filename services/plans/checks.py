@@ -5,7 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from sqlalchemy.orm import Session
 
-from gis.coverage import BLOCKING_KINDS, KIND_LABELS, WARNING_KINDS, check_coverage
+from gis.coverage.check import check_coverage
+from gis.coverage.problems import BLOCKING_KINDS, KIND_LABELS, WARNING_KINDS
 from services.plans.reads import (
     community_outlines,
     get_plan,
@@ -24,7 +25,7 @@ def check_plan(
     max_households: int = 500,
     geodata: PlanGeodata | None = None,
 ) -> gpd.GeoDataFrame:
-    """Check a plan's cells with :func:`gis.coverage.check_coverage`.
+    """Check a plan's cells with :func:`gis.coverage.check.check_coverage`.
 
     The boundary is the plan's sub-district; each cell must lie in its own community, contain
     ``min_households``–``max_households`` active households, have a unique code and a grid

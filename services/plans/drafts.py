@@ -14,7 +14,8 @@ from core.errors import GeometryError, InvalidInputError, NotFoundError
 from db import plans as queries
 from db import repositories
 from gis.blocks import blocks_from_streets, working_crs
-from gis.cells import cell_code, number_cells, propose_cells
+from gis.cells.codes import cell_code, number_cells
+from gis.cells.proposal import propose_cells
 from gis.crs import STORAGE_CRS
 from gis.streets import DEFAULT_HIGHWAYS, check_extent, select_streets
 from services.plans.cells import free_code, insert_blocks, insert_cell, rebuild_cells
@@ -109,7 +110,7 @@ def import_streets_into_draft(
         Dangling street ends this close to another street are joined.
     propose : bool, default True
         Group blocks into cells of ``min_households``–``max_households`` households with
-        :func:`gis.cells.propose_cells` (households from the database); False makes one cell
+        :func:`gis.cells.proposal.propose_cells` (households from the database); False makes one cell
         per block.
     highways : iterable of str or None, default :data:`gis.streets.DEFAULT_HIGHWAYS`
         OSM ``highway`` values used as block outlines (files without a ``highway`` attribute

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError
 from db import plans as queries
-from gis.coverage import KIND_LABELS
+from gis.coverage.problems import KIND_LABELS
 from services.plans.checks import blocking, check_plan, warnings_of
 from services.plans.locking import bump
 from services.plans.reads import get_plan

@@ -8,8 +8,9 @@ import pytest
 import shapely
 
 from core.errors import InvalidInputError
-from gis.cells import cell_code, number_cells, propose_cells, validate_cell_code
-from gis.coverage import check_coverage
+from gis.cells.codes import cell_code, number_cells, validate_cell_code
+from gis.cells.proposal import propose_cells
+from gis.coverage.check import check_coverage
 
 X0, Y0 = 500_000.0, 3_617_000.0
 CRS = "EPSG:4545"

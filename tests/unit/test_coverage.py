@@ -12,7 +12,8 @@ import pytest
 import shapely
 
 from core.errors import InvalidInputError
-from gis.coverage import BLOCKING_KINDS, WARNING_KINDS, check_coverage
+from gis.coverage.check import check_coverage
+from gis.coverage.problems import BLOCKING_KINDS, WARNING_KINDS
 
 X0, Y0 = 500_000.0, 3_617_000.0
 CRS = "EPSG:4545"

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 from core.errors import GeometryError, InvalidInputError
-from gis.gazetteer import Gazetteer, GeocodeResult
+from gis.gazetteer.geocoder import Gazetteer
+from gis.gazetteer.records import GeocodeResult
 
 DABEIJIE = "610902001004"
 GULOU = "610902001007"

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from core.errors import InvalidInputError
-from gis.cells import propose_cells
+from gis.cells.proposal import propose_cells
 from gis.compounds import split_block
 from gis.rebalance import assign_codes, households_moved, rebalance
 

@@ -15,7 +15,7 @@ import shapely
 
 from core.errors import GeometryError
 from gis.blocks import blocks_from_streets
-from gis.coverage import check_coverage
+from gis.coverage.check import check_coverage
 from gis.streets import DEFAULT_HIGHWAYS, check_extent, select_streets
 
 X0, Y0 = 500_000.0, 3_617_000.0

@@ -1,19 +1,12 @@
-"""Coverage checks for a grid plan: does every square metre belong to exactly one cell?
+"""The coverage check of a grid plan: :func:`check_coverage`.
 
-:func:`check_coverage` returns *evidence*, not a boolean: one row per problem with the cells
-involved, the size, a Chinese message a planner can act on and the geometry to show on a map.
-
-Speed comes from screening with GEOS's coverage validator (``shapely.coverage_invalid_edges``),
-which in one linear pass marks the edges of cells that overlap a neighbour, do not match it
-exactly or border a narrow gap. Only marked cells take part in the pairwise overlay that
-measures overlaps, so a clean plan of 10,000 cells costs little more than the validator alone.
+Screened by GEOS's coverage validator, then validity, multipart cells, overlaps, gaps, cells
+outside the boundary or their community, slivers, households and attributes, in that order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,40 +16,12 @@ import shapely
 
 from core.errors import InvalidInputError
 from gis.blocks import working_crs
-from gis.crs import union_in
+from gis.coverage.membership import _check_communities, _check_households
+from gis.coverage.problems import _Context, _names, _num
+from gis.coverage.shapes import _POLY_TYPES, _holes, _polygon_in, _polygonal, _widths
 
-__all__ = [
-    "BLOCKING_KINDS",
-    "WARNING_KINDS",
-    "KIND_LABELS",
-    "PROBLEM_COLUMNS",
-    "check_coverage",
-]
+__all__ = ["check_coverage"]
 
-#: Problems that must be fixed before a plan can be published.
-BLOCKING_KINDS = frozenset(
-    {"gap", "overlap", "invalid", "outside", "multipart", "unassigned_household", "duplicate_code"}
-)
-#: Problems a planner should look at but may accept.
-WARNING_KINDS = frozenset({"sliver", "households_out_of_range", "no_leader"})
-#: Chinese names of the kinds, for reports.
-KIND_LABELS = {
-    "gap": "覆盖缺口",
-    "overlap": "重叠",
-    "invalid": "几何无效",
-    "outside": "越界",
-    "multipart": "网格不连续",
-    "unassigned_household": "住户未入格",
-    "duplicate_code": "编码重复",
-    "sliver": "狭长碎片",
-    "households_out_of_range": "户数超出范围",
-    "no_leader": "未配网格长",
-}
-PROBLEM_COLUMNS = ["kind", "cell_ids", "area_m2", "width_m", "message", "severity"]
-_KIND_ORDER = {k: n for n, k in enumerate(KIND_LABELS)}
-
-_POLY_TYPES = (3, 6)
-_OPEN_M = 1e-3
 _REASONS = {
     "Ring Self-intersection": "边界环自相交",
     "Self-intersection": "自相交",
@@ -373,66 +338,6 @@ def check_coverage(
     return ctx.frame()
 
 
-# ---------------------------------------------------------------------------------------------
-
-
-class _Context:
-    """Collects problems; geometries in the working CRS, converted once at the end."""
-
-    def __init__(self, *, ids: list[str], crs: object, work: pyproj.CRS, tol: float) -> None:
-        self.ids = ids
-        self.crs = crs
-        self.work = work
-        self.tol = tol
-        self.rows: list[dict[str, object]] = []
-        self._out = pyproj.Transformer.from_crs(work, crs, always_xy=True)
-        self._geographic = pyproj.CRS.from_user_input(crs).is_geographic
-
-    def add(
-        self,
-        kind: str,
-        members: Iterable[Any],
-        *,
-        message: str,
-        geometry: shapely.Geometry | None = None,
-        area: float = np.nan,
-        width: float = np.nan,
-    ) -> None:
-        self.rows.append(
-            {
-                "kind": kind,
-                "cell_ids": [self.ids[int(m)] for m in members],
-                "area_m2": round(float(area), 2) if np.isfinite(area) else np.nan,
-                "width_m": round(float(width), 2) if np.isfinite(width) else np.nan,
-                "message": message,
-                "severity": "blocking" if kind in BLOCKING_KINDS else "warning",
-                "geometry": geometry,
-            }
-        )
-
-    def format_point(self, pt: shapely.Point) -> str:
-        x, y = self._out.transform(pt.x, pt.y)
-        return f"({x:.6f}, {y:.6f})" if self._geographic else f"({x:.1f}, {y:.1f})"
-
-    def frame(self) -> gpd.GeoDataFrame:
-        if not self.rows:
-            return gpd.GeoDataFrame(
-                {
-                    c: pd.Series(dtype=float if c.endswith("_m2") or c == "width_m" else object)
-                    for c in PROBLEM_COLUMNS
-                },
-                geometry=gpd.GeoSeries([], crs=self.crs),
-            )
-        df = pd.DataFrame(self.rows)
-        df["_order"] = df["kind"].map(_KIND_ORDER)
-        df["_first"] = df["cell_ids"].map(lambda c: c[0] if c else "")
-        df = df.sort_values(["_order", "_first"], kind="stable").drop(columns=["_order", "_first"])
-        geo = gpd.GeoSeries(df.pop("geometry").to_numpy(), crs=self.work)
-        if self.work != pyproj.CRS.from_user_input(self.crs):
-            geo = geo.to_crs(self.crs)
-        return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=geo.to_numpy(), crs=self.crs)
-
-
 def _cell_ids(cells: gpd.GeoDataFrame, id_field: str | None) -> list[str]:
     if id_field is None:
         values = pd.Series(cells.index)
@@ -447,221 +352,3 @@ def _cell_ids(cells: gpd.GeoDataFrame, id_field: str | None) -> list[str]:
         v if isinstance(v, str) and v.strip() else f"第{n + 1}行"
         for n, v in enumerate(out.tolist())
     ]
-
-
-def _polygonal(g: shapely.Geometry | None) -> shapely.Geometry:
-    if g is None:
-        return shapely.Polygon()
-    if shapely.get_type_id(g) in _POLY_TYPES:
-        return g
-    parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in _POLY_TYPES]
-    if not parts:
-        # GeometryCollections may nest; flatten once more.
-        parts = [
-            q
-            for p in shapely.get_parts(g)
-            for q in shapely.get_parts(p)
-            if shapely.get_type_id(q) in _POLY_TYPES
-        ]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
-
-
-def _polygon_in(
-    geom: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None,
-    crs: object,
-    work: pyproj.CRS,
-    *,
-    what: str,
-) -> shapely.Geometry | None:
-    if geom is None:
-        return None
-    g = _polygonal(shapely.make_valid(union_in(geom, crs, work)))
-    if shapely.is_empty(g):
-        raise InvalidInputError(f"{what}必须是有面积的多边形")
-    return g
-
-
-def _holes(union: shapely.Geometry) -> shapely.Geometry:
-    parts = shapely.get_parts(union)
-    rings = [
-        shapely.get_interior_ring(p, i)
-        for p in parts
-        for i in range(shapely.get_num_interior_rings(p))
-    ]
-    return shapely.union_all(shapely.polygons(rings)) if rings else shapely.Polygon()
-
-
-def _widths(geoms: np.ndarray, *, tolerance_m: float | None = None) -> np.ndarray:
-    """Width in metres: the diameter of the largest inscribed circle.
-
-    For long thin shapes (mean width 2 × area / perimeter below a tenth of √area) the mean
-    width is returned instead: it *is* the strip's width, and the circle search converges
-    slowly on thin shapes (tens of milliseconds each). Otherwise the search tolerance is 1 %
-    of the mean width, at least 2 mm. With ``tolerance_m`` the circle is always used.
-    """
-    if len(geoms) == 0:
-        return np.empty(0)
-    # A 1 mm opening first strips hair-thin spikes that reprojection noise glues onto a gap
-    # or overlap (a 1e-9 m sliver along a whole shared edge would halve 2A/P).
-    opened = shapely.buffer(
-        shapely.buffer(geoms, -_OPEN_M, join_style="mitre"), _OPEN_M, join_style="mitre"
-    )
-    geoms = np.where(shapely.is_empty(opened), geoms, opened)
-    area = shapely.area(geoms)
-    guess = 2.0 * area / np.maximum(shapely.length(geoms), 1e-12)
-    if tolerance_m is not None:
-        return 2.0 * shapely.length(shapely.maximum_inscribed_circle(geoms, tolerance=tolerance_m))
-    out = guess.copy()
-    round_ish = guess >= np.sqrt(area) / 10.0
-    if round_ish.any():
-        tol = np.clip(guess[round_ish] / 100.0, 0.002, 0.5)
-        out[round_ish] = 2.0 * shapely.length(
-            shapely.maximum_inscribed_circle(geoms[round_ish], tolerance=tol)
-        )
-    return out
-
-
-def _num(x: float) -> str:
-    """1 decimal for ordinary sizes, 2 for small ones (a 0.25 m strip must not read '0.2')."""
-    if not np.isfinite(x):
-        return "?"
-    text = f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _names(names: Sequence[str], limit: int = 6) -> str:
-    if len(names) <= limit:
-        return "、".join(names[:-1]) + " 与 " + names[-1] if len(names) > 1 else "".join(names)
-    return "、".join(names[:limit]) + f" 等 {len(names)} 个网格"
-
-
-def _check_communities(
-    ctx: _Context,
-    cells: gpd.GeoDataFrame,
-    fixed: np.ndarray,
-    ok: np.ndarray,
-    communities: gpd.GeoDataFrame,
-    community_field: str | None,
-) -> None:
-    comm = communities
-    if comm.crs is None:
-        comm = comm.set_crs(ctx.crs)
-    comm = comm.to_crs(ctx.work)
-    if community_field is not None and community_field in comm.columns:
-        codes = comm[community_field].astype("string").to_numpy()
-    else:
-        codes = pd.Series(comm.index).astype("string").to_numpy()
-    frame = gpd.GeoDataFrame({"code": codes}, geometry=comm.geometry.to_numpy(), crs=ctx.work)
-    frame = frame.dissolve("code", as_index=False)
-    cgeom = np.asarray(frame.geometry.array)
-    ccode = frame["code"].astype(str).to_numpy()
-    ids = ctx.ids
-    if community_field is not None and community_field in cells.columns:
-        own = cells[community_field].astype("string").to_numpy()[ok]
-        lookup = {c: n for n, c in enumerate(ccode)}
-        idx = np.array([lookup.get(str(c), -1) if not pd.isna(c) else -1 for c in own])
-        for n, c in zip(ok[idx < 0], own[idx < 0], strict=True):
-            ctx.add(
-                "outside",
-                [n],
-                geometry=fixed[n],
-                area=shapely.area(fixed[n]),
-                message=f"网格 {ids[n]} 所属社区 {c} 不在社区图层中",
-            )
-        has = idx >= 0
-        cells_ok, idx = ok[has], idx[has]
-        if len(cells_ok):
-            inside = shapely.covered_by(fixed[cells_ok], cgeom[idx])
-            cells_ok, idx = cells_ok[~inside], idx[~inside]
-        if len(cells_ok):
-            extra = shapely.difference(fixed[cells_ok], cgeom[idx])
-            area = shapely.area(extra)
-            for n, i, g, ar in zip(cells_ok, idx, extra, area, strict=True):
-                if ar > ctx.tol:
-                    ctx.add(
-                        "outside",
-                        [n],
-                        geometry=g,
-                        area=ar,
-                        message=f"网格 {ids[n]} 有 {_num(ar)} 平方米超出所属社区 {ccode[i]}",
-                    )
-        return
-    # No community column on the cells: each cell must lie in one community.
-    k, j = shapely.STRtree(cgeom).query(fixed[ok], predicate="intersects")
-    if not len(k):
-        return
-    inter = shapely.area(shapely.intersection(fixed[ok[k]], cgeom[j]))
-    df = pd.DataFrame({"k": k, "j": j, "a": inter})
-    df = df[df["a"] > ctx.tol]
-    for _, grp in df.groupby("k"):
-        if len(grp) < 2:
-            continue
-        n = ok[int(grp["k"].iloc[0])]
-        grp = grp.sort_values("a", ascending=False)
-        spill = float(grp["a"].iloc[1:].sum())
-        names = "、".join(ccode[grp["j"]])
-        ctx.add(
-            "outside",
-            [n],
-            geometry=shapely.difference(fixed[n], cgeom[int(grp["j"].iloc[0])]),
-            area=spill,
-            message=f"网格 {ids[n]} 跨越社区 {names}，有 {_num(spill)} 平方米不在主要社区 {ccode[int(grp['j'].iloc[0])]} 内",
-        )
-
-
-def _check_households(
-    ctx: _Context,
-    households: gpd.GeoDataFrame,
-    fixed: np.ndarray,
-    ok: np.ndarray,
-    tree: shapely.STRtree,
-    min_households: int,
-    max_households: int,
-) -> None:
-    hh = households
-    if hh.crs is None:
-        hh = hh.set_crs(ctx.crs)
-    pts = np.asarray(hh.to_crs(ctx.work).geometry.array)
-    hid = (
-        hh["household_id"].astype("string").tolist()
-        if "household_id" in hh.columns
-        else [str(i) for i in hh.index]
-    )
-    # Query with the cells as input: shapely prepares the input geometries, which makes
-    # point-in-polygon tests far cheaper than querying a cell tree with each point.
-    c, p = shapely.STRtree(pts).query(fixed[ok], predicate="intersects")
-    order = np.lexsort((c, p))
-    p, c = p[order], c[order]
-    # A point exactly on a shared edge is counted once, in the first cell found.
-    p, first = np.unique(p, return_index=True)
-    cell = ok[c[first]]
-    counts = np.bincount(cell, minlength=len(fixed))
-    missing = np.setdiff1d(np.arange(len(pts)), p)
-    missing = missing[~(pd.isna(pts[missing]) | shapely.is_empty(pts[missing]))]
-    if len(missing):
-        mk, mj = tree.query_nearest(pts[missing], return_distance=False, all_matches=False)
-        nearest = np.full(len(missing), -1)
-        nearest[mk] = ok[mj]
-        dist = shapely.distance(
-            pts[missing], np.where(nearest >= 0, fixed[np.maximum(nearest, 0)], None)
-        )
-        for m, near, d in zip(missing, nearest, dist, strict=True):
-            hint = f"（最近的网格 {ctx.ids[near]}，相距 {_num(d)} 米）" if near >= 0 else ""
-            ctx.add(
-                "unassigned_household",
-                [],
-                geometry=pts[m],
-                message=f"住户 {hid[m]} 不在任何网格内{hint}",
-            )
-    out = ok[(counts[ok] < min_households) | (counts[ok] > max_households)]
-    for n in out:
-        h = int(counts[n])
-        if True:
-            side = "不足下限" if h < min_households else "超过上限"
-            ctx.add(
-                "households_out_of_range",
-                [n],
-                geometry=fixed[n],
-                area=shapely.area(fixed[n]),
-                message=f"网格 {ctx.ids[n]} 有 {h} 户，{side}（应为 {min_households}–{max_households} 户）",
-            )
