@@ -34,7 +34,11 @@ FLASH = "callback_flash"
 def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool, token: str):  # type: ignore[no-untyped-def]
     return with_session(
         lambda *, session: visits.callback_list(
-            session, day=day, staff_id=staff_id, community_code=community, include_earlier=earlier
+            session=session,
+            day=day,
+            staff_id=staff_id,
+            community_code=community,
+            include_earlier=earlier,
         )
     )()
 

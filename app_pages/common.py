@@ -193,4 +193,4 @@ def visiting_staff(token: str):  # type: ignore[no-untyped-def]
     """Grid leaders, workers and cadres who visit (token: the cache is per login)."""
     from services.households import visits
 
-    return with_session(lambda *, session: visits.visiting_staff(session))()
+    return with_session(lambda *, session: visits.visiting_staff(session=session))()

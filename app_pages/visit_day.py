@@ -31,7 +31,9 @@ FLASH = "visit_flash"
 # (row-level security), so one user's list must never be served to another.
 @st.cache_data(ttl=60, show_spinner="正在生成走访名单…")
 def _list(staff_id: int, day: dt.date, token: str):  # type: ignore[no-untyped-def]
-    return with_session(lambda *, session: visits.visit_list(session, staff_id=staff_id, day=day))()
+    return with_session(
+        lambda *, session: visits.visit_list(session=session, staff_id=staff_id, day=day)
+    )()
 
 
 st.markdown(PHONE_CSS, unsafe_allow_html=True)

@@ -85,7 +85,7 @@ class ImportScope:
         return f"地址位于 {place}，不在您所在的社区内：请由该社区工作人员导入"
 
 
-def import_scope(session: Session) -> ImportScope:
+def import_scope(*, session: Session) -> ImportScope:
     """The acting session's scope, from the same functions the row-level policies use.
 
     On the owner's connection no login token is set: every function returns NULL.
@@ -150,7 +150,7 @@ def import_roster(
     Checks come first (the importer's role, then every row), then the one geocoding pass, then
     the writes.
     """
-    scope = import_scope(session)
+    scope = import_scope(session=session)
     if scope.role is not None and scope.role not in IMPORT_ROLES:
         raise PermissionDeniedError("您的角色不能导入住户名单")  # before reading or geocoding
     file = path if isinstance(path, RosterFile) else read_file(path, data)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInputError, NotFoundError
 from core.settings import DISTRICT_CODE
 from core.vocab import SATISFACTION, SPECIAL_GROUPS, label_to_key
+from db import visit_queries
 from services import cases
 from services.calendar import WorkCalendar
 
@@ -52,26 +52,15 @@ def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=7)
 
 
-def _df(session: Session, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    result = session.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
 def _staff(session: Session, staff_id: int) -> Any:
-    row = session.execute(
-        text(
-            "SELECT id, staff_no, name, role, cell_code, community_code, streets FROM staff "
-            "WHERE id = :id"
-        ),
-        {"id": staff_id},
-    ).first()
+    row = visit_queries.staff_row(session, staff_id=staff_id)
     if row is None:
         raise NotFoundError(f"工作人员 {staff_id} 不存在")
     return row
 
 
 # --------------------------------------------------------------------------------- visits
-def visit_list(session: Session, *, staff_id: int, day: dt.date, limit: int = 30) -> pd.DataFrame:
+def visit_list(*, session: Session, staff_id: int, day: dt.date, limit: int = 30) -> pd.DataFrame:
     """The week's visit list of one cadre or grid leader, in visiting order.
 
     Parameters
@@ -91,46 +80,9 @@ def visit_list(session: Session, *, staff_id: int, day: dt.date, limit: int = 30
     """
     me = _staff(session, staff_id)
     start, end = week_of(day)
-    df = _df(
+    df = visit_queries.visit_rows(
         session,
-        """
-        WITH my_cells AS (
-            SELECT CAST(:cell AS text) AS cell_code WHERE :cell IS NOT NULL
-            UNION
-            SELECT g.cell_code FROM grid_cells g
-            JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
-            WHERE g.leader_staff_id = :staff
-        ), hh AS (
-            SELECT h.* FROM households h
-            WHERE h.status = 'active' AND (
-                (:role IN ('grid_leader','grid_worker')
-                    AND h.cell_code IN (SELECT cell_code FROM my_cells))
-                OR (:role = 'liaison_cadre' AND cardinality(CAST(:streets AS text[])) > 0
-                    AND EXISTS (SELECT 1 FROM unnest(CAST(:streets AS text[])) st
-                                WHERE h.address LIKE '%' || st || '%'))
-                OR (:role = 'liaison_cadre' AND cardinality(CAST(:streets AS text[])) = 0
-                    AND h.community_code = :community))
-        ), v AS (
-            SELECT household_id, max(visit_date) AS last_visit,
-                   bool_or(visit_date >= :start AND visit_date < :end) AS this_week
-            FROM visits WHERE household_id IN (SELECT id FROM hh) GROUP BY household_id
-        ), oc AS (
-            SELECT household_id, count(*) AS open_cases FROM cases
-            WHERE household_id IN (SELECT id FROM hh) AND state NOT IN ('closed','rated')
-            GROUP BY household_id
-        )
-        SELECT hh.id AS household_id, hh.head_name, hh.address, hh.phone,
-               hh.special_groups, hh.cell_code,
-               coalesce(oc.open_cases, 0) AS open_cases, v.last_visit,
-               coalesce(v.this_week, false) AS visited_this_week
-        FROM hh LEFT JOIN v ON v.household_id = hh.id LEFT JOIN oc ON oc.household_id = hh.id
-        ORDER BY coalesce(v.this_week, false),
-                 cardinality(hh.special_groups) > 0 DESC,
-                 coalesce(oc.open_cases, 0) > 0 DESC,
-                 v.last_visit NULLS FIRST, hh.id
-        LIMIT :limit
-        """,
-        {
+        params={
             "staff": me.id,
             "role": me.role,
             "cell": me.cell_code,
@@ -197,13 +149,7 @@ def record_visit(
     if not note:
         raise InvalidInputError("请填写走访情况（群众反映了什么、怎么答复的）")
     me = _staff(session, staff_id)
-    hh = session.execute(
-        text(
-            "SELECT id, head_name, phone, address, cell_code, community_code, "
-            "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM households WHERE id = :id"
-        ),
-        {"id": household_id},
-    ).first()
+    hh = visit_queries.household_for_visit(session, household_id=household_id)
     if hh is None:
         raise NotFoundError(f"住户 {household_id} 不存在或无权查看")
     case_no = None
@@ -231,12 +177,9 @@ def record_visit(
             located=located,
         )
         case_no, case_id = rec.case_no, rec.id
-    visit_id = session.execute(
-        text(
-            "INSERT INTO visits (district_code, visit_date, staff_id, household_id, outcome, "
-            "note, case_id) VALUES (:d, :date, :staff, :hh, :outcome, :note, :case) RETURNING id"
-        ),
-        {
+    visit_id = visit_queries.insert_visit(
+        session,
+        values={
             "d": DISTRICT_CODE,
             "date": visit_date,
             "staff": me.id,
@@ -245,14 +188,14 @@ def record_visit(
             "note": note,
             "case": case_id,
         },
-    ).scalar_one()
+    )
     return VisitResult(int(visit_id), outcome, case_no)
 
 
 # --------------------------------------------------------------------------------- callbacks
 def callback_list(
-    session: Session,
     *,
+    session: Session,
     day: dt.date,
     staff_id: int | None = None,
     community_code: str | None = None,
@@ -278,31 +221,9 @@ def callback_list(
     """
     start, end = week_of(day)
     me = _staff(session, staff_id) if staff_id is not None else None
-    return _df(
+    return visit_queries.callback_rows(
         session,
-        """
-        WITH my_cells AS (
-            SELECT CAST(:cell AS text) AS cell_code WHERE :cell IS NOT NULL
-            UNION
-            SELECT g.cell_code FROM grid_cells g
-            JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
-            WHERE g.leader_staff_id = :staff
-        )
-        SELECT c.case_no, c.version, c.citizen_name, c.citizen_phone, c.address,
-               c.description, c.category, c.closed_at, c.check_note,
-               count(b.id) AS attempts, max(b.called_at) AS last_attempt
-        FROM cases c LEFT JOIN callbacks b ON b.case_id = c.id
-        WHERE c.state = 'closed' AND NOT c.called_back
-          AND c.closed_at < :end AND (:earlier OR c.closed_at >= :start)
-          AND (CAST(:community AS text) IS NULL OR c.community_code = :community)
-          AND (CAST(:staff AS integer) IS NULL
-               OR c.handler_staff_id = :staff
-               OR c.received_by = :name
-               OR c.cell_code IN (SELECT cell_code FROM my_cells))
-        GROUP BY c.id
-        ORDER BY c.closed_at, c.case_no
-        """,
-        {
+        params={
             "start": dt.datetime.combine(start, dt.time(), tzinfo=cases.TZ),
             "end": dt.datetime.combine(end, dt.time(), tzinfo=cases.TZ),
             "earlier": include_earlier,
@@ -387,13 +308,9 @@ def record_callback(
         state, version = rec.state, rec.version
     elif record.version != expected_version:
         raise cases._conflict(session, record, expected_version)
-    callback_id = session.execute(
-        text(
-            "INSERT INTO callbacks (district_code, case_id, called_at, staff_id, reached, "
-            "satisfaction, comment) VALUES (:d, :case, :at, :staff, :reached, :sat, :comment) "
-            "RETURNING id"
-        ),
-        {
+    callback_id = visit_queries.insert_callback(
+        session,
+        values={
             "d": DISTRICT_CODE,
             "case": record.id,
             "at": moment,
@@ -402,18 +319,11 @@ def record_callback(
             "sat": key,
             "comment": comment.strip() or None,
         },
-    ).scalar_one()
+    )
     return CallbackResult(int(callback_id), case_no, state, version, reopened)
 
 
-def visiting_staff(session: Session) -> pd.DataFrame:
+def visiting_staff(*, session: Session) -> pd.DataFrame:
     """Grid leaders, grid workers and liaison cadres: ``id, staff_no, name, role, cell_code,
     community_code``, for the visit-day and callback-day pickers."""
-    return _df(
-        session,
-        "SELECT id, staff_no, name, role, cell_code, community_code FROM staff "
-        "WHERE active AND role IN ('grid_leader','grid_worker','liaison_cadre') "
-        "ORDER BY CASE role WHEN 'liaison_cadre' THEN 0 WHEN 'grid_leader' THEN 1 ELSE 2 END, "
-        "staff_no",
-        {},
-    )
+    return visit_queries.visiting_staff(session)

@@ -31,7 +31,7 @@ def _grid_leader(session):
 
 def test_visit_list_puts_special_groups_then_open_cases_then_longest_unvisited(demo_session):
     leader = _grid_leader(demo_session)
-    df = visits.visit_list(demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
+    df = visits.visit_list(session=demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
     assert len(df) > 0
     assert (df["cell_code"] == leader.cell_code).all()
     special = df["special_groups"].map(lambda g: len(g or []) > 0).to_numpy()
@@ -55,14 +55,14 @@ def test_liaison_cadre_gets_the_households_of_their_streets(demo_session):
     cadre = demo_session.execute(
         text("SELECT id, streets FROM staff WHERE role = 'liaison_cadre' ORDER BY id LIMIT 1")
     ).one()
-    df = visits.visit_list(demo_session, staff_id=cadre.id, day=TUESDAY, limit=50)
+    df = visits.visit_list(session=demo_session, staff_id=cadre.id, day=TUESDAY, limit=50)
     assert len(df) > 0
     assert all(any(s in a for s in cadre.streets) for a in df["address"])
 
 
 def test_a_visit_resolved_on_the_spot_and_one_brought_back_as_a_case(demo_session):
     leader = _grid_leader(demo_session)
-    before = visits.visit_list(demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
+    before = visits.visit_list(session=demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
     first = int(before.iloc[0]["household_id"])
     second = int(before.iloc[1]["household_id"])
     done = visits.record_visit(
@@ -87,7 +87,7 @@ def test_a_visit_resolved_on_the_spot_and_one_brought_back_as_a_case(demo_sessio
     rec = cases.get_case(back.case_no, session=demo_session)
     assert rec.channel == "visit" and rec.household_id == second
     assert rec.cell_code == leader.cell_code and rec.received_by == leader.name
-    after = visits.visit_list(demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
+    after = visits.visit_list(session=demo_session, staff_id=leader.id, day=TUESDAY, limit=500)
     # visited households drop to the end of this week's list
     assert after.iloc[-1]["visited_this_week"] and after.iloc[-1]["reason"] == "本周已走访"
     assert first not in set(after[~after["visited_this_week"]]["household_id"])
@@ -148,7 +148,7 @@ def _closed_case(session, description="井盖松动"):
 
 def test_callback_day_lists_cases_closed_this_week_and_rates_them(demo_session):
     rec = _closed_case(demo_session)
-    todo = visits.callback_list(demo_session, day=FRIDAY)
+    todo = visits.callback_list(session=demo_session, day=FRIDAY)
     assert rec.case_no in set(todo["case_no"])
     # not reached: kept on the list, attempt counted
     visits.record_callback(
@@ -160,7 +160,7 @@ def test_callback_day_lists_cases_closed_this_week_and_rates_them(demo_session):
         comment="无人接听",
         at=dt.datetime(2026, 12, 4, 9, 0, tzinfo=cases.TZ),
     )
-    todo = visits.callback_list(demo_session, day=FRIDAY)
+    todo = visits.callback_list(session=demo_session, day=FRIDAY)
     row = todo[todo["case_no"] == rec.case_no].iloc[0]
     assert row["attempts"] == 1
     result = visits.record_callback(
@@ -176,7 +176,7 @@ def test_callback_day_lists_cases_closed_this_week_and_rates_them(demo_session):
     assert result.state == "rated"
     after = cases.get_case(rec.case_no, session=demo_session)
     assert after.snapshot.satisfaction == "basically_satisfied" and after.called_back
-    assert rec.case_no not in set(visits.callback_list(demo_session, day=FRIDAY)["case_no"])
+    assert rec.case_no not in set(visits.callback_list(session=demo_session, day=FRIDAY)["case_no"])
     n = demo_session.execute(
         text("SELECT count(*) FROM callbacks WHERE case_id = :id"), {"id": rec.id}
     ).scalar()
