@@ -190,7 +190,7 @@ def _params(request: Request) -> dict[str, str]:
 
 def create_app(url: str | None = None) -> FastAPI:
     """The ASGI app; ``url`` is the owner's database URL (tests pass the test database)."""
-    from services.cases import open311
+    from services.cases.open311 import catalogue, posting, public
 
     backend = Backend(url)
     app = FastAPI(
@@ -261,19 +261,19 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get(PREFIX + "/services.{fmt}")
     def services(request: Request, fmt: str) -> Response:
-        return answer(request, fmt, "services", lambda s, k: open311.service_list())
+        return answer(request, fmt, "services", lambda s, k: catalogue.service_list())
 
     @app.get(PREFIX + "/services/{code}.{fmt}")
     def service_definition(request: Request, code: str, fmt: str) -> Response:
         return answer(
-            request, fmt, "service_definition", lambda s, k: open311.service_definition(code)
+            request, fmt, "service_definition", lambda s, k: catalogue.service_definition(code)
         )
 
     @app.post(PREFIX + "/requests.{fmt}")
     async def post_request(request: Request, fmt: str) -> Response:
         params: dict[str, str] = {}
         attributes: dict[str, str] = {}
-        media: open311.Media | None = None
+        media: posting.Media | None = None
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return errors(
@@ -300,12 +300,12 @@ def create_app(url: str | None = None) -> FastAPI:
                     params[name] = value
             elif name == "media":
                 content = await value.read()
-                media = open311.Media(value.filename or "media", content, value.content_type)
+                media = posting.Media(value.filename or "media", content, value.content_type)
         api_key = params.get("api_key") or request.query_params.get("api_key") or ""
 
         def work(session: Any, key: dict[str, Any]) -> list[dict[str, Any]]:
             return [
-                open311.post_request(
+                posting.post_request(
                     session=session,
                     key=key,
                     params=params,
@@ -331,16 +331,14 @@ def create_app(url: str | None = None) -> FastAPI:
             request,
             fmt,
             "service_requests",
-            lambda s, k: open311.get_requests(session=s, params=params),
+            lambda s, k: public.get_requests(session=s, params=params),
         )
 
     # One handler for the two reads by a path value (a request by its id, a token), which
     # differed only in the service called.
     lookups: dict[str, Callable[[Any, str], list[dict[str, Any]]]] = {
-        "/requests/{value}.{fmt}": lambda s, v: open311.get_request(
-            session=s, service_request_id=v
-        ),
-        "/tokens/{value}.{fmt}": lambda s, v: open311.token_lookup(session=s, token=v),
+        "/requests/{value}.{fmt}": lambda s, v: public.get_request(session=s, service_request_id=v),
+        "/tokens/{value}.{fmt}": lambda s, v: public.token_lookup(session=s, token=v),
     }
 
     def by_value(lookup: Callable[[Any, str], list[dict[str, Any]]]) -> Callable[..., Response]:

@@ -1,6 +1,6 @@
 """Benchmark: the first open of a 560-cell draft in 方案编辑 (issue 11: it took 26.8 s).
 
-Run as ``python -m bench.bench_planner_map``. The cells come from bench/city.py's generator
+Run as ``python -m bench.bench_planner_map``. The cells come from bench/city_cells.py's generator
 (``build_cells(560)``: a jittered Voronoi town in EPSG:4545, 300 m spacing), as a draft made
 from streets has them: one cell per block, few households each, no grid leader. The real
 check (:func:`gis.coverage.check.check_coverage`) then reports hundreds of problems (household
@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from bench.city import build_cells
+from bench.city_cells import build_cells
 from gis.coverage.check import check_coverage
 from gis.coverage.problems import KIND_LABELS
 from layers.base import base_map

@@ -33,7 +33,7 @@ GOAL_S = 1.5
 def role_accounts(db_url: str) -> list[Account]:
     """One fresh account per role, tied to a real grid leader's / clerk's staff record."""
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
     from services.demo_accounts import staff_roster
 
     out = []
@@ -49,7 +49,7 @@ def role_accounts(db_url: str) -> list[Account]:
                 None,
             )
             name = f"pages_{role}_{secrets.token_hex(3)}"
-            pw = auth.create_user(
+            pw = accounts.create_user(
                 name,
                 session=s,
                 role=role,

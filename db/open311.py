@@ -1,4 +1,4 @@
-"""SQL of the Open311 GeoReport API (services/cases/open311.py) and the case exchange.
+"""SQL of the Open311 GeoReport API (services/cases/open311/) and the case exchange.
 
 Public reads return no personal field: no citizen name, phone, e-mail or address, and the
 point is the *cell's* (``ST_PointOnSurface`` of the published cell, else of the community) —

@@ -42,7 +42,7 @@ def main() -> int:
     from sqlalchemy import text
 
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,7 +69,7 @@ def main() -> int:
             for role, (staff_no, pages) in SHOTS.items():
                 name = f"shot_{role}_{secrets.token_hex(2)}"
                 with session_scope() as s:
-                    password = auth.create_user(
+                    password = accounts.create_user(
                         name, session=s, role=role, staff_no=staff_no, by="screenshots"
                     )
                 made.append(name)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.vocab import CHANNELS
 from db import access, api_keys
-from services import audit, auth
+from services import accounts, audit
 
 KEY_ROLES = ("clerk", "leader")  # files cases / reads only
 API_CHANNELS = ("hotline", "platform")
@@ -78,7 +78,7 @@ def add_key(
     if api_keys.find_key(session, name) is not None:
         raise ConflictError(f"密钥名称 {name} 已存在")
     username = f"api.{name}"
-    auth.create_user(
+    accounts.create_user(
         username,
         session=session,
         role=role,
@@ -143,7 +143,7 @@ def public_reader_token(*, session: Session) -> str:
     """A fresh session token for the public reader (account made on first use)."""
     user = access.find_user(session, PUBLIC_USERNAME)
     if user is None:
-        auth.create_user(
+        accounts.create_user(
             PUBLIC_USERNAME,
             session=session,
             role="leader",

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db import access, staff_queries
-from services import auth
+from services import accounts, auth
 
 DEMO_PREFIX = "demo_"
 
@@ -47,7 +47,7 @@ def seed(*, session: Session, by: str = "cli") -> list[dict[str, Any]]:
             continue
         staff_no = staff["staff_no"] if staff else None
         if access.find_user(session, username) is None:
-            password = auth.create_user(
+            password = accounts.create_user(
                 username,
                 session=session,
                 role=role,
@@ -57,7 +57,7 @@ def seed(*, session: Session, by: str = "cli") -> list[dict[str, Any]]:
                 by=by,
             )
         else:
-            auth.grant(
+            accounts.grant(
                 username,
                 session=session,
                 role=role,
@@ -67,7 +67,7 @@ def seed(*, session: Session, by: str = "cli") -> list[dict[str, Any]]:
             )
             existing = access.find_user(session, username) or {}
             access.update_user(session, int(existing["id"]), active=True)
-            password = auth.reset_password(username, session=session, by=by)
+            password = accounts.reset_password(username, session=session, by=by)
         scope = access.scope_label(
             session,
             community_code=community or (staff or {}).get("community_code"),

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import InvalidInputError, NotFoundError
-from db import household_queries as q
+from db.household_queries import cells as q
 from gis.crs import METRIC_CRS
 
 CJK_FONT = "STSong-Light"

@@ -127,7 +127,7 @@ STREET_KINDS = ("lane", "street", "road")
 def cell_streets_geojson(cell_code: str, *, session: Session) -> dict[str, str]:
     """The streets around a published cell as GeoJSON text per kind (display CRS, names
     HTML-escaped), for ``layers.base.streets_layer_geojson``. Shared by every user."""
-    from db import household_queries
+    from db.household_queries import cells
 
     key = (
         "cell_streets_geojson",
@@ -138,7 +138,7 @@ def cell_streets_geojson(cell_code: str, *, session: Session) -> dict[str, str]:
 
     return LAYERS.get_or_compute(
         key,
-        lambda: _street_parts(household_queries.streets_around_cell(session, cell_code=cell_code)),
+        lambda: _street_parts(cells.streets_around_cell(session, cell_code=cell_code)),
     )
 
 

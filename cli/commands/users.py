@@ -33,13 +33,13 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from services import auth
+    from services import accounts, auth
     from services.sessions import check_database, owner
 
     check_database()
     given = _password(args)
     with owner() as s:
-        password = auth.create_user(
+        password = accounts.create_user(
             args.username,
             session=s,
             role=args.role,
@@ -56,7 +56,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from services.auth import ROLE_NAMES, list_users
+    from services.accounts import list_users
+    from services.auth import ROLE_NAMES
     from services.sessions import check_database, owner
 
     check_database()
@@ -80,24 +81,24 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    from services import auth
+    from services import accounts
     from services.sessions import check_database, owner
 
     check_database()
     with owner() as s:
-        auth.disable_user(args.username, session=s, by=_by())
+        accounts.disable_user(args.username, session=s, by=_by())
     print(f"已停用账号 {args.username}，其登录已全部失效")
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from services import auth
+    from services import accounts
     from services.sessions import check_database, owner
 
     check_database()
     given = _password(args)
     with owner() as s:
-        password = auth.reset_password(args.username, session=s, password=given, by=_by())
+        password = accounts.reset_password(args.username, session=s, password=given, by=_by())
     print(f"已重置 {args.username} 的密码并解除登录限速；其登录已全部失效")
     if not given:
         print(f"新密码：{password}（只显示这一次）")
@@ -105,13 +106,13 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    from services import auth
+    from services import accounts
     from services.sessions import check_database, owner
 
     check_database()
     with owner() as s:
-        waiting = auth.login_backoff(args.username, session=s)
-        lifted = auth.unlock(args.username, session=s, client_addr=args.client, by=_by())
+        waiting = accounts.login_backoff(args.username, session=s)
+        lifted = accounts.unlock(args.username, session=s, client_addr=args.client, by=_by())
     if not lifted:
         print(f"{args.username} 没有登录限速，无需解除")
         return 0
@@ -123,12 +124,12 @@ def _unlock(args: argparse.Namespace) -> int:
 
 
 def _grant(args: argparse.Namespace) -> int:
-    from services import auth
+    from services import accounts, auth
     from services.sessions import check_database, owner
 
     check_database()
     with owner() as s:
-        auth.grant(
+        accounts.grant(
             args.username,
             session=s,
             role=args.role,

@@ -10,7 +10,7 @@
   timelines.
 - :mod:`services.cases.receipts` — what a receipt names (service point, materials to bring).
 - :mod:`services.cases.hotline` — the 12345 hotline import.
-- :mod:`services.cases.open311` — the Open311 GeoReport v2 service; ``exchange`` — case packets.
+- :mod:`services.cases.open311` — the Open311 GeoReport v2 service (a package); ``exchange`` — case packets.
 
 The SQL is in :mod:`db.cases`. The names below are the domain's public face
 (``from services import cases; cases.intake(session=…, …)``).

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from core.vocab import CASE_KINDS, CASE_STATES, SERVICE_CATEGORIES, SPECIAL_GROUPS
-from db import household_queries as q
+from db.household_queries import cells as cell_queries
+from db.household_queries import household_file as file_queries
 from services import exports
 
 UNIT = "汉滨区老城街道办事处"
@@ -125,7 +126,7 @@ def _with_rolls(frame: pd.DataFrame) -> pd.DataFrame:
 
 def cells_for(*, session: Session, cells: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The published cells (all, or those in ``cells``) for a picker."""
-    frame = q.published_cells(session)
+    frame = cell_queries.published_cells(session)
     if cells is not None:
         frame = frame[frame["cell_code"].isin(cells)]
     return frame.reset_index(drop=True)
@@ -137,10 +138,10 @@ def load_cell(cell_code: str, *, session: Session, role: str | None = None) -> C
     With ``role``, a role that may not see special groups (services.masking) gets no group
     rolls and no categories derived from groups, so a filter cannot reveal them either.
     """
-    cell = q.cell(session, cell_code=cell_code)
+    cell = cell_queries.cell(session, cell_code=cell_code)
     if cell.empty:
         raise NotFoundError(f"已发布方案中没有网格 {cell_code}")
-    raw = q.cell_households(session, cell_code=cell_code)
+    raw = cell_queries.cell_households(session, cell_code=cell_code)
     if role is not None:
         from services.masking import masked_kinds
 
@@ -153,7 +154,7 @@ def load_cell(cell_code: str, *, session: Session, role: str | None = None) -> C
     return CellView(
         info=info,
         cell=cell,
-        streets=q.streets_around_cell(session, cell_code=cell_code),
+        streets=cell_queries.streets_around_cell(session, cell_code=cell_code),
         households=households,
     )
 
@@ -272,15 +273,15 @@ def household_file(household_id: int, *, session: Session, actor: Any) -> dict[s
     from services import masking
 
     record = masking.read_household_file(household_id, actor=actor, session=session)
-    cases = q.household_cases(session, household_id=household_id)
+    cases = file_queries.household_cases(session, household_id=household_id)
     keys = roll_keys(
         record.get("categories"),
         record.get("special_groups"),
         list(cases["category"]) if not cases.empty else [],
     )
     record["rolls"] = [roll_name(k) for k in keys]
-    record["visits"] = q.household_visits(session, household_id=household_id)
+    record["visits"] = file_queries.household_visits(session, household_id=household_id)
     record["cases"] = _labelled_cases(cases)
-    record["callbacks"] = q.household_callbacks(session, household_id=household_id)
-    record["history"] = q.household_history(session, household_id=household_id)
+    record["callbacks"] = file_queries.household_callbacks(session, household_id=household_id)
+    record["history"] = file_queries.household_history(session, household_id=household_id)
     return record

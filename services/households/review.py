@@ -27,7 +27,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.errors import GeometryError, InvalidInputError, NotFoundError, PermissionDeniedError
-from db import household_queries as q
+from db.household_queries import cells as cell_queries
+from db.household_queries import household_file as file_queries
+from db.household_queries import review as review_queries
 from gis.addresses import normalize_address, normalize_value, parse_address, road_number_parts
 
 # A household placed with a score below this is listed too, though it is on the map.
@@ -74,12 +76,12 @@ class AcceptResult:
 
 def handovers(*, session: Session) -> pd.DataFrame:
     """Households handed over to (or from) the acting user's cells and not yet resolved."""
-    return q.open_handovers(session)
+    return review_queries.open_handovers(session)
 
 
 def review_queue(*, session: Session, low_score: float = LOW_SCORE) -> pd.DataFrame:
     """Households waiting for review (status 'review' or score below ``low_score``)."""
-    return q.review_households(session, min_score=low_score)
+    return review_queries.review_households(session, min_score=low_score)
 
 
 def written_street_and_number(address: str) -> tuple[str | None, str | None]:
@@ -118,7 +120,7 @@ def suggestions(
     written number is offered when it exists, else the known plates with the nearest numbers.
     """
     road, number = written_street_and_number(address)
-    streets = q.streets_table(session)
+    streets = review_queries.streets_table(session)
     if streets.empty:
         return []
     choices: list[str] = []
@@ -144,7 +146,7 @@ def suggestions(
     top = max(best.values(), default=0.0)
     ranked = [kv for kv in sorted(best.items(), key=lambda kv: -kv[1]) if kv[1] >= top - 15]
     for street, score in ranked[:3]:
-        plates = q.door_plates_on(session, street_name=street)
+        plates = review_queries.door_plates_on(session, street_name=street)
         if plates.empty:
             continue
         exact_found = False
@@ -229,10 +231,10 @@ def accept(
     """
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InvalidInputError("请先在地图上点选位置或选择一个建议地址")
-    household = q.household_for_review(session, household_id=household_id)
+    household = review_queries.household_for_review(session, household_id=household_id)
     if household is None:
         raise NotFoundError(f"住户 {household_id} 不存在或不在您的权限范围内")
-    hit = q.cell_at(session, lon=lon, lat=lat)
+    hit = cell_queries.cell_at(session, lon=lon, lat=lat)
     if hit is None:
         raise GeometryError(
             f"所选位置（{lon:.6f}, {lat:.6f}）不在已发布方案的任何网格内，请在网格范围内点选"
@@ -246,7 +248,7 @@ def accept(
         matched = f"{street_name}{number}号" if street_name and number else (street_name or "")
         try:
             with session.begin_nested():  # a refusal leaves the caller's transaction usable
-                to_cell = q.hand_over_household(
+                to_cell = review_queries.hand_over_household(
                     session, household_id=household_id, lon=lon, lat=lat, matched=matched or None
                 )
         except DBAPIError as exc:
@@ -265,17 +267,17 @@ def accept(
     if street_name is None:
         # A click on the map: the nearest street is remembered only when it is plausibly the
         # street the address names — a wrong alias would misplace every later import.
-        near = q.nearest_street(session, lon=lon, lat=lat, within_m=STREET_SNAP_M)
+        near = review_queries.nearest_street(session, lon=lon, lat=lat, within_m=STREET_SNAP_M)
         if near is not None and written_road and _plausible(written_road, near["name"]):
             street_name = near["name"]
     number = house_number or written_number
     remembered: list[str] = []
     if street_name and written_road and normalize_address(written_road) != street_name:
         alias = normalize_address(written_road)[:50]
-        if q.add_street_alias(session, street_name=street_name, alias=alias):
+        if review_queries.add_street_alias(session, street_name=street_name, alias=alias):
             remembered.append(f"「{alias}」是{street_name}的别名")
     if street_name and number:
-        if q.insert_door_plate(
+        if review_queries.insert_door_plate(
             session,
             district_code=str(household["district_code"]),
             street_name=street_name,
@@ -286,7 +288,7 @@ def accept(
         ):
             remembered.append(f"新门牌 {street_name}{number}号")
     matched = f"{street_name}{number}号" if street_name and number else (street_name or "")
-    q.place_household(
+    review_queries.place_household(
         session,
         household_id=household_id,
         lon=lon,
@@ -295,8 +297,8 @@ def accept(
         community_code=hit["community_code"],
         matched_text=matched or "人工定位",
     )
-    q.resolve_handovers(session, household_id=household_id)
-    q.insert_household_change(
+    review_queries.resolve_handovers(session, household_id=household_id)
+    file_queries.insert_household_change(
         session,
         household_id=household_id,
         actor=actor,
@@ -330,4 +332,7 @@ class ReviewMap:
 
 def review_map(*, session: Session) -> ReviewMap:
     """What the review map draws under the points: published cells and every street."""
-    return ReviewMap(cells=q.published_cell_outlines(session), streets=q.all_streets(session))
+    return ReviewMap(
+        cells=cell_queries.published_cell_outlines(session),
+        streets=cell_queries.all_streets(session),
+    )

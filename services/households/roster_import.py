@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from core.errors import PermissionDeniedError
 from core.settings import DISTRICT_CODE
-from db import household_queries as q
 from db import repositories, roster_queries
 from services import audit
 from services.households.roster_file import RosterFile, read_file
@@ -261,7 +260,7 @@ def _geocoded(session: Session, good: pd.DataFrame, gazetteer: Any) -> pd.DataFr
     good = good.join(geo[["lon", "lat", "match_type", "score", "matched", "conflict"]])
     conflicted = good["conflict"].notna()
     if conflicted.any():
-        confirmed = q.confirmed_at_address(
+        confirmed = roster_queries.confirmed_at_address(
             session,
             district_code=DISTRICT_CODE,
             pairs=[
@@ -354,10 +353,12 @@ def _write_members(
         reason = head_problem.get(head_row) or "所属户主未导入"
         rows.at[i, "problem"] = f"所属户主行（第{head_row}行）未导入：{reason}"
     ok = rows["problem"].isna()
-    ids = q.household_ids_by_key(session, district_code=DISTRICT_CODE, keys=sorted(written))
+    ids = roster_queries.household_ids_by_key(
+        session, district_code=DISTRICT_CODE, keys=sorted(written)
+    )
     good = rows[ok]
     written_rows: Any = good.itertuples(index=False)
-    q.replace_residents(
+    roster_queries.replace_residents(
         session,
         district_code=DISTRICT_CODE,
         household_ids=sorted(ids.values()),

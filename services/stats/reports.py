@@ -26,7 +26,7 @@ from core.errors import InvalidInputError, NotFoundError
 from core.vocab import DONE_STATES
 from db.stats import reports as report_queries
 from services import exports
-from services.stats import rates
+from services.stats import monthly_figures, rates
 
 __all__ = [
     "COUNT_DIMENSIONS",
@@ -165,7 +165,7 @@ def report_from_cases(
     if int(petitions.sum()):
         extra["petitions_received"] = int(petitions.sum())
         extra["petitions_closed"] = int((petitions & done).sum())
-    stats = rates.report_stats(df, start=lo, end=hi, **extra)
+    stats = monthly_figures.report_stats(df, start=lo, end=hi, **extra)
     counts: dict[str, pd.DataFrame] = {}
     for key, (column, _heading) in COUNT_DIMENSIONS.items():
         table = rates.counts_by(df, by=column, start=lo, end=hi)
@@ -182,7 +182,7 @@ def report_from_cases(
         stats=stats,
         rates=stats["rates"],
         counts=counts,
-        paragraph=rates.monthly_report_paragraph(stats),
+        paragraph=monthly_figures.monthly_report_paragraph(stats),
         made_on=made_on or dt.datetime.now(BEIJING).date(),
     )
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.db
 
 def _leader(session, staff_id: int, name: str) -> tuple[str, str]:
     from db import access
-    from tests.db.test_access import _login
+    from tests.db.access_world import _login
 
     uid = access.insert_user(
         session,
@@ -30,7 +30,7 @@ def test_a_spot_in_another_cell_hands_the_household_over_and_that_leader_resolve
     demo_session,
 ):
     from services.households import review
-    from tests.db.test_access import as_app, as_owner
+    from tests.db.access_world import as_app, as_owner
 
     cells = (
         demo_session.execute(
@@ -96,7 +96,7 @@ def test_a_spot_in_another_cell_hands_the_household_over_and_that_leader_resolve
 def test_the_handover_function_refuses_without_a_grid_login(demo_session):
     from sqlalchemy.exc import DBAPIError
 
-    from tests.db.test_access import as_app
+    from tests.db.access_world import as_app
 
     as_app(demo_session, None)
     with pytest.raises(DBAPIError, match="只有网格长或网格员"):

@@ -150,7 +150,7 @@ def test_a_member_sheet_keyed_by_household_number(demo_session, tmp_path):
 def test_a_grid_leader_sees_the_members_of_a_demo_household_masked(demo_session):
     from db import access
     from services import auth, masking
-    from tests.db.test_access import _login, as_app, as_owner
+    from tests.db.access_world import _login, as_app, as_owner
 
     hh = (
         demo_session.execute(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.db.test_access import D, as_app, as_owner, count, world  # noqa: F401
+from tests.db.access_world import D, as_app, as_owner, count
 
 pytestmark = pytest.mark.db
 
 VIEW = f"SELECT count(*) FROM household_rebalance_points WHERE district_code = '{D}'"
 
 
-def test_planners_read_doors_and_weights_without_names(session, world):  # noqa: F811
+def test_planners_read_doors_and_weights_without_names(session, world):
     session.execute(
         text("UPDATE households SET address = '兴安花园小区3栋2单元501' WHERE district_code = :d"),
         {"d": D},
@@ -34,12 +34,12 @@ def test_planners_read_doors_and_weights_without_names(session, world):  # noqa:
 
 
 @pytest.mark.parametrize("role", ["leader", "grid_leader", "clerk"])
-def test_other_roles_get_no_rows(session, world, role):  # noqa: F811
+def test_other_roles_get_no_rows(session, world, role):
     as_app(session, world.tokens[role])
     assert count(session, VIEW) == 0
 
 
-def test_a_forged_login_gets_no_rows(session, world):  # noqa: F811
+def test_a_forged_login_gets_no_rows(session, world):
     as_app(session, "forged")
     assert count(session, VIEW) == 0
     as_owner(session)

@@ -118,7 +118,7 @@ def _scope_world(session, tmp_path):
     4-row roster: a plate in A, a plate in B, an unplaceable address, and B's household's ID
     number at a second plate in A."""
     from db import access
-    from tests.db.test_access import _login
+    from tests.db.access_world import _login
 
     cells = session.execute(text(_PLATES_SQL)).mappings().all()
     a = next(c for c in cells if c["leader_staff_id"] is not None)
@@ -205,7 +205,7 @@ def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
 ):
     from services.households import roster_upload
     from services.households.roster_import import KEY_ELSEWHERE_REASON
-    from tests.db.test_access import as_app, as_owner
+    from tests.db.access_world import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
     a, b = w["a"], w["b"]
@@ -245,7 +245,7 @@ def test_a_grid_leader_imports_their_cell_and_gets_the_rest_back_with_reasons(
 
 def test_a_clerk_imports_their_community_only(demo_session, tmp_path):
     from services.households.roster_import import KEY_ELSEWHERE_REASON, import_roster
-    from tests.db.test_access import as_app, as_owner
+    from tests.db.access_world import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
     a, b = w["a"], w["b"]
@@ -265,7 +265,7 @@ def test_a_clerk_imports_their_community_only(demo_session, tmp_path):
 
 def test_an_admin_imports_the_same_roster_whole(demo_session, tmp_path):
     from services.households.roster_import import import_roster
-    from tests.db.test_access import as_app, as_owner
+    from tests.db.access_world import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
     username, token = w["login"]("admin")
@@ -288,7 +288,7 @@ def test_the_keys_elsewhere_function_needs_a_login(demo_session):
     takes the batch being imported; tests/security/ holds the probing attacks)."""
     from sqlalchemy.exc import DBAPIError
 
-    from tests.db.test_access import as_app
+    from tests.db.access_world import as_app
 
     key = demo_session.execute(text("SELECT household_key FROM households LIMIT 1")).scalar_one()
     batch = demo_session.execute(text("SELECT min(id) FROM import_batches")).scalar_one()
@@ -342,7 +342,7 @@ def test_a_role_that_may_not_import_is_refused_before_anything_is_geocoded(demo_
     """Issue 12: the role was checked only after the whole file was geocoded."""
     from core.errors import PermissionDeniedError
     from services.households.roster_import import import_roster
-    from tests.db.test_access import as_app, as_owner
+    from tests.db.access_world import as_app, as_owner
 
     w = _scope_world(demo_session, tmp_path)
     _username, token = w["login"]("leader")

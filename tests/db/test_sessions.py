@@ -56,12 +56,12 @@ def test_an_acting_session_runs_on_the_app_role_and_translates_too(db_url):
 
 def test_the_command_line_still_calls_a_refusal_an_internal_error(db_url, monkeypatch, capsys):
     from cli.main import main
-    from services import auth
+    from services import accounts
 
     def refused_list(*, session):  # noqa: ANN001, ANN202
         _refuse(session)
 
-    monkeypatch.setattr(auth, "list_users", refused_list)
+    monkeypatch.setattr(accounts, "list_users", refused_list)
     monkeypatch.delenv("LIANXIN_DEBUG", raising=False)
     assert main(["users", "list"]) == 3
     err = capsys.readouterr().err

@@ -31,11 +31,13 @@ def temporary_account(
 ) -> Iterator[tuple[str, str]]:
     """A committed account (username, password) for the duration of the block."""
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     username = f"t_tmp_{role}_{secrets.token_hex(3)}"
     with session_scope(db_url) as s:
-        password = auth.create_user(username, session=s, role=role, staff_no=staff_no, by="pytest")
+        password = accounts.create_user(
+            username, session=s, role=role, staff_no=staff_no, by="pytest"
+        )
     try:
         yield username, password
     finally:

@@ -22,7 +22,7 @@ CELL = "999996001001001"
 @pytest.fixture(scope="module")
 def accounts(db_url: str) -> Iterator[dict[str, tuple[str, str]]]:
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     suffix = secrets.token_hex(3)
     made: dict[str, tuple[str, str]] = {}
@@ -37,7 +37,7 @@ def accounts(db_url: str) -> Iterator[dict[str, tuple[str, str]]]:
         )
         for role in ("grid_leader", "clerk", "admin"):
             name = f"t_e2e_{role}_{suffix}"
-            password = auth.create_user(
+            password = accounts.create_user(
                 name,
                 session=s,
                 role=role,

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def leader(demo_db):
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     username = f"t_e2e_cell_{secrets.token_hex(3)}"
     with session_scope(demo_db) as s:
@@ -29,7 +29,7 @@ def leader(demo_db):
                 "ORDER BY c.cell_code LIMIT 1"
             )
         ).one()
-        password = auth.create_user(
+        password = accounts.create_user(
             username, session=s, role="grid_leader", staff_no=row.staff_no, by="pytest"
         )
     yield {

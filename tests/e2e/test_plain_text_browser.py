@@ -36,14 +36,14 @@ def _sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
 def attack_case(demo_db):
     """A clerk's account and a case typed by an attacker, both removed afterwards."""
     from db.engine import session_scope
-    from services import auth, cases
+    from services import accounts, cases
 
     name = f"t_e2e_plain_{secrets.token_hex(3)}"
     password = "Chunwenben-" + secrets.token_hex(6)
     photo = io.BytesIO()
     Image.new("RGB", (4, 4)).save(photo, "JPEG")
     with session_scope(demo_db) as s:
-        auth.create_user(
+        accounts.create_user(
             name,
             session=s,
             role="clerk",

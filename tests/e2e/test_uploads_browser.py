@@ -23,12 +23,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def clerk(demo_db):
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     name = f"t_e2e_bomb_{secrets.token_hex(3)}"
     password = "Zhabao-" + secrets.token_hex(6)
     with session_scope(demo_db) as s:
-        auth.create_user(
+        accounts.create_user(
             name, session=s, role="clerk", display_name="上传测试员", password=password, by="pytest"
         )
     yield name, password

@@ -25,12 +25,12 @@ DESCRIPTION = "楼道声控灯坏了（浏览器测试）"
 def clerk(demo_db):
     """A centre clerk's account (no community: the service centre), removed afterwards."""
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     name = f"t_e2e_clerk_{secrets.token_hex(3)}"
     password = "Chuangkou-" + secrets.token_hex(6)
     with session_scope(demo_db) as s:
-        auth.create_user(
+        accounts.create_user(
             name, session=s, role="clerk", display_name="窗口测试员", password=password, by="pytest"
         )
     yield name, password

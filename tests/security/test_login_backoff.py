@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services import audit, auth
+from services import accounts, audit, auth
 
 PASSWORD = "correct horse battery"
 _HASH = auth.hash_password(PASSWORD)  # once: Argon2 is slow on purpose
@@ -133,7 +133,7 @@ def test_an_admin_lifts_the_back_off(session, capsys, monkeypatch):
         _try(session, name, "guess", ATTACKER)
     assert not _try(session, name, PASSWORD, ATTACKER).ok
     by = f"pytest-{secrets.token_hex(3)}"
-    assert auth.unlock(name, session=session, by=by) == 1
+    assert accounts.unlock(name, session=session, by=by) == 1
     assert _try(session, name, PASSWORD, ATTACKER).ok
     rows = audit.search(session, username=by, actions=[audit.LOGIN_UNLOCK])
     assert rows["target"].tolist() == [f"user:{name}"]
@@ -145,7 +145,7 @@ def test_unlock_can_be_limited_to_one_address(session, addr_only):
     for addr in (ATTACKER, OWNER):
         for _ in range(auth.FREE_FAILURES + 1):
             _try(session, name, "guess", addr)
-    lifted = auth.unlock(name, session=session, client_addr=OWNER if addr_only else None)
+    lifted = accounts.unlock(name, session=session, client_addr=OWNER if addr_only else None)
     assert lifted == (1 if addr_only else 2)
     assert _try(session, name, PASSWORD, OWNER).ok
     assert _try(session, name, PASSWORD, ATTACKER).ok is (not addr_only)

@@ -22,7 +22,7 @@ CELL = "999997001001001"
 def accounts(db_url: str) -> Iterator[dict[str, tuple[str, str]]]:
     """role → (username, password), committed (the app runs its own connections)."""
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     suffix = secrets.token_hex(3)
     made: dict[str, tuple[str, str]] = {}
@@ -38,7 +38,7 @@ def accounts(db_url: str) -> Iterator[dict[str, tuple[str, str]]]:
         staff_no = f"UI-{suffix}"
         for role in ("grid_leader", "admin"):
             name = f"t_ui_{role}_{suffix}"
-            password = auth.create_user(
+            password = accounts.create_user(
                 name,
                 session=s,
                 role=role,

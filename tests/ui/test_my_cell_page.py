@@ -19,7 +19,7 @@ pytestmark = pytest.mark.ui
 def leader(demo_db: str) -> Iterator[dict]:
     """A committed grid-leader account on a demo cell's leader (removed afterwards)."""
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     suffix = secrets.token_hex(3)
     username = f"t_ui_cell_{suffix}"
@@ -34,7 +34,7 @@ def leader(demo_db: str) -> Iterator[dict]:
                 "WHERE s.cell_code = c.cell_code ORDER BY c.cell_code LIMIT 1"
             )
         ).one()
-        password = auth.create_user(
+        password = accounts.create_user(
             username, session=s, role="grid_leader", staff_no=row.staff_no, by="pytest"
         )
     yield {
@@ -132,11 +132,11 @@ def test_the_members_tab_lists_the_family_with_masked_ids(leader, demo_db):
 @pytest.fixture(scope="module")
 def admin(demo_db: str) -> Iterator[dict]:
     from db.engine import session_scope
-    from services import auth
+    from services import accounts
 
     username = f"t_ui_hh_admin_{secrets.token_hex(3)}"
     with session_scope(demo_db) as s:
-        password = auth.create_user(username, session=s, role="admin", by="pytest")
+        password = accounts.create_user(username, session=s, role="admin", by="pytest")
     yield {"username": username, "password": password}
     with session_scope(demo_db) as s:
         s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})

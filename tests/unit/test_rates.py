@@ -15,14 +15,8 @@ from core.errors import InvalidInputError
 from core.vocab import CASE_KINDS, SATISFACTION, SERVICE_CATEGORIES
 from services.calendar import WorkCalendar
 from services.cases.flow import ACTIONS, CaseSnapshot, transition
-from services.stats.rates import (
-    Rate,
-    compute_rates,
-    counts_by,
-    format_percent,
-    monthly_report_paragraph,
-    report_stats,
-)
+from services.stats.monthly_figures import monthly_report_paragraph, report_stats
+from services.stats.rates import Rate, compute_rates, counts_by, format_percent
 
 T = dt.datetime
 NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
