@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 
 from app_pages import display, labels
 from app_pages.common import run_service, with_session
+from app_pages.labels import dashboard as dashboard_labels
 from core import clock
 from core.plaintext import plain
 from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES
@@ -135,7 +136,11 @@ def _street_parts() -> dict[str, str]:
 # ------------------------------------------------------------------------------ widgets
 def _multiselect(label: str, vocab: dict[str, str], key: str) -> tuple[str, ...]:
     chosen = st.multiselect(
-        label, list(vocab), format_func=vocab.__getitem__, key=key, placeholder=labels.DASH_ALL
+        label,
+        list(vocab),
+        format_func=vocab.__getitem__,
+        key=key,
+        placeholder=dashboard_labels.DASH_ALL,
     )
     return tuple(chosen)
 
@@ -148,9 +153,9 @@ def _received_chart(tr: pd.DataFrame, *, as_of: dt.date):  # type: ignore[no-unt
     """
     import altair as alt
 
-    this = labels.DASH_TREND_THIS_YEAR
-    last = labels.DASH_TREND_LAST_YEAR
-    partial_name = labels.DASH_TREND_PARTIAL.format(day=as_of.day)
+    this = dashboard_labels.DASH_TREND_THIS_YEAR
+    last = dashboard_labels.DASH_TREND_LAST_YEAR
+    partial_name = dashboard_labels.DASH_TREND_PARTIAL.format(day=as_of.day)
     done = tr[~tr["partial"]]
     rows = [
         {"month": m, "series": this, "n": v}
@@ -205,9 +210,9 @@ def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashbo
     months = _months_between(first, last)
     default_lo, _ = dashboard.default_period(last)
     default_lo = max(default_lo, months[0])
-    with st.expander(labels.DASH_FILTERS, expanded=True):
+    with st.expander(dashboard_labels.DASH_FILTERS, expanded=True):
         lo, hi = st.select_slider(
-            labels.DASH_PERIOD,
+            dashboard_labels.DASH_PERIOD,
             options=months,
             value=(default_lo, months[-1]),
             format_func=lambda m: f"{m.year}年{m.month}月",
@@ -215,16 +220,18 @@ def _filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashbo
         )
         c1, c2, c3, c4, c5 = st.columns(5)
         with c1:
-            categories = _multiselect(labels.DASH_CATEGORY, SERVICE_CATEGORIES, "dash_cat")
+            categories = _multiselect(
+                dashboard_labels.DASH_CATEGORY, SERVICE_CATEGORIES, "dash_cat"
+            )
         with c2:
-            kinds = _multiselect(labels.DASH_KIND, CASE_KINDS, "dash_kind")
+            kinds = _multiselect(dashboard_labels.DASH_KIND, CASE_KINDS, "dash_kind")
         with c3:
-            states = _multiselect(labels.DASH_STATE, CASE_STATES, "dash_state")
+            states = _multiselect(dashboard_labels.DASH_STATE, CASE_STATES, "dash_state")
         with c4:
-            channels = _multiselect(labels.DASH_CHANNEL, CHANNELS, "dash_channel")
+            channels = _multiselect(dashboard_labels.DASH_CHANNEL, CHANNELS, "dash_channel")
         with c5:
             names = dict(zip(communities["code"], communities["name"], strict=True))
-            community_codes = _multiselect(labels.DASH_COMMUNITY, names, "dash_community")
+            community_codes = _multiselect(dashboard_labels.DASH_COMMUNITY, names, "dash_community")
     start, end = dashboard.month_period(lo, hi)
     return dashboard.CaseFilter(
         start=start,
@@ -245,7 +252,7 @@ def _rate_cards(rates) -> None:  # type: ignore[no-untyped-def]
         r = rates[key]
         col.metric(r.label, r.percent())
         col.caption(
-            labels.DASH_RATE_HELP.format(
+            dashboard_labels.DASH_RATE_HELP.format(
                 num_label=r.numerator_label,
                 num=r.numerator,
                 den_label=r.denominator_label,
@@ -259,15 +266,15 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
     if row.empty:
         return
     r = row.iloc[0]
-    st.subheader(labels.DASH_CELL_TITLE.format(code=code, community=r["community_name"]))
+    st.subheader(dashboard_labels.DASH_CELL_TITLE.format(code=code, community=r["community_name"]))
     if isinstance(r["leader_name"], str):
         st.markdown(
-            labels.DASH_CELL_LEADER.format(
+            dashboard_labels.DASH_CELL_LEADER.format(
                 name=plain(r["leader_name"]), phone=plain(r["leader_phone"]) or "—"
             )
         )
     else:
-        st.markdown(labels.DASH_CELL_NO_LEADER)
+        st.markdown(dashboard_labels.DASH_CELL_NO_LEADER)
     c1, c2, c3 = st.columns(3)
     c1.metric(labels.CELL_FIELDS["households"], labels.fmt_int(r["households"]))
     c2.metric(labels.CELL_FIELDS["open_cases"], labels.fmt_int(r["open_cases"]))
@@ -276,7 +283,7 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
     if cases is None:
         return
     if cases.empty:
-        st.info(labels.DASH_CELL_NONE_OPEN)
+        st.info(dashboard_labels.DASH_CELL_NONE_OPEN)
         return
     view = cases.assign(
         category=cases["category"].map(SERVICE_CATEGORIES).fillna(cases["category"]),
@@ -285,13 +292,13 @@ def _cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[n
         overdue=cases["overdue"].map({True: "⚠ 超期", False: ""}),
         received_at=pd.to_datetime(cases["received_at"]).dt.strftime("%Y-%m-%d %H:%M"),
         due_at=pd.to_datetime(cases["due_at"]).dt.strftime("%Y-%m-%d %H:%M"),
-    )[list(labels.DASH_CELL_FIELDS)]
+    )[list(dashboard_labels.DASH_CELL_FIELDS)]
     st.dataframe(
         display.frame(view),
         hide_index=True,
         key="dash_cell_cases",
         column_config={
-            k: st.column_config.TextColumn(v) for k, v in labels.DASH_CELL_FIELDS.items()
+            k: st.column_config.TextColumn(v) for k, v in dashboard_labels.DASH_CELL_FIELDS.items()
         },
     )
 
@@ -304,15 +311,15 @@ def _cell_at(cells, lat: float, lon: float) -> str | None:  # type: ignore[no-un
 
 
 # ------------------------------------------------------------------------------ page
-st.title(labels.PAGE_DASHBOARD)
-st.caption(labels.DASH_CAPTION)
+st.title(dashboard_labels.PAGE_DASHBOARD)
+st.caption(dashboard_labels.DASH_CAPTION)
 # to the minute: "now" is part of the cache keys, so reruns within a minute reuse the results
 now = clock.now().replace(second=0, microsecond=0)
 options = run_service(_options)
 if options is not None:
     communities_df, first_at, last_at, streets = options
     if first_at is None:
-        st.info(labels.DASH_NO_CASES)
+        st.info(dashboard_labels.DASH_NO_CASES)
         st.stop()
     first_day = first_at.astimezone(clock.BEIJING).date()
     last_day = max(last_at.astimezone(clock.BEIJING).date(), min(now.date(), dt.date.max))
@@ -323,10 +330,12 @@ if options is not None:
         cells = cm.cells
         t = cm.totals
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric(labels.DASH_METRIC_CASES, labels.fmt_int(t["cases"]))
-        m2.metric(labels.DASH_METRIC_OPEN, labels.fmt_int(t["open_cases"]))
-        m3.metric(labels.DASH_METRIC_OVERDUE, labels.fmt_int(t["overdue_cases"]))
-        m4.metric(labels.DASH_METRIC_CELLS_OPEN, f"{t['cells_with_open']:,} / {t['cells']:,}")
+        m1.metric(dashboard_labels.DASH_METRIC_CASES, labels.fmt_int(t["cases"]))
+        m2.metric(dashboard_labels.DASH_METRIC_OPEN, labels.fmt_int(t["open_cases"]))
+        m3.metric(dashboard_labels.DASH_METRIC_OVERDUE, labels.fmt_int(t["overdue_cases"]))
+        m4.metric(
+            dashboard_labels.DASH_METRIC_CELLS_OPEN, f"{t['cells_with_open']:,} / {t['cells']:,}"
+        )
         _rate_cards(rates)
 
         selected = st.session_state.get(SELECTED)
@@ -336,19 +345,19 @@ if options is not None:
 
         tab_map, tab_hot, tab_work, tab_trend = st.tabs(
             [
-                labels.DASH_TAB_MAP,
-                labels.DASH_TAB_HOTSPOTS,
-                labels.DASH_TAB_WORKLOAD,
-                labels.DASH_TAB_TRENDS,
+                dashboard_labels.DASH_TAB_MAP,
+                dashboard_labels.DASH_TAB_HOTSPOTS,
+                dashboard_labels.DASH_TAB_WORKLOAD,
+                dashboard_labels.DASH_TAB_TRENDS,
             ]
         )
 
         # -------- hotspots first: the map draws them too
         c_hot1, c_hot2 = tab_hot.columns([1, 3])
         hot_value = c_hot1.selectbox(
-            labels.DASH_VALUE,
+            dashboard_labels.DASH_VALUE,
             ["cases", "cases_per_100", "open_cases", "overdue_cases"],
-            format_func=labels.DASH_VALUES.__getitem__,
+            format_func=dashboard_labels.DASH_VALUES.__getitem__,
             key="dash_hot_value",
         )
         weights = run_service(lambda: _weights(f.community_codes))
@@ -365,23 +374,27 @@ if options is not None:
         with tab_map:
             c1, c2, c3 = st.columns([2, 2, 1])
             value_field = c1.selectbox(
-                labels.DASH_VALUE,
-                list(labels.DASH_VALUES),
-                format_func=labels.DASH_VALUES.__getitem__,
+                dashboard_labels.DASH_VALUE,
+                list(dashboard_labels.DASH_VALUES),
+                format_func=dashboard_labels.DASH_VALUES.__getitem__,
                 key="dash_value",
             )
             mode = c2.radio(
-                labels.DASH_LAYER,
-                [labels.DASH_LAYER_HEAT, labels.DASH_LAYER_CELLS, labels.DASH_LAYER_ANIM],
+                dashboard_labels.DASH_LAYER,
+                [
+                    dashboard_labels.DASH_LAYER_HEAT,
+                    dashboard_labels.DASH_LAYER_CELLS,
+                    dashboard_labels.DASH_LAYER_ANIM,
+                ],
                 horizontal=True,
                 key="dash_mode",
             )
             step = c3.selectbox(
-                labels.DASH_ANIM_STEP,
+                dashboard_labels.DASH_ANIM_STEP,
                 ["month", "week"],
-                format_func=labels.DASH_STEP.__getitem__,
+                format_func=dashboard_labels.DASH_STEP.__getitem__,
                 key="dash_step",
-                disabled=mode != labels.DASH_LAYER_ANIM,
+                disabled=mode != dashboard_labels.DASH_LAYER_ANIM,
             )
             left, right = st.columns([3, 2])
             with left:
@@ -389,20 +402,20 @@ if options is not None:
                     "cell_code": labels.CELL_FIELDS["cell_code"],
                     "community_name": labels.CELL_FIELDS["community_name"],
                     "leader_name": labels.CELL_FIELDS["leader_name"],
-                    value_field: labels.DASH_VALUES[value_field],
-                    "hotspot_label": labels.DASH_HOTSPOT_FIELDS["hotspot_label"],
+                    value_field: dashboard_labels.DASH_VALUES[value_field],
+                    "hotspot_label": dashboard_labels.DASH_HOTSPOT_FIELDS["hotspot_label"],
                 }
                 heat: MacroElement | None = None
-                if mode == labels.DASH_LAYER_ANIM:
+                if mode == dashboard_labels.DASH_LAYER_ANIM:
                     frames = run_service(lambda: _frames(f, cm.zoom, lat, step))
                     if frames is not None:
                         heat = heat_animation_layer(frames, step=step)
-                elif mode == labels.DASH_LAYER_HEAT and len(view.heat):
+                elif mode == dashboard_labels.DASH_LAYER_HEAT and len(view.heat):
                     heat = heat_layer(view.heat)
                 m = dashboard_map(
                     cells,
                     value_field=value_field,
-                    value_label=labels.DASH_VALUES[value_field],
+                    value_label=dashboard_labels.DASH_VALUES[value_field],
                     tooltip_fields=tooltip,
                     heat=heat,
                     communities=run_service(lambda: _community_outlines(f.community_codes)),
@@ -411,8 +424,8 @@ if options is not None:
                     # with a heat layer the cells are a light tint over it
                     fill_opacity=0.6 if heat is None else 0.18,
                     legend_lines=[
-                        (HOT_COLOUR, "solid", labels.DASH_LEGEND_HOT),
-                        (COLD_COLOUR, "dashed", labels.DASH_LEGEND_COLD),
+                        (HOT_COLOUR, "solid", dashboard_labels.DASH_LEGEND_HOT),
+                        (COLD_COLOUR, "dashed", dashboard_labels.DASH_LEGEND_COLD),
                         (COMMUNITY_COLOUR, "dashed", labels.LEGEND_COMMUNITY),
                     ],
                 )
@@ -433,23 +446,23 @@ if options is not None:
                         st.rerun()
             with right:
                 if selected is None:
-                    st.info(labels.DASH_CLICK_HINT)
+                    st.info(dashboard_labels.DASH_CLICK_HINT)
                 else:
                     _cell_panel(cells, selected, now)
 
         # -------- hotspots table
         with c_hot2:
-            st.caption(labels.DASH_HOTSPOT_INTRO)
+            st.caption(dashboard_labels.DASH_HOTSPOT_INTRO)
         sig = cells[cells["hotspot"] != "none"].sort_values("z", ascending=False)
         if sig.empty:
-            tab_hot.info(labels.DASH_HOTSPOT_NONE)
+            tab_hot.info(dashboard_labels.DASH_HOTSPOT_NONE)
             # still show where the values lean, clearly marked as not significant
             sig = cells.dropna(subset=["z"]).sort_values("z", ascending=False).head(5)
             if len(sig):
-                tab_hot.caption(labels.DASH_HOTSPOT_TOP)
+                tab_hot.caption(dashboard_labels.DASH_HOTSPOT_TOP)
         if len(sig):
             tab_hot.dataframe(
-                sig[list(labels.DASH_HOTSPOT_FIELDS)],
+                sig[list(dashboard_labels.DASH_HOTSPOT_FIELDS)],
                 hide_index=True,
                 key="dash_hot_table",
                 column_config={
@@ -457,7 +470,7 @@ if options is not None:
                     "p": st.column_config.NumberColumn("p 值", format="%.4f"),
                     **{
                         k: st.column_config.TextColumn(v)
-                        for k, v in labels.DASH_HOTSPOT_FIELDS.items()
+                        for k, v in dashboard_labels.DASH_HOTSPOT_FIELDS.items()
                         if k not in ("z", "p")
                     },
                 },
@@ -466,14 +479,14 @@ if options is not None:
         # -------- workload
         with tab_work:
             week_of = st.date_input(
-                labels.DASH_WORKLOAD_WEEK,
+                dashboard_labels.DASH_WORKLOAD_WEEK,
                 value=workload.last_visit_week(now.date()),
                 key="dash_week",
                 format="YYYY-MM-DD",
             )
             policy = workload.VisitPolicy()
             st.caption(
-                labels.DASH_WORKLOAD_NOTE.format(
+                dashboard_labels.DASH_WORKLOAD_NOTE.format(
                     weeks=policy.special_visit_cycle_weeks, minimum=policy.min_visits_per_week
                 )
             )
@@ -505,7 +518,7 @@ if options is not None:
                         st.rerun()
                 period = f"{f.start:%Y-%m-%d} 至 {(f.end - dt.timedelta(days=1)):%Y-%m-%d}"
                 st.download_button(
-                    labels.DASH_EXPORT,
+                    dashboard_labels.DASH_EXPORT,
                     data=workload.workload_excel(
                         wl, unit="老城街道", period_label=period, as_of=now.date()
                     ),
@@ -529,16 +542,16 @@ if options is not None:
                 k1, k2, k3 = st.columns(3)
                 k1.metric(f"{last['month']} 受理（件）", labels.fmt_int(last["received"]))
                 k2.metric(
-                    labels.DASH_TREND_YOY,
+                    dashboard_labels.DASH_TREND_YOY,
                     labels.fmt_pct(None if pd.isna(last["yoy"]) else float(last["yoy"])),
                 )
                 k3.metric(
-                    labels.DASH_TREND_MOM,
+                    dashboard_labels.DASH_TREND_MOM,
                     labels.fmt_pct(None if pd.isna(last["mom"]) else float(last["mom"])),
                 )
-                st.markdown(f"**{labels.DASH_TREND_RECEIVED}**")
+                st.markdown(f"**{dashboard_labels.DASH_TREND_RECEIVED}**")
                 st.altair_chart(_received_chart(tr, as_of=now.date()), width="stretch")
-                st.markdown(f"**{labels.DASH_TREND_RATES}**（%）")
+                st.markdown(f"**{dashboard_labels.DASH_TREND_RATES}**（%）")
                 rate_names = {
                     "completion_rate": "办结率",
                     "on_time_rate": "按期办结率",
@@ -558,11 +571,13 @@ if options is not None:
                         "month": st.column_config.TextColumn("月份"),
                         "received": st.column_config.NumberColumn("受理（件）", format="%d"),
                         "received_last_year": st.column_config.NumberColumn(
-                            labels.DASH_TREND_LAST_YEAR + "（件）", format="%d"
+                            dashboard_labels.DASH_TREND_LAST_YEAR + "（件）", format="%d"
                         ),
                         "yoy": st.column_config.NumberColumn("同比（%）", format="%.1f"),
                         "mom": st.column_config.NumberColumn("环比（%）", format="%.1f"),
-                        "partial": st.column_config.TextColumn(labels.DASH_TREND_PARTIAL_COL),
+                        "partial": st.column_config.TextColumn(
+                            dashboard_labels.DASH_TREND_PARTIAL_COL
+                        ),
                         **{
                             c: st.column_config.NumberColumn(f"{n}（%）", format="%.1f")
                             for c, n in rate_names.items()

@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
+from app_pages.labels import plans as plan_labels
 from core.plaintext import plain
 from layers.plans import PlanMapText, plan_map
 from services import exports, plans
@@ -62,7 +63,7 @@ def _date(value: Any) -> str:
 
 
 def _plan_label(row: pd.Series) -> str:
-    state = labels.PLAN_STATE_LABELS.get(row["state"], row["state"])
+    state = plan_labels.PLAN_STATE_LABELS.get(row["state"], row["state"])
     if row["state"] == "published":
         when = f"{_date(row['valid_from'])} 起"
     elif row["state"] == "retired":
@@ -94,13 +95,13 @@ def _edit(fn: Any, **kwargs: Any) -> None:
 _MAP_TEXT = PlanMapText(
     cell_fields=labels.CELL_FIELDS,
     no_leader="（未配）",
-    block=labels.PLAN_BLOCK,
-    block_legend=labels.PLAN_LEGEND_BLOCK,
-    cell=labels.PLAN_CELL,
-    problems=labels.PLAN_PROBLEMS,
-    severity_labels=labels.PLAN_SEVERITY,
+    block=plan_labels.PLAN_BLOCK,
+    block_legend=plan_labels.PLAN_LEGEND_BLOCK,
+    cell=plan_labels.PLAN_CELL,
+    problems=plan_labels.PLAN_PROBLEMS,
+    severity_labels=plan_labels.PLAN_SEVERITY,
     households_legend=labels.LEGEND_HOUSEHOLDS,
-    problem_legend=labels.PLAN_LEGEND_PROBLEM,
+    problem_legend=plan_labels.PLAN_LEGEND_PROBLEM,
     community_legend=labels.LEGEND_COMMUNITY,
     street_legend=labels.LEGEND_STREET,
     lane_legend=labels.LEGEND_LANE,
@@ -109,12 +110,12 @@ _MAP_TEXT = PlanMapText(
 
 # --- panels -------------------------------------------------------------------------------
 def _problem_panel(problems: gpd.GeoDataFrame, n_cells: int, key: str) -> None:
-    st.subheader(labels.PLAN_PROBLEMS)
+    st.subheader(plan_labels.PLAN_PROBLEMS)
     if problems.empty:
-        st.success(labels.PLAN_CLEAN.format(cells=labels.fmt_int(n_cells)), icon="✅")
+        st.success(plan_labels.PLAN_CLEAN.format(cells=labels.fmt_int(n_cells)), icon="✅")
         return
     blocking = int((problems["severity"] == "blocking").sum())
-    text = labels.PLAN_PROBLEM_SUMMARY.format(
+    text = plan_labels.PLAN_PROBLEM_SUMMARY.format(
         blocking=blocking, warnings=len(problems) - blocking, cells=labels.fmt_int(n_cells)
     )
     (st.error if blocking else st.warning)(text)
@@ -131,16 +132,16 @@ def _problem_panel(problems: gpd.GeoDataFrame, n_cells: int, key: str) -> None:
         key=key,
         column_config={
             "kind_label": st.column_config.TextColumn(
-                labels.PLAN_PROBLEM_FIELDS["kind_label"], width="small"
+                plan_labels.PLAN_PROBLEM_FIELDS["kind_label"], width="small"
             ),
             "message": st.column_config.TextColumn(
-                labels.PLAN_PROBLEM_FIELDS["message"], width="large"
+                plan_labels.PLAN_PROBLEM_FIELDS["message"], width="large"
             ),
         },
     )
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     st.session_state[FOCUS] = rows[0] if rows else None
-    st.caption(labels.PLAN_PROBLEM_HINT)
+    st.caption(plan_labels.PLAN_PROBLEM_HINT)
 
 
 def _drawn(output: dict[str, Any] | None) -> shapely.Geometry | None:
@@ -166,10 +167,10 @@ def _cell_formatter(cells: gpd.GeoDataFrame) -> Any:
 def _pick_cell(data: plans.PlanGeodata) -> str | None:
     """The cell being edited — chosen *before* the map is built, so the map drawn on is the
     map of the next run too (st_folium keys its value by the map's script)."""
-    st.subheader(labels.PLAN_EDIT)
+    st.subheader(plan_labels.PLAN_EDIT)
     codes = data.cells["cell_code"].tolist()
     return st.selectbox(
-        labels.PLAN_CELL, codes, format_func=_cell_formatter(data.cells), key="planner_cell"
+        plan_labels.PLAN_CELL, codes, format_func=_cell_formatter(data.cells), key="planner_cell"
     )
 
 
@@ -185,19 +186,23 @@ def _edit_tools(
     ]
     own_blocks = data.blocks.loc[data.blocks["cell_code"] == selected, "block_key"].tolist()
     # Stateful tabs: a rerun (choosing 全选 in the block picker) stays on the chosen tab.
-    tabs = st.tabs(labels.PLAN_TABS, key="planner_tools", on_change="rerun")
+    tabs = st.tabs(plan_labels.PLAN_TABS, key="planner_tools", on_change="rerun")
     with tabs[0]:
-        block = st.selectbox(labels.PLAN_BLOCK, own_blocks, key="planner_move_block")
+        block = st.selectbox(plan_labels.PLAN_BLOCK, own_blocks, key="planner_move_block")
         if same:
-            to = st.selectbox(labels.PLAN_TO_CELL, same, format_func=fmt, key="planner_move_to")
-            if st.button(labels.PLAN_DO_MOVE, key="planner_move", type="primary"):
+            to = st.selectbox(
+                plan_labels.PLAN_TO_CELL, same, format_func=fmt, key="planner_move_to"
+            )
+            if st.button(plan_labels.PLAN_DO_MOVE, key="planner_move", type="primary"):
                 _edit(plans.move_block, plan_id=plan_id, block_key=block, to_cell_code=to)
         else:
-            st.info(labels.PLAN_NO_SAME_COMMUNITY)
+            st.info(plan_labels.PLAN_NO_SAME_COMMUNITY)
     with tabs[1]:
         if same:
-            other = st.selectbox(labels.PLAN_MERGE_WITH, same, format_func=fmt, key="planner_merge")
-            if st.button(labels.PLAN_DO_MERGE, key="planner_merge_go", type="primary"):
+            other = st.selectbox(
+                plan_labels.PLAN_MERGE_WITH, same, format_func=fmt, key="planner_merge"
+            )
+            if st.button(plan_labels.PLAN_DO_MERGE, key="planner_merge_go", type="primary"):
                 _edit(
                     plans.merge_cells,
                     plan_id=plan_id,
@@ -205,23 +210,27 @@ def _edit_tools(
                     absorb_cell_code=other,
                 )
         else:
-            st.info(labels.PLAN_NO_SAME_COMMUNITY)
+            st.info(plan_labels.PLAN_NO_SAME_COMMUNITY)
     with tabs[2]:
-        keys = st.multiselect(labels.PLAN_SPLIT_BLOCKS, own_blocks, key="planner_split_blocks")
-        if st.button(labels.PLAN_DO_SPLIT, key="planner_split", type="primary", disabled=not keys):
+        keys = st.multiselect(plan_labels.PLAN_SPLIT_BLOCKS, own_blocks, key="planner_split_blocks")
+        if st.button(
+            plan_labels.PLAN_DO_SPLIT, key="planner_split", type="primary", disabled=not keys
+        ):
             _edit(plans.split_cell_by_blocks, plan_id=plan_id, cell_code=selected, block_keys=keys)
     is_line = drawn is not None and drawn.geom_type in ("LineString", "MultiLineString")
     is_poly = drawn is not None and drawn.geom_type in ("Polygon", "MultiPolygon")
     with tabs[3]:
-        st.caption(labels.PLAN_DRAW_HINT_LINE)
-        _drawn_note(drawn)
-        if st.button(labels.PLAN_DO_LINE, key="planner_line", type="primary", disabled=not is_line):
-            _edit(plans.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
-    with tabs[4]:
-        st.caption(labels.PLAN_DRAW_HINT_POLYGON)
+        st.caption(plan_labels.PLAN_DRAW_HINT_LINE)
         _drawn_note(drawn)
         if st.button(
-            labels.PLAN_DO_POLYGON, key="planner_poly", type="primary", disabled=not is_poly
+            plan_labels.PLAN_DO_LINE, key="planner_line", type="primary", disabled=not is_line
+        ):
+            _edit(plans.split_cell_by_line, plan_id=plan_id, cell_code=selected, line=drawn)
+    with tabs[4]:
+        st.caption(plan_labels.PLAN_DRAW_HINT_POLYGON)
+        _drawn_note(drawn)
+        if st.button(
+            plan_labels.PLAN_DO_POLYGON, key="planner_poly", type="primary", disabled=not is_poly
         ):
             _edit(plans.replace_cell_geometry, plan_id=plan_id, cell_code=selected, polygon=drawn)
     with tabs[5]:
@@ -231,45 +240,47 @@ def _edit_tools(
         current = cells.loc[cells["cell_code"] == selected, "leader_staff_id"].iloc[0]
         index = options.index(int(current)) if pd.notna(current) and int(current) in who else 0
         staff = st.selectbox(
-            labels.PLAN_LEADER,
+            plan_labels.PLAN_LEADER,
             options,
             index=index,
-            format_func=lambda s: labels.PLAN_NO_LEADER if s is None else f"{who[s]}（{s}）",
+            format_func=lambda s: plan_labels.PLAN_NO_LEADER if s is None else f"{who[s]}（{s}）",
             key=f"planner_leader_{selected}",
         )
-        if st.button(labels.PLAN_DO_LEADER, key="planner_leader_go", type="primary"):
+        if st.button(plan_labels.PLAN_DO_LEADER, key="planner_leader_go", type="primary"):
             _edit(plans.assign_leader, plan_id=plan_id, cell_code=selected, staff_id=staff)
 
 
 def _drawn_note(drawn: shapely.Geometry | None) -> None:
     if drawn is None:
-        st.caption(labels.PLAN_DRAWN_NONE)
+        st.caption(plan_labels.PLAN_DRAWN_NONE)
         return
     kind = {"LineString": "线", "Polygon": "面"}.get(drawn.geom_type, drawn.geom_type)
-    st.caption(labels.PLAN_DRAWN.format(kind=kind, n=len(shapely.get_coordinates(drawn))))
+    st.caption(plan_labels.PLAN_DRAWN.format(kind=kind, n=len(shapely.get_coordinates(drawn))))
 
 
 def _xlsx(table: pd.DataFrame, title: str) -> bytes:
     return exports.table_xlsx(
-        table.rename(columns=labels.PLAN_DIFF_FIELDS), title=title, sheet="住户网格变化"
+        table.rename(columns=plan_labels.PLAN_DIFF_FIELDS), title=title, sheet="住户网格变化"
     )
 
 
 def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.DataFrame) -> None:
     plan_id = int(plan["id"])
-    st.subheader(labels.PLAN_PUBLISH)
+    st.subheader(plan_labels.PLAN_PUBLISH)
     blocking = problems[problems["severity"] == "blocking"]
     warnings = problems[problems["severity"] == "warning"]
     if len(blocking):
         kinds = "、".join(blocking["kind_label"].value_counts().index)
-        st.error(labels.PLAN_PUBLISH_BLOCKED.format(n=len(blocking), kinds=kinds))
+        st.error(plan_labels.PLAN_PUBLISH_BLOCKED.format(n=len(blocking), kinds=kinds))
         return
-    note = st.text_area(labels.PLAN_NOTE, help=labels.PLAN_NOTE_HELP, key=f"planner_note_{plan_id}")
+    note = st.text_area(
+        plan_labels.PLAN_NOTE, help=plan_labels.PLAN_NOTE_HELP, key=f"planner_note_{plan_id}"
+    )
     if len(warnings) and not note.strip():
-        st.warning(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
-    if st.button(labels.PLAN_PUBLISH_ASK, key="planner_publish_ask"):
+        st.warning(plan_labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
+    if st.button(plan_labels.PLAN_PUBLISH_ASK, key="planner_publish_ask"):
         if len(warnings) and not note.strip():
-            st.error(labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
+            st.error(plan_labels.PLAN_NOTE_REQUIRED.format(n=len(warnings)))
         else:
             preview = run_service(
                 with_session(lambda *, session: plans.publish_preview(plan_id, session=session))
@@ -282,9 +293,9 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.Da
     old = _retiring_label(plan, plan_list)
     preview = pending["preview"]
     with st.container(border=True):
-        st.markdown(f"**{labels.PLAN_CONFIRM_TITLE}**")
+        st.markdown(f"**{plan_labels.PLAN_CONFIRM_TITLE}**")
         st.markdown(
-            labels.PLAN_CONFIRM_TEXT.format(
+            plan_labels.PLAN_CONFIRM_TEXT.format(
                 new=f"第{plan['version_no']}版", old=old, moved=labels.fmt_int(len(preview))
             )
         )
@@ -296,12 +307,12 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.Da
                 .reset_index()
             )
             st.dataframe(
-                display.frame(summary).rename(columns=labels.PLAN_DIFF_FIELDS),
+                display.frame(summary).rename(columns=plan_labels.PLAN_DIFF_FIELDS),
                 hide_index=True,
                 height=180,
             )
         left, right = st.columns(2)
-        if left.button(labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
+        if left.button(plan_labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
             seen = st.session_state[SEEN][plan_id]
 
             def call(*, session):  # type: ignore[no-untyped-def]
@@ -322,7 +333,7 @@ def _publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.Da
                 st.session_state[SEEN][plan_id] = result.plan.lock_version
                 st.cache_data.clear()
                 st.rerun()
-        if right.button(labels.PLAN_CANCEL, key="planner_publish_cancel"):
+        if right.button(plan_labels.PLAN_CANCEL, key="planner_publish_cancel"):
             st.session_state.pop(CONFIRM, None)
             st.rerun()
 
@@ -342,12 +353,12 @@ def _retiring_label(plan: pd.Series, plan_list: pd.DataFrame) -> str:
 
 def _publish_result(result: plans.PublishResult) -> None:
     retired = (
-        labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
+        plan_labels.PLAN_RETIRED_NOTE.format(version=result.retired_version_no)
         if result.retired_version_no is not None
         else ""
     )
     st.success(
-        labels.PLAN_PUBLISHED.format(
+        plan_labels.PLAN_PUBLISHED.format(
             name=f"第{result.plan.version_no}版（{plain(result.plan.name)}）",
             households=labels.fmt_int(result.households_assigned),
             cases=labels.fmt_int(result.cases_assigned),
@@ -356,17 +367,17 @@ def _publish_result(result: plans.PublishResult) -> None:
         ),
         icon="✅",
     )
-    st.subheader(labels.PLAN_DIFF_TITLE)
+    st.subheader(plan_labels.PLAN_DIFF_TITLE)
     if result.moved.empty:
-        st.info(labels.PLAN_DIFF_NONE)
+        st.info(plan_labels.PLAN_DIFF_NONE)
         return
     moved = result.moved
     if moved["head_name"].isna().all():  # the acting role may not read names (RLS)
         moved = moved.drop(columns="head_name")
-        st.caption(labels.PLAN_DIFF_NO_NAMES)
+        st.caption(plan_labels.PLAN_DIFF_NO_NAMES)
     left, right = st.columns([2, 3])
     with left:
-        st.markdown(f"**{labels.PLAN_DIFF_BY_CELL}**")
+        st.markdown(f"**{plan_labels.PLAN_DIFF_BY_CELL}**")
         st.dataframe(
             display.frame(result.by_cell),
             hide_index=True,
@@ -374,7 +385,7 @@ def _publish_result(result: plans.PublishResult) -> None:
                 k: st.column_config.TextColumn(v)
                 if k != "households"
                 else st.column_config.NumberColumn(v, format="%d")
-                for k, v in labels.PLAN_DIFF_FIELDS.items()
+                for k, v in plan_labels.PLAN_DIFF_FIELDS.items()
                 if k in result.by_cell.columns
             },
         )
@@ -387,13 +398,13 @@ def _publish_result(result: plans.PublishResult) -> None:
                 k: st.column_config.TextColumn(v)
                 if k != "household_id"
                 else st.column_config.NumberColumn(v, format="%d")
-                for k, v in labels.PLAN_DIFF_FIELDS.items()
+                for k, v in plan_labels.PLAN_DIFF_FIELDS.items()
                 if k in moved.columns
             },
         )
     title = f"{result.plan.name} 住户网格变化（{_date(result.plan.valid_from)}）"
     st.download_button(
-        labels.PLAN_DIFF_DOWNLOAD,
+        plan_labels.PLAN_DIFF_DOWNLOAD,
         _xlsx(moved, title),
         file_name=f"住户网格变化_第{result.plan.version_no}版.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -425,7 +436,7 @@ def _log_diff_export(version_no: int, rows: int, with_names: bool) -> None:
 
 
 # --- page ---------------------------------------------------------------------------------
-st.title(labels.PAGE_PLANNER)
+st.title(plan_labels.PAGE_PLANNER)
 flash = st.session_state.pop(FLASH, None)
 if flash:
     st.success(flash, icon="✅")
@@ -434,7 +445,7 @@ if flash:
 done = st.session_state.get(RESULT)
 if done is not None:
     _publish_result(done)
-    if st.button(labels.PLAN_DIFF_CLOSE, key="planner_diff_close"):
+    if st.button(plan_labels.PLAN_DIFF_CLOSE, key="planner_diff_close"):
         st.session_state.pop(RESULT, None)
         st.rerun()
 
@@ -442,7 +453,7 @@ plan_list = _plans()
 if plan_list is not None:
     st.session_state.setdefault(SEEN, {})
     if plan_list.empty:
-        st.info(labels.PLAN_NONE)
+        st.info(plan_labels.PLAN_NONE)
         st.stop()
     ids = plan_list["id"].astype(int).tolist()
     by_id = {int(r["id"]): r for _, r in plan_list.iterrows()}
@@ -455,12 +466,12 @@ if plan_list is not None:
         st.session_state["planner_plan"] = default
     top_left, top_right = st.columns([3, 1])
     plan_id = top_left.selectbox(
-        labels.PLAN_PICK,
+        plan_labels.PLAN_PICK,
         ids,
         format_func=lambda i: _plan_label(by_id[i]),
         key="planner_plan",
     )
-    if top_right.button(labels.PLAN_NEW_DRAFT, key="planner_new_draft"):
+    if top_right.button(plan_labels.PLAN_NEW_DRAFT, key="planner_new_draft"):
         made = run_service(
             with_session(
                 lambda *, session: plans.create_draft_from_published(_actor(), session=session)
@@ -469,7 +480,7 @@ if plan_list is not None:
         if made is not None:
             st.session_state["planner_open"] = made.id
             source = plan_list[plan_list["state"] == "published"]
-            st.session_state[FLASH] = labels.PLAN_NEW_DRAFT_DONE.format(
+            st.session_state[FLASH] = plan_labels.PLAN_NEW_DRAFT_DONE.format(
                 version=made.version_no,
                 cells=int(source["cells"].sum()),
                 blocks=int(source["block_count"].sum()),
@@ -481,18 +492,20 @@ if plan_list is not None:
     editable = plan["state"] in ("draft", "validated")
     if editable and seen != lock:
         st.warning(
-            labels.PLAN_STALE.format(
+            plan_labels.PLAN_STALE.format(
                 who=plan["updated_by"] or "其他人",
                 when=display.moment(plan["updated_at"]) if pd.notna(plan["updated_at"]) else "刚才",
                 now=lock,
                 seen=seen,
             )
         )
-        if st.button(labels.PLAN_REFRESH, key="planner_refresh", type="primary"):
+        if st.button(plan_labels.PLAN_REFRESH, key="planner_refresh", type="primary"):
             st.session_state[SEEN][int(plan_id)] = lock
             st.rerun()
     elif not editable:
-        st.info(labels.PLAN_READ_ONLY.format(state=labels.PLAN_STATE_LABELS[plan["state"]]))
+        st.info(
+            plan_labels.PLAN_READ_ONLY.format(state=plan_labels.PLAN_STATE_LABELS[plan["state"]])
+        )
 
     base = run_service(_base)
     data = run_service(lambda: _geodata(int(plan_id), lock))
@@ -500,7 +513,7 @@ if plan_list is not None:
     if base is not None and data is not None and problems is not None:
         communities, streets = base
         top_left.caption(
-            labels.PLAN_PICKED_COUNTS.format(
+            plan_labels.PLAN_PICKED_COUNTS.format(
                 cells=labels.fmt_int(len(data.cells)), blocks=labels.fmt_int(len(data.blocks))
             )
         )
@@ -509,7 +522,7 @@ if plan_list is not None:
             _problem_panel(problems, len(data.cells), key=f"planner_problems_{plan_id}_{lock}")
             selected = _pick_cell(data) if editable else None
         with left:
-            st.caption(labels.PLAN_MAP_CAPTION)
+            st.caption(plan_labels.PLAN_MAP_CAPTION)
             m = plan_map(
                 data.cells,
                 data.blocks,
