@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import labels
 from app_pages.auth_state import cookie_scripts, current_actor, sidebar_identity
 from app_pages.common import close_sidebar_after_navigation, demo_badge
+from app_pages.labels import access as access_labels
 from app_pages.registry import PAGES, pages_for
 from app_pages.shim import install_zh_shim, run_page
 
@@ -24,7 +25,7 @@ def url_path(spec_path: str) -> str:
 
 
 def _not_for_role() -> None:
-    st.warning(labels.PAGE_NOT_FOR_ROLE)
+    st.warning(access_labels.PAGE_NOT_FOR_ROLE)
     default = next(s for s in PAGES if s.default)
     st.page_link(default.path, label=default.title, icon=default.icon)
 
@@ -37,12 +38,15 @@ cookie_scripts()
 if actor is None:
     login = [
         st.Page(
-            "app_pages/login.py", title=labels.PAGE_LOGIN, icon=":material/login:", default=True
+            "app_pages/login.py",
+            title=access_labels.PAGE_LOGIN,
+            icon=":material/login:",
+            default=True,
         )
     ] + [
         st.Page(
             "app_pages/login.py",
-            title=labels.PAGE_LOGIN,
+            title=access_labels.PAGE_LOGIN,
             icon=":material/login:",
             url_path=url_path(spec.path),
             visibility="hidden",

@@ -8,12 +8,13 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import acting, run_service
+from app_pages.labels import access as access_labels
 from core import clock
 from services import audit
 from services.uploads import clean_search_text
 
-st.title(labels.PAGE_AUDIT_LOG)
-st.caption(labels.AUDIT_CAPTION)
+st.title(access_labels.PAGE_AUDIT_LOG)
+st.caption(access_labels.AUDIT_CAPTION)
 
 today = clock.today()  # the office's date (Beijing), not the server's
 cols = st.columns([2, 3, 2, 3])
@@ -52,7 +53,9 @@ if rows is not None:
             target=[t if isinstance(t, str) and t.strip() else "—" for t in rows["target"]],
         )
         st.dataframe(
-            display.frame(table[list(labels.AUDIT_FIELDS)]),
+            display.frame(table[list(access_labels.AUDIT_FIELDS)]),
             hide_index=True,
-            column_config={k: st.column_config.Column(v) for k, v in labels.AUDIT_FIELDS.items()},
+            column_config={
+                k: st.column_config.Column(v) for k, v in access_labels.AUDIT_FIELDS.items()
+            },
         )

@@ -16,7 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import labels, session_cookie
+from app_pages import session_cookie
+from app_pages.labels import access as access_labels
 from core.errors import LianxinError
 from core.plaintext import plain
 
@@ -61,7 +62,7 @@ def current_actor() -> Any:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state.pop("role", None)
         st.session_state.pop("actor", None)
-        st.session_state.setdefault(NOTICE_KEY, labels.LOGIN_EXPIRED)
+        st.session_state.setdefault(NOTICE_KEY, access_labels.LOGIN_EXPIRED)
         return None
     st.session_state[TOKEN_KEY] = token
     st.session_state["role"] = actor.role
@@ -100,7 +101,7 @@ def sign_out() -> None:
             pass  # the login ends on its own when it expires
     cookie = session_cookie.cookie_token()
     _forget_everything()
-    st.session_state[NOTICE_KEY] = labels.LOGGED_OUT
+    st.session_state[NOTICE_KEY] = access_labels.LOGGED_OUT
     st.session_state[CLEAR_COOKIE_KEY] = True
     if cookie:  # this connection's copy of the cookie is dead now: never ask for it again
         st.session_state[DEAD_COOKIE_KEY] = cookie
@@ -127,6 +128,6 @@ def sidebar_identity(actor: Any) -> None:
     """Who, role and scope (大北街社区 · 第003网格), and the 退出 button."""
     st.sidebar.markdown(f"**{plain(actor.display_name)}** · {actor.role_name}")
     st.sidebar.caption(plain(actor.scope))
-    if st.sidebar.button(labels.LOGOUT_BUTTON, key="logout", icon=":material/logout:"):
+    if st.sidebar.button(access_labels.LOGOUT_BUTTON, key="logout", icon=":material/logout:"):
         sign_out()
         st.rerun()

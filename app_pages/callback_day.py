@@ -10,7 +10,6 @@ from html import escape
 
 import streamlit as st
 
-from app_pages import labels
 from app_pages.common import (
     PHONE_CSS,
     acting_person,
@@ -19,6 +18,7 @@ from app_pages.common import (
     visiting_staff,
     with_session,
 )
+from app_pages.labels import cases as case_labels
 from core.errors import ConflictError, LianxinError
 from core.plaintext import plain
 from core.vocab import SATISFACTION, SERVICE_CATEGORIES, STAFF_ROLES
@@ -44,7 +44,7 @@ def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bo
 
 
 st.markdown(PHONE_CSS, unsafe_allow_html=True)
-st.title(labels.PAGE_CALLBACK_DAY)
+st.title(case_labels.PAGE_CALLBACK_DAY)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 me = acting_person()
@@ -56,10 +56,10 @@ if staff_id is None:
         st.stop()
     by_id = {int(r.id): r for r in staff.itertuples()}
     staff_id = st.selectbox(
-        labels.CALLBACK_WHO,
+        case_labels.CALLBACK_WHO,
         [None, *by_id],
         format_func=lambda i: (
-            labels.CASE_SCOPE_ALL
+            case_labels.CASE_SCOPE_ALL
             if i is None
             else f"{by_id[i].name}（{STAFF_ROLES.get(by_id[i].role, by_id[i].role)}）"
         ),
@@ -68,12 +68,12 @@ if staff_id is None:
     who = by_id[staff_id].name if staff_id is not None else None
 else:
     who = me["name"]
-actor = str(who or me["name"] or labels.CASE_CLERK_DEFAULT)
+actor = str(who or me["name"] or case_labels.CASE_CLERK_DEFAULT)
 today = cases.now().date()
 friday = visits.week_of(today)[0] + dt.timedelta(days=4)
-day = st.date_input(labels.VISIT_WEEK, value=friday, key="callback_day")
-earlier = st.checkbox(labels.CALLBACK_EARLIER, key="callback_earlier")
-st.caption(labels.CALLBACK_INTRO)
+day = st.date_input(case_labels.VISIT_WEEK, value=friday, key="callback_day")
+earlier = st.checkbox(case_labels.CALLBACK_EARLIER, key="callback_earlier")
+st.caption(case_labels.CALLBACK_INTRO)
 todo = run_service(
     lambda: _list(
         day,
@@ -87,10 +87,10 @@ if todo is None:
     st.stop()
 todo = masking.mask_frame(todo, str(me["role"]))
 if todo.empty:
-    st.info(labels.CALLBACK_NONE)
+    st.info(case_labels.CALLBACK_NONE)
     st.stop()
 
-reached_options = list(labels.CALLBACK_REACHED_OPTIONS)
+reached_options = list(case_labels.CALLBACK_REACHED_OPTIONS)
 for n, c in enumerate(rows(todo), start=1):
     with st.container(border=True):
         st.markdown(
@@ -102,36 +102,38 @@ for n, c in enumerate(rows(todo), start=1):
             phone = escape(str(c.citizen_phone), quote=True)
             st.markdown(
                 f"<p class='lx-tel'><a href='tel:{phone}'>"
-                f"{labels.VISIT_CALL.format(phone=phone)}</a></p>",
+                f"{case_labels.VISIT_CALL.format(phone=phone)}</a></p>",
                 unsafe_allow_html=True,
             )
         elif c.citizen_phone:
-            st.caption(labels.VISIT_CALL.format(phone=plain(c.citizen_phone)))
+            st.caption(case_labels.VISIT_CALL.format(phone=plain(c.citizen_phone)))
         st.markdown(
             f"**{c.case_no}** · {SERVICE_CATEGORIES.get(c.category, c.category)}  \n"
             f"{plain(c.description)}  \n"
-            f"**{labels.CALLBACK_CHECK_NOTE}**：{plain(c.check_note) or '—'}"
+            f"**{case_labels.CALLBACK_CHECK_NOTE}**：{plain(c.check_note) or '—'}"
         )
         if int(c.attempts):
-            st.caption(labels.CALLBACK_ATTEMPTS.format(n=int(c.attempts)))
-        with st.expander(labels.CALLBACK_RECORD, expanded=False):
+            st.caption(case_labels.CALLBACK_ATTEMPTS.format(n=int(c.attempts)))
+        with st.expander(case_labels.CALLBACK_RECORD, expanded=False):
             with st.form(f"callback_form_{c.case_no}"):
                 reached = st.radio(
-                    labels.CALLBACK_REACHED,
+                    case_labels.CALLBACK_REACHED,
                     reached_options,
-                    format_func=labels.CALLBACK_REACHED_OPTIONS.__getitem__,
+                    format_func=case_labels.CALLBACK_REACHED_OPTIONS.__getitem__,
                     horizontal=True,
                     key=f"cb_reached_{c.case_no}",
                 )
                 satisfaction = st.radio(
-                    labels.CALLBACK_SATISFACTION,
+                    case_labels.CALLBACK_SATISFACTION,
                     list(SATISFACTION),
                     format_func=SATISFACTION.__getitem__,
                     key=f"cb_sat_{c.case_no}",
                 )
-                comment = st.text_area(labels.CALLBACK_COMMENT, key=f"cb_comment_{c.case_no}")
-                reopen = st.checkbox(labels.CALLBACK_REOPEN, key=f"cb_reopen_{c.case_no}")
-                save = st.form_submit_button(labels.CALLBACK_SAVE, type="primary", width="stretch")
+                comment = st.text_area(case_labels.CALLBACK_COMMENT, key=f"cb_comment_{c.case_no}")
+                reopen = st.checkbox(case_labels.CALLBACK_REOPEN, key=f"cb_reopen_{c.case_no}")
+                save = st.form_submit_button(
+                    case_labels.CALLBACK_SAVE, type="primary", width="stretch"
+                )
             if save:
                 is_reached = reached == "yes"
                 try:
@@ -156,12 +158,12 @@ for n, c in enumerate(rows(todo), start=1):
                 else:
                     st.cache_data.clear()
                     if not is_reached:
-                        outcome = labels.CALLBACK_REACHED_OPTIONS["no"]
+                        outcome = case_labels.CALLBACK_REACHED_OPTIONS["no"]
                     else:
                         outcome = SATISFACTION[satisfaction] + (
                             "，已退回重办" if result.reopened else ""
                         )
-                    st.session_state[FLASH] = labels.CALLBACK_SAVED.format(
+                    st.session_state[FLASH] = case_labels.CALLBACK_SAVED.format(
                         case_no=c.case_no, result=outcome
                     )
                     st.rerun()

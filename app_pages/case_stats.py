@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import acting_person, run_service, with_session
+from app_pages.labels import cases as case_labels
 from services import cases
 from services.stats import reports
 
@@ -31,7 +32,7 @@ def _report(start: dt.date, end: dt.date, community: str | None):  # type: ignor
     )()
 
 
-st.title(labels.PAGE_CASE_STATS)
+st.title(case_labels.PAGE_CASE_STATS)
 me = acting_person()
 today = cases.now().date()
 first = today.replace(day=1)
@@ -39,17 +40,17 @@ communities = run_service(_communities)
 if communities is None:
     st.stop()
 top = st.columns([2, 2])
-period = top[0].date_input(labels.STATS_PERIOD, value=(first, today), key="stats_period")
+period = top[0].date_input(case_labels.STATS_PERIOD, value=(first, today), key="stats_period")
 locked = me["community_code"]
 names = dict(zip(communities["code"], communities["name"], strict=True))
 if locked:
     community = str(locked)
-    top[1].markdown(f"**{labels.STATS_COMMUNITY}**：{names.get(community, community)}")
+    top[1].markdown(f"**{case_labels.STATS_COMMUNITY}**：{names.get(community, community)}")
 else:
     community = top[1].selectbox(
-        labels.STATS_COMMUNITY,
+        case_labels.STATS_COMMUNITY,
         [None, *names],
-        format_func=lambda c: labels.STATS_ALL if c is None else names[c],
+        format_func=lambda c: case_labels.STATS_ALL if c is None else names[c],
         key="stats_community",
     )
 if not isinstance(period, tuple) or len(period) != 2:
@@ -60,7 +61,7 @@ report = run_service(lambda: _report(start, end, community))
 if report is None:
     st.stop()
 
-st.markdown(f"#### {labels.STATS_RATES}")
+st.markdown(f"#### {case_labels.STATS_RATES}")
 cards = st.columns(len(RATE_CARDS))
 for col, key in zip(cards, RATE_CARDS, strict=True):
     rate = report.rates[key]
@@ -71,13 +72,13 @@ for col, key in zip(cards, RATE_CARDS, strict=True):
         f"{rate.denominator_label} {labels.fmt_int(rate.denominator)}"
     )
 
-st.markdown(f"#### {labels.STATS_PARAGRAPH}")
+st.markdown(f"#### {case_labels.STATS_PARAGRAPH}")
 st.write(report.paragraph)
 
 downloads = st.columns(2)
 xlsx = reports.report_xlsx(report)
 downloads[0].download_button(
-    labels.STATS_DOWNLOAD_XLSX,
+    case_labels.STATS_DOWNLOAD_XLSX,
     xlsx,
     file_name=f"月报_{start:%Y%m%d}-{end:%Y%m%d}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -85,16 +86,16 @@ downloads[0].download_button(
     width="stretch",
 )
 downloads[1].download_button(
-    labels.STATS_DOWNLOAD_JSON,
+    case_labels.STATS_DOWNLOAD_JSON,
     json.dumps(reports.report_json(report), ensure_ascii=False, indent=2).encode("utf-8"),
     file_name=f"统计_{start:%Y%m%d}-{end:%Y%m%d}.json",
     mime="application/json",
     width="stretch",
 )
 
-st.markdown(f"#### {labels.STATS_COUNTS}")
-tabs = st.tabs(list(labels.STATS_DIMENSIONS.values()))
-for tab, key in zip(tabs, labels.STATS_DIMENSIONS, strict=True):
+st.markdown(f"#### {case_labels.STATS_COUNTS}")
+tabs = st.tabs(list(case_labels.STATS_DIMENSIONS.values()))
+for tab, key in zip(tabs, case_labels.STATS_DIMENSIONS, strict=True):
     column, heading = reports.COUNT_DIMENSIONS[key]
     table = report.counts[key]
     shown = table.assign(name=table["label"] if "label" in table.columns else table[column])[
@@ -108,7 +109,7 @@ for tab, key in zip(tabs, labels.STATS_DIMENSIONS, strict=True):
             width="stretch",
             column_config={
                 "name": st.column_config.TextColumn(heading),
-                "count": st.column_config.NumberColumn(labels.STATS_COUNT, format="%d"),
+                "count": st.column_config.NumberColumn(case_labels.STATS_COUNT, format="%d"),
             },
         )
         right.bar_chart(
@@ -116,7 +117,7 @@ for tab, key in zip(tabs, labels.STATS_DIMENSIONS, strict=True):
             x="name",
             y="count",
             x_label="",
-            y_label=labels.STATS_COUNT,
+            y_label=case_labels.STATS_COUNT,
             sort=False,
             horizontal=key in ("category", "community", "cell"),
             height=280,

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import labels
+from app_pages.labels import access as access_labels
 from core.errors import DatabaseError, DatabaseUnavailableError, LianxinError, PermissionDeniedError
 from core.plaintext import plain
 from core.settings import settings
@@ -72,7 +73,7 @@ def acting(fn: Callable[..., T]) -> Callable[[], T]:
         st.session_state.get("actor"),
         fn,
         give_actor=True,
-        missing=labels.LOGIN_EXPIRED,
+        missing=access_labels.LOGIN_EXPIRED,
         check=False,
     )
 
@@ -81,14 +82,14 @@ def deferred(fn: Callable[..., T]) -> Callable[[], T]:
     """Like :func:`acting` for a download button's deferred data: Streamlit runs that callable
     on another thread with no session state, so the actor is captured now, at render time."""
     who = st.session_state.get("actor")
-    return lambda: _as(who, fn, give_actor=True, missing=labels.LOGIN_EXPIRED, check=False)
+    return lambda: _as(who, fn, give_actor=True, missing=access_labels.LOGIN_EXPIRED, check=False)
 
 
 def logged_in_actor() -> Actor:
     """The logged-in user; without one the page says 登录已超时 and stops here."""
     actor = st.session_state.get("actor")
     if actor is None:
-        st.error(labels.LOGIN_EXPIRED)
+        st.error(access_labels.LOGIN_EXPIRED)
         st.stop()
     return actor
 

@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 
 from app_pages import display, labels
 from app_pages.common import acting, deferred, logged_in_actor, rows, run_service
+from app_pages.labels import households as household_labels
 from core import clock
 from core.plaintext import plain
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer_geojson
@@ -70,7 +71,7 @@ def _household_file(household_id: int):  # type: ignore[no-untyped-def]
 
 def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-untyped-def]
     if frame is None or frame.empty:
-        st.caption(labels.FILE_EMPTY)
+        st.caption(household_labels.FILE_EMPTY)
         return
     cols = [c for c in fields if c in frame.columns]
     st.dataframe(
@@ -91,18 +92,21 @@ if role == "admin":
         st.stop()
     names = {r.cell_code: f"{r.community_name} · {r.name}（{r.cell_code}）" for r in rows(cells)}
     cell_code = st.selectbox(
-        labels.MY_CELL_PICK, list(names), format_func=names.__getitem__, key="my_cell_code"
+        household_labels.MY_CELL_PICK,
+        list(names),
+        format_func=names.__getitem__,
+        key="my_cell_code",
     )
 else:
     mine = list(actor.cells)
     if not mine:
-        st.title(labels.PAGE_MY_CELL)
-        st.info(labels.MY_CELL_NONE)
+        st.title(household_labels.PAGE_MY_CELL)
+        st.info(household_labels.MY_CELL_NONE)
         st.stop()
     cell_code = (
         mine[0]
         if len(mine) == 1
-        else st.sidebar.selectbox(labels.MY_CELL_PICK, mine, key="my_cell_code")
+        else st.sidebar.selectbox(household_labels.MY_CELL_PICK, mine, key="my_cell_code")
     )
 
 view = run_service(lambda: _cell(actor.token, cell_code, role))
@@ -110,28 +114,32 @@ street_parts = run_service(lambda: _streets(cell_code))
 if view is None or street_parts is None:
     st.stop()
 info = view.info
-st.title(f"{labels.PAGE_MY_CELL} · {plain(info['community_name'])} {plain(info['name'])}")
+st.title(f"{household_labels.PAGE_MY_CELL} · {plain(info['community_name'])} {plain(info['name'])}")
 leader = plain(info.get("leader_name")) or "（待配备）"
 st.caption(f"网格编码 {info['cell_code']} · 网格长 {leader} · {labels.DEMO_BADGE}")
 
 households = view.households
 active = households[households["status"] == "active"]
 cols = st.columns([1, 1, 1, 1, 2])
-cols[0].metric(labels.MY_CELL_METRICS[0], f"{labels.fmt_int(len(active))} 户")
-cols[1].metric(labels.MY_CELL_METRICS[1], f"{labels.fmt_int(active['size'].sum())} 人")
+cols[0].metric(household_labels.MY_CELL_METRICS[0], f"{labels.fmt_int(len(active))} 户")
+cols[1].metric(household_labels.MY_CELL_METRICS[1], f"{labels.fmt_int(active['size'].sum())} 人")
 if "special_groups" in masking.masked_kinds(role):
     cols[2].metric(
-        labels.MY_CELL_METRICS[2], masking.HIDDEN_GROUPS, help="您的角色不显示重点人群标记"
+        household_labels.MY_CELL_METRICS[2],
+        masking.HIDDEN_GROUPS,
+        help="您的角色不显示重点人群标记",
     )
 else:
     cols[2].metric(
-        labels.MY_CELL_METRICS[2],
+        household_labels.MY_CELL_METRICS[2],
         f"{labels.fmt_int(sum(1 for g in active['special_groups'] if len(g)))} 户",
     )
-cols[3].metric(labels.MY_CELL_METRICS[3], f"{labels.fmt_int(len(households) - len(active))} 户")
+cols[3].metric(
+    household_labels.MY_CELL_METRICS[3], f"{labels.fmt_int(len(households) - len(active))} 户"
+)
 with cols[4]:
     st.download_button(
-        labels.MY_CELL_NOTICE,
+        household_labels.MY_CELL_NOTICE,
         data=deferred(
             lambda *, session, actor: notice_board.export_notice_board(
                 cell_code, session=session, actor=actor
@@ -149,11 +157,11 @@ rolls = files.roll_counts(households)
 roll_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls) if r.households > 0}
 left, right = st.columns([3, 2])
 with right:
-    raw_text = st.text_input(labels.MY_CELL_SEARCH, max_chars=50, key="my_cell_search")
+    raw_text = st.text_input(household_labels.MY_CELL_SEARCH, max_chars=50, key="my_cell_search")
     roll = st.selectbox(
-        labels.MY_CELL_ROLL,
+        household_labels.MY_CELL_ROLL,
         [None, *roll_names],
-        format_func=lambda k: labels.MY_CELL_ALL if k is None else roll_names[k],
+        format_func=lambda k: household_labels.MY_CELL_ALL if k is None else roll_names[k],
         key="my_cell_roll",
     )
     try:
@@ -163,12 +171,12 @@ with right:
         text = ""
     found = files.search_households(households, text, roll=roll)
     shown = masking.mask_frame(found, role)
-    shown = shown.assign(status=shown["status"].map(labels.HOUSEHOLD_STATUS))
+    shown = shown.assign(status=shown["status"].map(household_labels.HOUSEHOLD_STATUS))
     st.caption(
-        f"{labels.MY_CELL_LIST}：{labels.fmt_int(len(found))} / {labels.fmt_int(len(households))} 户"
+        f"{household_labels.MY_CELL_LIST}：{labels.fmt_int(len(found))} / {labels.fmt_int(len(households))} 户"
     )
     st.dataframe(
-        display.frame(shown[list(labels.HOUSEHOLD_FIELDS)]),
+        display.frame(shown[list(household_labels.HOUSEHOLD_FIELDS)]),
         hide_index=True,
         height=430,
         column_config={
@@ -186,7 +194,7 @@ with right:
     )
     options = {int(r.id): f"{r.head_name} · {r.address}" for r in rows(shown)}
     picked = st.selectbox(
-        labels.MY_CELL_PICK_HOUSEHOLD,
+        household_labels.MY_CELL_PICK_HOUSEHOLD,
         list(options),
         index=None,
         format_func=options.__getitem__,
@@ -207,7 +215,7 @@ with left:
     present = sorted({g for g in (group_of(x) for x in found["special_groups"]) if g})
     add_legend(
         m,
-        labels.MY_CELL_LEGEND,
+        household_labels.MY_CELL_LEGEND,
         household_legend(present),
         lines=[
             (CELL_OUTLINE, "solid", "本网格边界"),
@@ -222,8 +230,8 @@ with left:
 if picked is not None:
     record = _household_file(int(picked))
     if record is not None:
-        st.subheader(f"{labels.MY_CELL_FILE}：{plain(record['head_name'])}")
-        status = labels.HOUSEHOLD_STATUS.get(record["status"], record["status"])
+        st.subheader(f"{household_labels.MY_CELL_FILE}：{plain(record['head_name'])}")
+        status = household_labels.HOUSEHOLD_STATUS.get(record["status"], record["status"])
         st.markdown(
             f"**地址** {plain(record['address'])}　**家庭人口** {record['size']} 人　"
             f"**身份证号** {plain(record['id_number']) or '—'}　**电话** {plain(record['phone']) or '—'}　"
@@ -231,17 +239,21 @@ if picked is not None:
         )
         st.markdown(
             "**类别与标签** "
-            + ("、".join(record["rolls"]) if record["rolls"] else labels.FILE_EMPTY)
+            + ("、".join(record["rolls"]) if record["rolls"] else household_labels.FILE_EMPTY)
         )
-        tabs = st.tabs(list(labels.FILE_SECTIONS))
+        tabs = st.tabs(list(household_labels.FILE_SECTIONS))
         with tabs[0]:
             members = pd.DataFrame(record["residents"])
-            _table(members.astype(object).where(members.notna(), "—"), labels.RESIDENT_FIELDS)
+            _table(
+                members.astype(object).where(members.notna(), "—"), household_labels.RESIDENT_FIELDS
+            )
         with tabs[1]:
             visits = record["visits"]
             if not visits.empty:
                 visits = visits.assign(
-                    outcome=visits["outcome"].map(labels.VISIT_OUTCOMES).fillna(visits["outcome"])
+                    outcome=visits["outcome"]
+                    .map(household_labels.VISIT_OUTCOMES)
+                    .fillna(visits["outcome"])
                 )
             _table(
                 visits,
@@ -282,7 +294,7 @@ if picked is not None:
             _table(record["history"], {"at": "时间", "actor": "操作人", "change": "变更"})
 
 # --- category rolls (一类一卷) ---------------------------------------------------------------------
-st.subheader(labels.MY_CELL_ROLLS)
+st.subheader(household_labels.MY_CELL_ROLLS)
 roll_cols = st.columns([2, 1])
 all_names = {r.key: f"{r.name}（{r.households}户）" for r in rows(rolls)}
 roll_key = roll_cols[0].selectbox(
@@ -290,7 +302,7 @@ roll_key = roll_cols[0].selectbox(
 )
 with roll_cols[1]:
     st.download_button(
-        labels.MY_CELL_ROLL_EXPORT,
+        household_labels.MY_CELL_ROLL_EXPORT,
         data=deferred(
             lambda *, session, actor, view=view: files.export_roll(  # bound: not None
                 view, key=roll_key, actor=actor, session=session, day=clock.today()

@@ -7,8 +7,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import display, labels
+from app_pages import display
 from app_pages.common import run_service, with_session
+from app_pages.labels import plans as plan_labels
 from services import plans
 
 
@@ -23,13 +24,13 @@ def _local(value: object) -> object:
     return display.moment(value)  # Beijing time
 
 
-st.title(labels.PAGE_PLAN_HISTORY)
+st.title(plan_labels.PAGE_PLAN_HISTORY)
 plan_list = run_service(with_session(lambda *, session: plans.list_plans(session=session)))
 if plan_list is not None:
     if plan_list.empty:
-        st.info(labels.PLAN_NONE)
+        st.info(plan_labels.PLAN_NONE)
         st.stop()
-    table = plan_list[list(labels.PLAN_HISTORY_FIELDS)].copy()
+    table = plan_list[list(plan_labels.PLAN_HISTORY_FIELDS)].copy()
     for col in ("valid_from", "valid_to", "updated_at"):
         table[col] = table[col].map(_local)
     for col in ("valid_from", "valid_to", "updated_at", "updated_by", "published_by", "note"):
@@ -41,16 +42,16 @@ if plan_list is not None:
             k: st.column_config.NumberColumn(v, format="%d")
             if k in ("version_no", "cells", "block_count")
             else st.column_config.TextColumn(v)
-            for k, v in labels.PLAN_HISTORY_FIELDS.items()
+            for k, v in plan_labels.PLAN_HISTORY_FIELDS.items()
         },
     )
-    st.subheader(labels.PLAN_EXPORT)
+    st.subheader(plan_labels.PLAN_EXPORT)
     by_id = {int(r["id"]): r for _, r in plan_list.iterrows()}
     plan_id = st.selectbox(
-        labels.PLAN_PICK,
+        plan_labels.PLAN_PICK,
         list(by_id),
         format_func=lambda i: (
-            f"第{by_id[i]['version_no']}版 · {labels.PLAN_STATE_LABELS[by_id[i]['state']]}"
+            f"第{by_id[i]['version_no']}版 · {plan_labels.PLAN_STATE_LABELS[by_id[i]['state']]}"
             f" · {by_id[i]['name']}"
         ),
         key="history_plan",
@@ -61,7 +62,7 @@ if plan_list is not None:
         data = run_service(partial(_export, int(plan_id), int(row["lock_version"]), fmt))
         if data is not None:
             button.download_button(
-                f"⬇ {labels.PLAN_EXPORT_FORMATS[fmt]}",
+                f"⬇ {plan_labels.PLAN_EXPORT_FORMATS[fmt]}",
                 data,
                 file_name=plans.export_filename(
                     int(row["version_no"]), str(row["subdistrict_code"]), fmt

@@ -20,6 +20,7 @@ from streamlit_folium import st_folium
 
 from app_pages import labels
 from app_pages.common import acting_person, run_service, with_session
+from app_pages.labels import plans as plan_labels
 from gis.crs import DISPLAY_CRS
 from gis.io import read_vector
 from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS
@@ -59,7 +60,7 @@ def _dangles_map(
     streets_layer(shown).add_to(m)
     if unenclosed is not None and len(unenclosed):
         rest = unenclosed.to_crs(DISPLAY_CRS).assign(
-            label=labels.PLAN_IMPORT_UNENCLOSED,
+            label=plan_labels.PLAN_IMPORT_UNENCLOSED,
             area=(unenclosed["area_m2"] / 1e6).round(3),
         )
         folium.GeoJson(
@@ -73,7 +74,7 @@ def _dangles_map(
             tooltip=folium.GeoJsonTooltip(fields=["label", "area"], aliases=["", "平方公里"]),
         ).add_to(m)
     data = dangles.to_crs(DISPLAY_CRS).assign(
-        label=dangles["kind"].map(labels.PLAN_IMPORT_DANGLE_KINDS).fillna(dangles["kind"])
+        label=dangles["kind"].map(plan_labels.PLAN_IMPORT_DANGLE_KINDS).fillna(dangles["kind"])
     )
     for kind, colour in KIND_COLOURS.items():
         part = data[data["kind"] == kind]
@@ -88,9 +89,9 @@ def _dangles_map(
         ).add_to(m)
     add_legend(
         m,
-        labels.PLAN_IMPORT_DANGLES,
-        [(c, labels.PLAN_IMPORT_DANGLE_KINDS[k]) for k, c in KIND_COLOURS.items()]
-        + [(UNENCLOSED_COLOUR, labels.PLAN_IMPORT_UNENCLOSED)],
+        plan_labels.PLAN_IMPORT_DANGLES,
+        [(c, plan_labels.PLAN_IMPORT_DANGLE_KINDS[k]) for k, c in KIND_COLOURS.items()]
+        + [(UNENCLOSED_COLOUR, plan_labels.PLAN_IMPORT_UNENCLOSED)],
     )
     return m
 
@@ -124,7 +125,7 @@ def _import(inputs: dict[str, Any], *, confirm: bool) -> Any:
         except plans.ImportNeedsConfirmation as ask:
             return ask
 
-    with st.status(labels.PLAN_IMPORT_PROGRESS, expanded=False) as status:
+    with st.status(plan_labels.PLAN_IMPORT_PROGRESS, expanded=False) as status:
         out = run_service(run)
         status.update(state="complete" if out is not None else "error")
     if isinstance(out, plans.ImportNeedsConfirmation):
@@ -136,36 +137,38 @@ def _import(inputs: dict[str, Any], *, confirm: bool) -> Any:
         st.cache_data.clear()
 
 
-st.title(labels.PAGE_PLAN_IMPORT)
+st.title(plan_labels.PAGE_PLAN_IMPORT)
 with st.form("plan_import"):
     streets_file = st.file_uploader(
-        labels.PLAN_IMPORT_STREETS,
+        plan_labels.PLAN_IMPORT_STREETS,
         type=["geojson", "json", "gpkg", "zip"],
-        help=labels.PLAN_IMPORT_HELP,
+        help=plan_labels.PLAN_IMPORT_HELP,
         max_upload_size=20,
     )
     boundary_file = st.file_uploader(
-        labels.PLAN_IMPORT_BOUNDARY, type=["geojson", "json", "gpkg", "zip"], max_upload_size=20
+        plan_labels.PLAN_IMPORT_BOUNDARY,
+        type=["geojson", "json", "gpkg", "zip"],
+        max_upload_size=20,
     )
     c1, c2, c3 = st.columns(3)
-    gcj02 = c1.checkbox(labels.PLAN_IMPORT_GCJ02, value=False)
+    gcj02 = c1.checkbox(plan_labels.PLAN_IMPORT_GCJ02, value=False)
     snap_m = c2.number_input(
-        labels.PLAN_IMPORT_SNAP, min_value=0.0, max_value=50.0, value=2.0, step=0.5
+        plan_labels.PLAN_IMPORT_SNAP, min_value=0.0, max_value=50.0, value=2.0, step=0.5
     )
     mode = c3.radio(
-        labels.PLAN_IMPORT_MODE,
-        list(labels.PLAN_IMPORT_MODES),
-        format_func=lambda k: labels.PLAN_IMPORT_MODES[k],
+        plan_labels.PLAN_IMPORT_MODE,
+        list(plan_labels.PLAN_IMPORT_MODES),
+        format_func=lambda k: plan_labels.PLAN_IMPORT_MODES[k],
     )
-    low, high = st.slider(labels.PLAN_IMPORT_RANGE, 50, 2000, (300, 500), step=10)
+    low, high = st.slider(plan_labels.PLAN_IMPORT_RANGE, 50, 2000, (300, 500), step=10)
     highways = st.multiselect(
-        labels.PLAN_IMPORT_HIGHWAYS,
+        plan_labels.PLAN_IMPORT_HIGHWAYS,
         list(HIGHWAY_LABELS),
         default=[h for h in HIGHWAY_LABELS if h in DEFAULT_HIGHWAYS],
         format_func=lambda h: HIGHWAY_LABELS[h],  # Chinese only; the OSM tags are in the help
-        help=labels.PLAN_IMPORT_HIGHWAYS_HELP,
+        help=plan_labels.PLAN_IMPORT_HIGHWAYS_HELP,
     )
-    submitted = st.form_submit_button(labels.PLAN_IMPORT_RUN, type="primary")
+    submitted = st.form_submit_button(plan_labels.PLAN_IMPORT_RUN, type="primary")
 
 if submitted:
     st.session_state.pop(ASK, None)
@@ -196,13 +199,13 @@ if submitted:
 ask = st.session_state.get(ASK)
 if ask is not None:
     inputs, question = ask
-    st.subheader(labels.PLAN_IMPORT_CONFIRM_TITLE)
+    st.subheader(plan_labels.PLAN_IMPORT_CONFIRM_TITLE)
     st.warning(str(question), icon="⚠️")
     go, back = st.columns([1, 1])
-    if go.button(labels.PLAN_IMPORT_CONFIRM, type="primary"):
+    if go.button(plan_labels.PLAN_IMPORT_CONFIRM, type="primary"):
         _import(inputs, confirm=True)
         st.rerun()
-    elif back.button(labels.PLAN_IMPORT_BACK):
+    elif back.button(plan_labels.PLAN_IMPORT_BACK):
         st.session_state.pop(ASK, None)
         st.rerun()
     else:
@@ -223,7 +226,7 @@ if done is not None:
         streets = result.selection.lines  # what the blocks were built from
     kinds = result.dangles["kind"].value_counts()
     st.success(
-        labels.PLAN_IMPORT_DONE.format(
+        plan_labels.PLAN_IMPORT_DONE.format(
             version=result.plan.version_no,
             blocks=labels.fmt_int(result.blocks),
             cells=labels.fmt_int(result.cells),
@@ -231,7 +234,7 @@ if done is not None:
         ),
         icon="✅",
     )
-    if st.button(labels.PLAN_IMPORT_OPEN, type="primary"):
+    if st.button(plan_labels.PLAN_IMPORT_OPEN, type="primary"):
         st.session_state["planner_open"] = result.plan.id
         st.switch_page("app_pages/planner.py")
     if result.selection is not None:
@@ -240,7 +243,7 @@ if done is not None:
     if share is not None and share < plans.ENCLOSED_SHARE_TO_WARN and result.unenclosed is not None:
         rest_km2 = float(result.unenclosed["area_m2"].sum())
         st.warning(
-            labels.PLAN_IMPORT_ENCLOSED.format(
+            plan_labels.PLAN_IMPORT_ENCLOSED.format(
                 share=labels.fmt_pct(share),
                 rest=labels.fmt_pct(1 - share),
                 area=f"{rest_km2 / 1e6:,.2f}",
@@ -248,17 +251,17 @@ if done is not None:
             icon="⚠️",
         )
     if len(result.proposal_problems):
-        st.subheader(labels.PLAN_IMPORT_PROPOSAL_PROBLEMS)
+        st.subheader(plan_labels.PLAN_IMPORT_PROPOSAL_PROBLEMS)
         st.dataframe(
             result.proposal_problems[["message"]].rename(columns={"message": "说明"}),
             hide_index=True,
         )
-    st.subheader(labels.PLAN_IMPORT_DANGLES)
+    st.subheader(plan_labels.PLAN_IMPORT_DANGLES)
     unenclosed = result.unenclosed if share is not None and share < 0.999 else None
     if len(result.dangles) or unenclosed is not None:
         table = pd.DataFrame(
             {
-                "类型": result.dangles["kind"].map(labels.PLAN_IMPORT_DANGLE_KINDS),
+                "类型": result.dangles["kind"].map(plan_labels.PLAN_IMPORT_DANGLE_KINDS),
                 "长度（米）": result.dangles["length_m"].round(1),
             }
         )

@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 
 from app_pages import labels
 from app_pages.common import run_service, with_session
+from app_pages.labels import plans as plan_labels
 from layers.base import base_map
 from layers.rebalance import diff_cells_layer, moved_units_layer
 from services import plans
@@ -18,20 +19,20 @@ from services.plans import rebalance
 
 _KEY = "rebalance_proposal"
 
-st.title(labels.PAGE_PLAN_REBALANCE)
-st.caption(labels.REBALANCE_INTRO)
+st.title(plan_labels.PAGE_PLAN_REBALANCE)
+st.caption(plan_labels.REBALANCE_INTRO)
 
 plan_list = run_service(with_session(lambda *, session: plans.list_plans(session=session)))
 if plan_list is None:
     st.stop()
 published = plan_list[plan_list["state"] == "published"]
 if published.empty:
-    st.info(labels.REBALANCE_NO_PUBLISHED)
+    st.info(plan_labels.REBALANCE_NO_PUBLISHED)
     st.stop()
 by_id = {int(r["id"]): r for _, r in published.iterrows()}
 plan_id = int(
     st.selectbox(
-        labels.PLAN_PICK,
+        plan_labels.PLAN_PICK,
         list(by_id),
         format_func=lambda i: f"第{by_id[i]['version_no']}版 · {by_id[i]['name']}",
         key="rebalance_plan",
@@ -39,9 +40,9 @@ plan_id = int(
 )
 
 cols = st.columns(3)
-lo = int(cols[0].number_input(labels.REBALANCE_MIN, 1, 5000, 300, step=10, key="rb_min"))
-hi = int(cols[1].number_input(labels.REBALANCE_MAX, 1, 5000, 500, step=10, key="rb_max"))
-share = int(cols[2].number_input(labels.REBALANCE_SHARE, 0, 500, 50, step=5, key="rb_share"))
+lo = int(cols[0].number_input(plan_labels.REBALANCE_MIN, 1, 5000, 300, step=10, key="rb_min"))
+hi = int(cols[1].number_input(plan_labels.REBALANCE_MAX, 1, 5000, 500, step=10, key="rb_max"))
+share = int(cols[2].number_input(plan_labels.REBALANCE_SHARE, 0, 500, 50, step=5, key="rb_share"))
 
 geo = run_service(with_session(lambda *, session: plans.plan_geodata(plan_id, session=session)))
 if geo is None:
@@ -49,7 +50,7 @@ if geo is None:
 communities = (
     geo.cells[["community_code", "community_name"]].drop_duplicates().reset_index(drop=True)
 )
-with st.expander(labels.REBALANCE_LIMITS):
+with st.expander(plan_labels.REBALANCE_LIMITS):
     edited = st.data_editor(
         communities.assign(min_households=lo, max_households=hi),
         hide_index=True,
@@ -58,7 +59,7 @@ with st.expander(labels.REBALANCE_LIMITS):
             k: st.column_config.NumberColumn(v, min_value=1, step=10)
             if k.endswith("households")
             else st.column_config.TextColumn(v)
-            for k, v in labels.REBALANCE_LIMIT_FIELDS.items()
+            for k, v in plan_labels.REBALANCE_LIMIT_FIELDS.items()
         },
         key=f"rb_limits_{lo}_{hi}",
     )
@@ -67,8 +68,8 @@ limits = {
     for r in edited.itertuples()
 }
 
-if st.button(labels.REBALANCE_RUN, type="primary", key="rb_run"):
-    with st.spinner(labels.REBALANCE_WORKING):
+if st.button(plan_labels.REBALANCE_RUN, type="primary", key="rb_run"):
+    with st.spinner(plan_labels.REBALANCE_WORKING):
         st.session_state[_KEY] = run_service(
             with_session(
                 lambda *, session: rebalance.propose_rebalance(
@@ -89,84 +90,93 @@ if proposal is None or proposal.plan_id != plan_id:
 result = proposal.result
 s = result.summary
 m = st.columns(4)
-m[0].metric(labels.REBALANCE_METRICS["households_moved"], labels.fmt_int(s["households_moved"]))  # type: ignore[arg-type]
+m[0].metric(
+    plan_labels.REBALANCE_METRICS["households_moved"],
+    labels.fmt_int(s["households_moved"]),  # type: ignore[arg-type]
+)
 m[1].metric(
-    labels.REBALANCE_METRICS["cells"],
+    plan_labels.REBALANCE_METRICS["cells"],
     labels.fmt_int(s["cells_after"]),  # type: ignore[arg-type]
     delta=int(s["cells_after"]) - int(s["cells_before"]),  # type: ignore[call-overload]
 )
 m[2].metric(
-    labels.REBALANCE_METRICS["out_of_range"],
+    plan_labels.REBALANCE_METRICS["out_of_range"],
     f"{s['out_of_range_before']} → {s['out_of_range_after']}",
 )
 m[3].metric(
-    labels.REBALANCE_METRICS["share"],
+    plan_labels.REBALANCE_METRICS["share"],
     f"{s['max_weight_share_before']:.2f} → {s['max_weight_share']:.2f}",
 )
 st.caption(
-    labels.REBALANCE_CODES.format(
+    plan_labels.REBALANCE_CODES.format(
         kept=len(s["kept_codes"]),  # type: ignore[arg-type]
         new="、".join(s["new_codes"]) or "无",  # type: ignore[arg-type]
         retired="、".join(s["retired_codes"]) or "无",  # type: ignore[arg-type]
     )
 )
 if proposal.households_outside:
-    st.caption(labels.REBALANCE_OUTSIDE.format(n=labels.fmt_int(proposal.households_outside)))
+    st.caption(plan_labels.REBALANCE_OUTSIDE.format(n=labels.fmt_int(proposal.households_outside)))
 for message in result.problems["message"]:
     st.warning(message)
 if not len(result.moves):
-    st.success(labels.REBALANCE_NOTHING)
+    st.success(plan_labels.REBALANCE_NOTHING)
     st.stop()
 
 changed = set(result.moves["from_cell"]) | set(result.moves["to_cell"])
 left, right = st.columns(2)
 with left:
-    st.subheader(labels.REBALANCE_MAP_BEFORE)
+    st.subheader(plan_labels.REBALANCE_MAP_BEFORE)
     before = base_map(proposal.before)
     diff_cells_layer(
         proposal.before,
         changed=changed,
         tooltip_fields={"cell_code": "网格", "leader_name": "网格长", "households": "户数"},
-        name=labels.REBALANCE_MAP_BEFORE,
+        name=plan_labels.REBALANCE_MAP_BEFORE,
     ).add_to(before)
     st_folium(before, height=460, use_container_width=True, returned_objects=[], key="rb_before")
 with right:
-    st.subheader(labels.REBALANCE_MAP_AFTER)
+    st.subheader(plan_labels.REBALANCE_MAP_AFTER)
     after = base_map(proposal.before)
     diff_cells_layer(
         proposal.after,
         changed=changed,
         tooltip_fields={"cell_code": "网格", "households": "户数"},
-        name=labels.REBALANCE_MAP_AFTER,
+        name=plan_labels.REBALANCE_MAP_AFTER,
     ).add_to(after)
     moved_units_layer(result.moves).add_to(after)
     st_folium(after, height=460, use_container_width=True, returned_objects=[], key="rb_after")
 
-st.subheader(labels.REBALANCE_MOVES)
+st.subheader(plan_labels.REBALANCE_MOVES)
 st.dataframe(
-    result.moves[list(labels.REBALANCE_MOVE_FIELDS)].rename(columns=labels.REBALANCE_MOVE_FIELDS),
+    result.moves[list(plan_labels.REBALANCE_MOVE_FIELDS)].rename(
+        columns=plan_labels.REBALANCE_MOVE_FIELDS
+    ),
     hide_index=True,
     key="rb_moves",
 )
-st.subheader(labels.REBALANCE_LEADERS)
+st.subheader(plan_labels.REBALANCE_LEADERS)
 changes = rebalance.leader_changes(proposal)
-changes["change"] = changes["change"].map(labels.REBALANCE_CHANGE)
+changes["change"] = changes["change"].map(plan_labels.REBALANCE_CHANGE)
 st.dataframe(
-    changes[list(labels.REBALANCE_LEADER_FIELDS)].rename(columns=labels.REBALANCE_LEADER_FIELDS),
+    changes[list(plan_labels.REBALANCE_LEADER_FIELDS)].rename(
+        columns=plan_labels.REBALANCE_LEADER_FIELDS
+    ),
     hide_index=True,
     key="rb_leaders",
 )
-st.subheader(labels.REBALANCE_CELLS)
+st.subheader(plan_labels.REBALANCE_CELLS)
 cells = result.cells.copy()
-cells["status"] = cells["status"].map(labels.REBALANCE_STATUS)
+cells["status"] = cells["status"].map(plan_labels.REBALANCE_STATUS)
 cells = cells[pd.Series(cells["cell_code"]).isin(changed) | (cells["status"] != "保留")]
 st.dataframe(
-    cells[list(labels.REBALANCE_CELL_FIELDS)].rename(columns=labels.REBALANCE_CELL_FIELDS),
+    cells[list(plan_labels.REBALANCE_CELL_FIELDS)].rename(
+        columns=plan_labels.REBALANCE_CELL_FIELDS
+    ),
     hide_index=True,
     key="rb_cells",
 )
 
-if st.button(labels.REBALANCE_SAVE, key="rb_save"):
+if st.button(plan_labels.REBALANCE_SAVE, key="rb_save"):
     shown = proposal  # not None past the st.stop() above, also inside the callback
     actor = st.session_state.get("actor")
     draft = run_service(
@@ -180,4 +190,4 @@ if st.button(labels.REBALANCE_SAVE, key="rb_save"):
     )
     if draft is not None:
         st.session_state.pop(_KEY, None)
-        st.success(labels.REBALANCE_SAVED.format(name=draft.name, version=draft.version_no))
+        st.success(plan_labels.REBALANCE_SAVED.format(name=draft.name, version=draft.version_no))

@@ -12,6 +12,7 @@ import html
 from typing import Any
 
 from app_pages import labels
+from app_pages.labels import cases as case_labels
 from core import clock
 
 
@@ -38,8 +39,8 @@ _PRINT_CSS = (
 
 def missing_title(missing: list[str]) -> str:
     if not missing:
-        return f"{labels.CASE_MATERIALS_TITLE}（{labels.CASE_MATERIALS_COMPLETE}）"
-    return f"{labels.CASE_MATERIALS_TITLE}（{labels.CASE_MATERIALS_MISSING} {len(missing)} 项）"
+        return f"{case_labels.CASE_MATERIALS_TITLE}（{case_labels.CASE_MATERIALS_COMPLETE}）"
+    return f"{case_labels.CASE_MATERIALS_TITLE}（{case_labels.CASE_MATERIALS_MISSING} {len(missing)} 项）"
 
 
 def receipt_html(r: dict[str, Any]) -> str:
@@ -48,23 +49,23 @@ def receipt_html(r: dict[str, Any]) -> str:
     items = (
         "".join(f"<li>{html.escape(m)}</li>" for m in missing)
         if missing
-        else f"<li>{labels.CASE_MATERIALS_COMPLETE}</li>"
+        else f"<li>{case_labels.CASE_MATERIALS_COMPLETE}</li>"
     )
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in r["rows"]
     )
     no = html.escape(r["case_no"])
-    query = labels.CASE_RECEIPT_QUERY.format(case_no=r["case_no"], phone=r["phone"])
+    query = case_labels.CASE_RECEIPT_QUERY.format(case_no=r["case_no"], phone=r["phone"])
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        f"<title>{labels.CASE_RECEIPT_TITLE} {no}</title><style>{_PRINT_CSS}</style></head>"
-        f"<body><h2>{html.escape(r['unit'])} {labels.CASE_RECEIPT_TITLE}</h2>"
-        f"<p class='no'>{labels.CASE_NO}：{no}</p>"
+        f"<title>{case_labels.CASE_RECEIPT_TITLE} {no}</title><style>{_PRINT_CSS}</style></head>"
+        f"<body><h2>{html.escape(r['unit'])} {case_labels.CASE_RECEIPT_TITLE}</h2>"
+        f"<p class='no'>{case_labels.CASE_NO}：{no}</p>"
         f"<table>{rows}</table><h3>{missing_title(missing)}</h3><ol>{items}</ol>"
         f"<p>{html.escape(query)}</p>"
-        f"<div class='sign'><span>{labels.CASE_CLERK}：{html.escape(r['clerk'])}</span>"
-        f"<span>{labels.CASE_RECEIPT_CITIZEN_SIGN}：＿＿＿＿＿＿</span></div>"
-        f"<p><button onclick='window.print()'>{labels.CASE_RECEIPT_PRINT}</button></p>"
+        f"<div class='sign'><span>{case_labels.CASE_CLERK}：{html.escape(r['clerk'])}</span>"
+        f"<span>{case_labels.CASE_RECEIPT_CITIZEN_SIGN}：＿＿＿＿＿＿</span></div>"
+        f"<p><button onclick='window.print()'>{case_labels.CASE_RECEIPT_PRINT}</button></p>"
         "<script>window.addEventListener('load',function(){window.print()})</script>"
         "</body></html>"
     )

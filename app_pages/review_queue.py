@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 
 from app_pages import display, labels
 from app_pages.common import acting, logged_in_actor, or_stop, rows, run_service
+from app_pages.labels import households as household_labels
 from core.plaintext import html_text, plain
 from gis.crs import STORAGE_CRS
 from layers.base import LANE_COLOUR, STREET_COLOUR, add_legend, base_map, streets_layer
@@ -39,8 +40,8 @@ def _suggestions(address: str):  # type: ignore[no-untyped-def]
 
 actor = logged_in_actor()
 
-st.title(labels.PAGE_REVIEW_QUEUE)
-st.caption(labels.REVIEW_INTRO)
+st.title(household_labels.PAGE_REVIEW_QUEUE)
+st.caption(household_labels.REVIEW_INTRO)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 
@@ -50,7 +51,7 @@ if handed is not None and not handed.empty:
     mine = handed[handed["to_cell"].isin(list(getattr(actor, "cells", ()) or ()))]
     for r in rows(mine):
         st.info(
-            labels.REVIEW_HANDED_OVER.format(
+            household_labels.REVIEW_HANDED_OVER.format(
                 who=r.by_username, from_cell=r.from_cell or "—", name=r.head_name, addr=r.address
             ),
             icon="📨",
@@ -60,15 +61,18 @@ queue = run_service(_queue)
 if queue is None:
     st.stop()
 if queue.empty:
-    st.info(labels.REVIEW_EMPTY)
+    st.info(household_labels.REVIEW_EMPTY)
     st.stop()
 shown = masking.mask_frame(queue, actor.role)
-st.caption(labels.REVIEW_COUNT.format(n=len(queue)))
+st.caption(household_labels.REVIEW_COUNT.format(n=len(queue)))
 
 options = {int(r.id): f"{r.head_name} · {r.address}" for r in rows(shown)}
 picked = or_stop(
     st.selectbox(
-        labels.REVIEW_PICK, list(options), format_func=options.__getitem__, key="review_household"
+        household_labels.REVIEW_PICK,
+        list(options),
+        format_func=options.__getitem__,
+        key="review_household",
     )
 )
 row = queue.set_index("id").loc[picked]
@@ -79,10 +83,10 @@ if st.session_state.get("review_for") != picked:  # a new household: forget the 
 reason = row["review_reason"] if isinstance(row["review_reason"], str) else None
 score = row["geocode_score"]
 st.markdown(
-    f"**{labels.REVIEW_FIELDS['address']}** {plain(row['address'])}　"
-    f"**{labels.REVIEW_REASON}** {plain(reason) or '匹配分数低'}　"
-    f"**{labels.REVIEW_FIELDS['match_type']}** "
-    f"{labels.MATCH_TYPES.get(row['match_type'], row['match_type'] or '—')}"
+    f"**{household_labels.REVIEW_FIELDS['address']}** {plain(row['address'])}　"
+    f"**{household_labels.REVIEW_REASON}** {plain(reason) or '匹配分数低'}　"
+    f"**{household_labels.REVIEW_FIELDS['match_type']}** "
+    f"{household_labels.MATCH_TYPES.get(row['match_type'], row['match_type'] or '—')}"
     + (f"（{score:.2f}）" if isinstance(score, float) and not math.isnan(score) else "")
 )
 
@@ -90,29 +94,29 @@ suggestions = run_service(lambda: _suggestions(str(row["address"]))) or []
 left, right = st.columns([3, 2])
 
 with right:
-    st.subheader(labels.REVIEW_SUGGESTIONS)
+    st.subheader(household_labels.REVIEW_SUGGESTIONS)
     clicked = st.session_state.get(CLICK_KEY)
     choices: list[int] = list(range(len(suggestions)))
     names = {i: f"{i + 1}. {s.label}" for i, s in enumerate(suggestions)}
     if clicked:
         choices.append(-1)
-        names[-1] = labels.REVIEW_CLICKED.format(lon=clicked[0], lat=clicked[1])
+        names[-1] = household_labels.REVIEW_CLICKED.format(lon=clicked[0], lat=clicked[1])
     if not suggestions:
-        st.caption(labels.REVIEW_NO_SUGGESTION)
+        st.caption(household_labels.REVIEW_NO_SUGGESTION)
     radio_key = f"review_choice_{picked}"
     if st.session_state.pop("review_click_new", False):
         st.session_state[radio_key] = -1  # a fresh click on the map is the choice
     choice = None
     if choices:
         choice = st.radio(
-            labels.REVIEW_SUGGESTIONS,
+            household_labels.REVIEW_SUGGESTIONS,
             choices,
             index=len(choices) - 1 if clicked else 0,
             format_func=names.get,
             label_visibility="collapsed",
             key=radio_key,
         )
-    st.caption(labels.REVIEW_CLICK_HINT)
+    st.caption(household_labels.REVIEW_CLICK_HINT)
     target = None
     if choice == -1 and clicked:
         target = (clicked[0], clicked[1], None, None)
@@ -125,7 +129,11 @@ with right:
             "门牌号未登记时登记为新门牌。"
         )
     if st.button(
-        labels.REVIEW_ACCEPT, type="primary", disabled=target is None, icon="✅", key="accept"
+        household_labels.REVIEW_ACCEPT,
+        type="primary",
+        disabled=target is None,
+        icon="✅",
+        key="accept",
     ):
         lon, lat, street, number = target  # type: ignore[misc]
         allowed = tuple(actor.cells) if actor.role in ("grid_leader", "grid_worker") else None
@@ -231,13 +239,15 @@ with left:
 
 with st.expander(f"全部待核实住户（{labels.fmt_int(len(queue))}）"):
     table = shown.assign(
-        match_type=shown["match_type"].map(labels.MATCH_TYPES).fillna(shown["match_type"])
+        match_type=shown["match_type"].map(household_labels.MATCH_TYPES).fillna(shown["match_type"])
     )
     st.dataframe(
-        display.frame(table[list(labels.REVIEW_FIELDS)]),
+        display.frame(table[list(household_labels.REVIEW_FIELDS)]),
         hide_index=True,
         column_config={
-            **{k: st.column_config.TextColumn(v) for k, v in labels.REVIEW_FIELDS.items()},
+            **{
+                k: st.column_config.TextColumn(v) for k, v in household_labels.REVIEW_FIELDS.items()
+            },
             "geocode_score": st.column_config.NumberColumn("匹配分数", format="%.2f"),
         },
     )

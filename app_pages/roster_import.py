@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import display, labels
 from app_pages.common import acting, deferred, logged_in_actor, or_stop, run_service
+from app_pages.labels import households as household_labels
 from core.errors import InvalidInputError, LianxinError
 from core.plaintext import plain
 from services import masking
@@ -19,11 +20,11 @@ REPORT_KEY = "roster_report"
 
 actor = logged_in_actor()
 
-st.title(labels.PAGE_ROSTER_IMPORT)
-st.caption(labels.IMPORT_INTRO)
+st.title(household_labels.PAGE_ROSTER_IMPORT)
+st.caption(household_labels.IMPORT_INTRO)
 
 uploaded = st.file_uploader(
-    labels.IMPORT_FILE, type=["xlsx", "xls", "csv"], key="roster_file", max_upload_size=20
+    household_labels.IMPORT_FILE, type=["xlsx", "xls", "csv"], key="roster_file", max_upload_size=20
 )
 if uploaded is None:
     st.session_state.pop(REPORT_KEY, None)
@@ -53,7 +54,9 @@ try:
     st.success(
         "已识别的列："
         + "、".join(
-            plain(h) if h == labels.IMPORT_FIELDS[f] else f"{plain(h)}（{labels.IMPORT_FIELDS[f]}）"
+            plain(h)
+            if h == household_labels.IMPORT_FIELDS[f]
+            else f"{plain(h)}（{household_labels.IMPORT_FIELDS[f]}）"
             for f, h in roster.mapping.items()
         )
         + f"（共 {labels.fmt_int(len(roster.frame))} 行）"
@@ -61,7 +64,7 @@ try:
 except InvalidInputError as exc:
     needs_mapping = True
     if "表头" in str(exc):  # the headers are not known: the mapping step below says what to do
-        st.warning(labels.IMPORT_HEADERS_UNKNOWN)
+        st.warning(household_labels.IMPORT_HEADERS_UNKNOWN)
     else:
         st.warning(plain(exc))
     unknown = []
@@ -71,10 +74,10 @@ if needs_mapping or unknown:
     if columns is None:
         st.stop()
     _row, headers, preview = columns
-    st.subheader(labels.IMPORT_MAPPING)
-    st.caption(labels.IMPORT_MAPPING_HELP)
+    st.subheader(household_labels.IMPORT_MAPPING)
+    st.caption(household_labels.IMPORT_MAPPING_HELP)
     known = {} if needs_mapping else {h: f for f, h in roster.mapping.items()}
-    fields = [None, *labels.IMPORT_FIELDS]
+    fields = [None, *household_labels.IMPORT_FIELDS]
     grid = st.columns(min(4, max(1, len(headers))))
     for i, header in enumerate(headers):
         if header in known:
@@ -86,13 +89,15 @@ if needs_mapping or unknown:
                 fields,
                 index=fields.index(guess) if guess in fields else 0,
                 format_func=lambda f: (
-                    labels.IMPORT_MAPPING_NONE if f is None else labels.IMPORT_FIELDS[f]
+                    household_labels.IMPORT_MAPPING_NONE
+                    if f is None
+                    else household_labels.IMPORT_FIELDS[f]
                 ),
                 key=f"map_{i}_{header}",
             )
             if picked:
                 mapping[header] = picked
-    st.caption(labels.IMPORT_PREVIEW)
+    st.caption(household_labels.IMPORT_PREVIEW)
     # Masked like every other table; the first showing of a file is audited (not each rerun).
     seen_key = f"roster_preview_seen_{upload.file_id}"
     shown: pd.DataFrame | None  # None: the preview's service failed (shown as an error)
@@ -119,19 +124,19 @@ if needs_mapping or unknown:
     if duplicated:
         st.error(
             "同一含义选了多列："
-            + "、".join(labels.IMPORT_FIELDS[f] for f in duplicated)
+            + "、".join(household_labels.IMPORT_FIELDS[f] for f in duplicated)
             + "。每个含义只能对应一列"
         )
         st.stop()
     missing = [f for f in ("head_name", "address") if f not in chosen]
     if missing:
-        st.info("还需指定：" + "、".join(labels.IMPORT_FIELDS[f] for f in missing))
+        st.info("还需指定：" + "、".join(household_labels.IMPORT_FIELDS[f] for f in missing))
         st.stop()
 
 # --- import -----------------------------------------------------------------------------------
-if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
+if st.button(household_labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
     st.session_state.pop(REPORT_KEY, None)
-    with st.status(labels.IMPORT_RUNNING, expanded=True) as status:
+    with st.status(household_labels.IMPORT_RUNNING, expanded=True) as status:
         st.write(f"读取 {plain(upload.name)}，检查每一行，按地址定位并归入网格…")
         try:
             report = acting(
@@ -143,7 +148,7 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
                 )
             )()
         except LianxinError as exc:
-            status.update(label=labels.IMPORT_FAILED, state="error")
+            status.update(label=household_labels.IMPORT_FAILED, state="error")
             st.error(plain(exc))
             report = None
         if report is not None:
@@ -151,21 +156,21 @@ if st.button(labels.IMPORT_BUTTON, type="primary", icon="📤", key="import"):
                 f"共 {labels.fmt_int(report.total)} 行：新增 {labels.fmt_int(report.inserted)}，"
                 f"更新 {labels.fmt_int(report.updated)}"
             )
-            status.update(label=labels.IMPORT_STEP_DONE, state="complete", expanded=False)
+            status.update(label=household_labels.IMPORT_STEP_DONE, state="complete", expanded=False)
             st.session_state[REPORT_KEY] = report
             st.cache_data.clear()
 
 report = st.session_state.get(REPORT_KEY)
 if report is not None:
-    message = labels.IMPORT_SUCCESS.format(
+    message = household_labels.IMPORT_SUCCESS.format(
         imported=report.imported, review=report.review, rejected=report.rejected
     )
     if report.rejected:
-        message += labels.IMPORT_SUCCESS_REJECTED
+        message += household_labels.IMPORT_SUCCESS_REJECTED
     st.success(message)
     if report.rejected:
         st.download_button(
-            labels.IMPORT_REJECTED_DOWNLOAD,
+            household_labels.IMPORT_REJECTED_DOWNLOAD,
             # built when clicked: masked for the role, with an audit row (issue 10)
             data=deferred(
                 lambda *, session, actor: roster_upload.export_rejections(
@@ -195,7 +200,7 @@ if report is not None:
         )
     if getattr(report, "members_sheet", None) is not None:  # 家庭成员 (helper caseshh)
         st.info(
-            labels.IMPORT_MEMBERS.format(
+            household_labels.IMPORT_MEMBERS.format(
                 n=labels.fmt_int(report.members_imported),
                 rejected=labels.fmt_int(report.members_rejected),
             )
@@ -212,7 +217,7 @@ if report is not None:
                 },
             )
     if report.review:
-        st.subheader(labels.IMPORT_REVIEW_LIST)
+        st.subheader(household_labels.IMPORT_REVIEW_LIST)
         rows = masking.mask_frame(
             report.review_rows[["excel_row", "head_name", "address", "review_reason"]],
             actor.role,

@@ -10,7 +10,6 @@ from html import escape
 
 import streamlit as st
 
-from app_pages import labels
 from app_pages.common import (
     PHONE_CSS,
     acting_person,
@@ -19,6 +18,7 @@ from app_pages.common import (
     visiting_staff,
     with_session,
 )
+from app_pages.labels import cases as case_labels
 from core.plaintext import plain
 from core.vocab import SERVICE_CATEGORIES, STAFF_ROLES
 from services import cases, masking
@@ -37,7 +37,7 @@ def _list(staff_id: int, day: dt.date, token: str):  # type: ignore[no-untyped-d
 
 
 st.markdown(PHONE_CSS, unsafe_allow_html=True)
-st.title(labels.PAGE_VISIT_DAY)
+st.title(case_labels.PAGE_VISIT_DAY)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 me = acting_person()
@@ -49,15 +49,15 @@ staff_id = me["staff_id"]
 if staff_id is None:
     by_id = {int(r.id): r for r in staff.itertuples()}
     staff_id = st.selectbox(
-        labels.VISIT_STAFF,
+        case_labels.VISIT_STAFF,
         list(by_id),
         format_func=lambda i: f"{by_id[i].name}（{STAFF_ROLES.get(by_id[i].role, by_id[i].role)}）",
         key="visit_staff",
     )
 today = cases.now().date()
 tuesday = visits.week_of(today)[0] + dt.timedelta(days=1)
-day = st.date_input(labels.VISIT_WEEK, value=tuesday, key="visit_day")
-st.caption(labels.VISIT_INTRO)
+day = st.date_input(case_labels.VISIT_WEEK, value=tuesday, key="visit_day")
+st.caption(case_labels.VISIT_INTRO)
 households = run_service(lambda: _list(int(staff_id), day, token))  # type: ignore[arg-type]
 if households is None:
     st.stop()
@@ -67,7 +67,7 @@ if "special_groups" in masking.masked_kinds(str(me["role"])):
         "重点人群（已隐藏）" if str(r).startswith("重点人群") else r for r in households["reason"]
     ]
 if households.empty:
-    st.info(labels.VISIT_NONE)
+    st.info(case_labels.VISIT_NONE)
     st.stop()
 
 categories = list(SERVICE_CATEGORIES)
@@ -82,28 +82,30 @@ for n, h in enumerate(rows(households), start=1):
         if h.phone and "*" not in str(h.phone):
             phone = escape(str(h.phone), quote=True)
             st.markdown(
-                f"<p class='lx-tel'><a href='tel:{phone}'>{labels.VISIT_CALL.format(phone=phone)}"
+                f"<p class='lx-tel'><a href='tel:{phone}'>{case_labels.VISIT_CALL.format(phone=phone)}"
                 "</a></p>",
                 unsafe_allow_html=True,
             )
         elif h.phone:
-            st.caption(labels.VISIT_CALL.format(phone=plain(h.phone)))
-        with st.expander(labels.VISIT_RECORD, expanded=False):
+            st.caption(case_labels.VISIT_CALL.format(phone=plain(h.phone)))
+        with st.expander(case_labels.VISIT_RECORD, expanded=False):
             with st.form(f"visit_form_{h.household_id}"):
                 outcome = st.radio(
-                    labels.VISIT_OUTCOME,
+                    case_labels.VISIT_OUTCOME,
                     list(visits.VISIT_OUTCOMES),
                     format_func=visits.VISIT_OUTCOMES.__getitem__,
                     key=f"visit_outcome_{h.household_id}",
                 )
-                note = st.text_area(labels.VISIT_NOTE, key=f"visit_note_{h.household_id}")
+                note = st.text_area(case_labels.VISIT_NOTE, key=f"visit_note_{h.household_id}")
                 category = st.selectbox(
-                    labels.VISIT_CATEGORY,
+                    case_labels.VISIT_CATEGORY,
                     categories,
                     format_func=SERVICE_CATEGORIES.__getitem__,
                     key=f"visit_cat_{h.household_id}",
                 )
-                save = st.form_submit_button(labels.VISIT_SAVE, type="primary", width="stretch")
+                save = st.form_submit_button(
+                    case_labels.VISIT_SAVE, type="primary", width="stretch"
+                )
             if save:
                 result = run_service(
                     with_session(
@@ -121,8 +123,10 @@ for n, h in enumerate(rows(households), start=1):
                 if result is not None:
                     st.cache_data.clear()
                     st.session_state[FLASH] = (
-                        labels.VISIT_SAVED_CASE.format(name=h.head_name, case_no=result.case_no)
+                        case_labels.VISIT_SAVED_CASE.format(
+                            name=h.head_name, case_no=result.case_no
+                        )
                         if result.case_no
-                        else labels.VISIT_SAVED.format(name=h.head_name)
+                        else case_labels.VISIT_SAVED.format(name=h.head_name)
                     )
                     st.rerun()

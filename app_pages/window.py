@@ -9,8 +9,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import display, labels
+from app_pages import display
 from app_pages.common import acting_person, run_service, with_session
+from app_pages.labels import cases as case_labels
 from app_pages.receipts import fmt_prose, missing_title, receipt_html
 from core.plaintext import plain
 from core.vocab import CASE_KINDS, CASE_STATES, CHANNELS, SERVICE_CATEGORIES, SERVICE_ITEMS
@@ -41,38 +42,38 @@ def _base_layers():  # type: ignore[no-untyped-def]
 
 def _show_receipt(r: dict[str, Any]) -> None:
     with st.container(border=True, key="case_receipt"):
-        st.subheader(f"🧾 {labels.CASE_RECEIPT_TITLE}")
-        st.markdown(f"### {labels.CASE_NO}：`{r['case_no']}`")
+        st.subheader(f"🧾 {case_labels.CASE_RECEIPT_TITLE}")
+        st.markdown(f"### {case_labels.CASE_NO}：`{r['case_no']}`")
         for key, value in r["rows"]:
             st.markdown(f"**{key}**：{plain(value)}")
         if r.get("warning"):
             st.warning(r["warning"])
         if r.get("duplicates"):
-            st.info(f"{labels.CASE_DUP_TITLE}：{'、'.join(r['duplicates'])}")
+            st.info(f"{case_labels.CASE_DUP_TITLE}：{'、'.join(r['duplicates'])}")
         missing = r.get("missing") or []
         st.markdown(f"**{missing_title(missing)}**")
         st.markdown(
             "\n".join(f"{i}. {m}" for i, m in enumerate(missing, 1))
             if missing
-            else labels.CASE_MATERIALS_COMPLETE
+            else case_labels.CASE_MATERIALS_COMPLETE
         )
-        st.caption(labels.CASE_RECEIPT_QUERY.format(case_no=r["case_no"], phone=r["phone"]))
+        st.caption(case_labels.CASE_RECEIPT_QUERY.format(case_no=r["case_no"], phone=r["phone"]))
         left, right = st.columns(2)
         left.download_button(
-            labels.CASE_RECEIPT_DOWNLOAD,
+            case_labels.CASE_RECEIPT_DOWNLOAD,
             receipt_html(r).encode("utf-8"),
             file_name=f"回执_{r['case_no']}.html",
             mime="text/html",
             width="stretch",
         )
-        if right.button(labels.CASE_RECEIPT_NEW, width="stretch", type="primary"):
+        if right.button(case_labels.CASE_RECEIPT_NEW, width="stretch", type="primary"):
             st.session_state.pop(RECEIPT, None)
             st.rerun()
 
 
 # ----------------------------------------------------------------------------------- page
 me = acting_person()
-st.title(labels.PAGE_WINDOW)
+st.title(case_labels.PAGE_WINDOW)
 communities = run_service(_communities)
 if communities is None:
     st.stop()
@@ -81,28 +82,28 @@ names = dict(zip(communities["code"], communities["name"], strict=True))
 # Where the case is taken: the centre, or a community station (locked for a station clerk).
 station_code = me["community_code"]
 if station_code:
-    point_label = labels.CASE_STATION.format(name=names.get(str(station_code), station_code))
-    st.caption(f"{labels.CASE_INTAKE_POINT}：{point_label}")
+    point_label = case_labels.CASE_STATION.format(name=names.get(str(station_code), station_code))
+    st.caption(f"{case_labels.CASE_INTAKE_POINT}：{point_label}")
 else:
     options = [
         None,
         *[c for c, s in zip(communities["code"], communities["has_station"], strict=True) if s],
     ]
     station_code = st.sidebar.selectbox(
-        labels.CASE_INTAKE_POINT,
+        case_labels.CASE_INTAKE_POINT,
         options,
         format_func=lambda c: (
-            labels.CASE_CENTRE if c is None else labels.CASE_STATION.format(name=names[c])
+            case_labels.CASE_CENTRE if c is None else case_labels.CASE_STATION.format(name=names[c])
         ),
         key="window_point",
     )
 clerk = me["name"] or st.sidebar.text_input(
-    labels.CASE_CLERK, value=labels.CASE_CLERK_DEFAULT, key="window_clerk"
+    case_labels.CASE_CLERK, value=case_labels.CASE_CLERK_DEFAULT, key="window_clerk"
 )
 unit = (
-    labels.CASE_STATION.format(name=names.get(str(station_code), ""))
+    case_labels.CASE_STATION.format(name=names.get(str(station_code), ""))
     if station_code
-    else f"老城街道{labels.CASE_CENTRE}"
+    else f"老城街道{case_labels.CASE_CENTRE}"
 )
 
 if RECEIPT in st.session_state:
@@ -113,14 +114,14 @@ if RECEIPT in st.session_state:
 # form, so the list updates before anything is submitted).
 top = st.columns(2)
 item = top[0].selectbox(
-    labels.CASE_SERVICE_ITEM,
+    case_labels.CASE_SERVICE_ITEM,
     [None, *SERVICE_ITEMS],
-    format_func=lambda k: labels.CASE_SERVICE_ITEM_NONE if k is None else SERVICE_ITEMS[k][0],
+    format_func=lambda k: case_labels.CASE_SERVICE_ITEM_NONE if k is None else SERVICE_ITEMS[k][0],
     key="window_item",
 )
 category_keys = list(SERVICE_CATEGORIES)
 category = top[1].selectbox(
-    labels.CASE_CATEGORY,
+    case_labels.CASE_CATEGORY,
     category_keys,
     index=category_keys.index(SERVICE_ITEMS[item][1]) if item else 0,
     format_func=SERVICE_CATEGORIES.__getitem__,
@@ -128,10 +129,10 @@ category = top[1].selectbox(
 )
 materials = run_service(lambda: cases.materials_for(category, service_item=item)) or []
 with st.container(border=True):
-    st.markdown(f"**📋 {labels.CASE_MATERIALS_TITLE}**")
+    st.markdown(f"**📋 {case_labels.CASE_MATERIALS_TITLE}**")
     st.markdown("\n".join(f"{i}. {m}" for i, m in enumerate(materials, 1)))
 
-if st.toggle(labels.CASE_PIN, key="window_pin_on"):
+if st.toggle(case_labels.CASE_PIN, key="window_pin_on"):
     from streamlit_folium import st_folium
 
     from layers.base import base_map, communities_layer, streets_layer
@@ -153,20 +154,22 @@ if st.toggle(labels.CASE_PIN, key="window_pin_on"):
             st.session_state[PIN] = (float(clicked["lng"]), float(clicked["lat"]))
     if st.session_state.get(PIN):
         lon, lat = st.session_state[PIN]
-        st.caption(labels.CASE_PIN_SET.format(lon=lon, lat=lat))
+        st.caption(case_labels.CASE_PIN_SET.format(lon=lon, lat=lat))
 else:
     st.session_state.pop(PIN, None)
 
 channels = ["station", "agent"] if station_code else ["window", "hotline"]
 with st.form("intake", clear_on_submit=False):
     a, b = st.columns(2)
-    citizen = a.text_input(labels.CASE_CITIZEN, key="window_citizen")
-    phone = b.text_input(labels.CASE_PHONE, key="window_phone")
-    address = st.text_input(labels.CASE_ADDRESS, help=labels.CASE_ADDRESS_HELP, key="window_addr")
-    description = st.text_area(labels.CASE_DESCRIPTION, height=100, key="window_desc")
+    citizen = a.text_input(case_labels.CASE_CITIZEN, key="window_citizen")
+    phone = b.text_input(case_labels.CASE_PHONE, key="window_phone")
+    address = st.text_input(
+        case_labels.CASE_ADDRESS, help=case_labels.CASE_ADDRESS_HELP, key="window_addr"
+    )
+    description = st.text_area(case_labels.CASE_DESCRIPTION, height=100, key="window_desc")
     c, d = st.columns(2)
     kind = c.radio(
-        labels.CASE_KIND,
+        case_labels.CASE_KIND,
         list(CASE_KINDS),
         format_func=CASE_KINDS.__getitem__,
         horizontal=True,
@@ -174,7 +177,7 @@ with st.form("intake", clear_on_submit=False):
         key="window_kind",
     )
     channel = d.radio(
-        labels.CASE_CHANNEL,
+        case_labels.CASE_CHANNEL,
         channels,
         format_func=CHANNELS.__getitem__,
         horizontal=True,
@@ -182,28 +185,28 @@ with st.form("intake", clear_on_submit=False):
     )
     # What the citizen brought of the 一次性告知 list: the receipt names what is still missing.
     brought = st.multiselect(
-        labels.CASE_MATERIALS_BROUGHT,
+        case_labels.CASE_MATERIALS_BROUGHT,
         materials,
-        placeholder=labels.CASE_MATERIALS_BROUGHT_NONE,
+        placeholder=case_labels.CASE_MATERIALS_BROUGHT_NONE,
         key=f"window_brought_{item}_{category}",
     )
-    on_the_spot = st.checkbox(labels.CASE_ON_THE_SPOT, key="window_spot")
-    spot_note = st.text_input(labels.CASE_ON_THE_SPOT_NOTE, key="window_spot_note")
+    on_the_spot = st.checkbox(case_labels.CASE_ON_THE_SPOT, key="window_spot")
+    spot_note = st.text_input(case_labels.CASE_ON_THE_SPOT_NOTE, key="window_spot_note")
     files = st.file_uploader(
-        labels.CASE_ATTACHMENTS,
+        case_labels.CASE_ATTACHMENTS,
         type=[t.lstrip(".") for t in ATTACHMENT_TYPES],
         accept_multiple_files=True,
-        help=labels.CASE_ATTACHMENTS_HELP,
+        help=case_labels.CASE_ATTACHMENTS_HELP,
         max_upload_size=20,
         key="window_files",
     )
-    submitted = st.form_submit_button(labels.CASE_SUBMIT, type="primary", width="stretch")
+    submitted = st.form_submit_button(case_labels.CASE_SUBMIT, type="primary", width="stretch")
 
 pending = st.session_state.get(PENDING)
 confirmed = False
 if pending is not None:
-    st.warning(f"{labels.CASE_DUP_TITLE}：{'、'.join(pending['duplicates'])}")
-    confirmed = st.button(labels.CASE_DUP_CONFIRM, key="window_dup_ok")
+    st.warning(f"{case_labels.CASE_DUP_TITLE}：{'、'.join(pending['duplicates'])}")
+    confirmed = st.button(case_labels.CASE_DUP_CONFIRM, key="window_dup_ok")
 
 if submitted or confirmed:
     pin = st.session_state.get(PIN)
@@ -211,7 +214,7 @@ if submitted or confirmed:
     # session, and two sessions of one login at once would wait on each other.
     gazetteer = run_service(_gazetteer)
 
-    received_by = str(clerk or labels.CASE_CLERK_DEFAULT)
+    received_by = str(clerk or case_labels.CASE_CLERK_DEFAULT)
     request = (address, pin, category, kind, on_the_spot)  # what the check was made for
 
     def _check(*, session):  # type: ignore[no-untyped-def]
@@ -276,7 +279,7 @@ if submitted or confirmed:
             where = (
                 f"{record.community_name or ''} · {record.cell_name or record.cell_code}"
                 if record.cell_code
-                else (record.community_name or labels.CASE_NOT_LOCATED)
+                else (record.community_name or case_labels.CASE_NOT_LOCATED)
             )
             point = cases.service_point(str(station_code) if station_code else None)
             st.session_state[RECEIPT] = {
@@ -285,18 +288,18 @@ if submitted or confirmed:
                 "phone": point.phone_label,
                 "clerk": record.received_by or "",
                 "rows": [
-                    (labels.CASE_NO, record.case_no),
-                    (labels.CASE_RECEIVED_AT, fmt_prose(record.snapshot.received_at)),
-                    (labels.CASE_KIND, CASE_KINDS[record.snapshot.kind]),
-                    (labels.CASE_CATEGORY, SERVICE_CATEGORIES[record.snapshot.category]),
+                    (case_labels.CASE_NO, record.case_no),
+                    (case_labels.CASE_RECEIVED_AT, fmt_prose(record.snapshot.received_at)),
+                    (case_labels.CASE_KIND, CASE_KINDS[record.snapshot.kind]),
+                    (case_labels.CASE_CATEGORY, SERVICE_CATEGORIES[record.snapshot.category]),
                     (
-                        labels.CASE_DUE_AT,
+                        case_labels.CASE_DUE_AT,
                         "—" if record.due_at is None else f"{fmt_prose(record.due_at)}前",
                     ),
-                    (labels.CASE_STATE, CASE_STATES[record.state]),
-                    (labels.CASE_LOCATION, where),
-                    (labels.CASE_CLERK, record.received_by or ""),
-                    (labels.CASE_SERVICE_PHONE, point.phone_label),
+                    (case_labels.CASE_STATE, CASE_STATES[record.state]),
+                    (case_labels.CASE_LOCATION, where),
+                    (case_labels.CASE_CLERK, record.received_by or ""),
+                    (case_labels.CASE_SERVICE_PHONE, point.phone_label),
                 ],
                 "materials": materials,
                 "missing": [m for m in materials if m not in brought],
@@ -306,27 +309,30 @@ if submitted or confirmed:
             st.rerun()
 
 # --- 12345 hotline exports, many cases at once (one transaction) -----------------------------
-with st.expander(labels.HOTLINE_IMPORT):
-    st.caption(labels.HOTLINE_HINT)
+with st.expander(case_labels.HOTLINE_IMPORT):
+    st.caption(case_labels.HOTLINE_HINT)
     upload = st.file_uploader(
-        labels.HOTLINE_FILE, type=["xlsx", "xls", "csv"], max_upload_size=20, key="hotline_file"
+        case_labels.HOTLINE_FILE,
+        type=["xlsx", "xls", "csv"],
+        max_upload_size=20,
+        key="hotline_file",
     )
     hotline_data = None
     if upload is not None:  # size, type by content, zip bomb: before a byte is parsed
         hotline_data = run_service(partial(check_upload, upload.name, upload, allowed=TABLES))
-    if hotline_data is not None and st.button(labels.HOTLINE_BUTTON, key="hotline_go"):
+    if hotline_data is not None and st.button(case_labels.HOTLINE_BUTTON, key="hotline_go"):
         from services.cases import hotline
 
         gazetteer = run_service(_gazetteer)  # before the import's transaction, as above
         assert upload is not None  # hotline_data comes from an upload
-        with st.status(labels.HOTLINE_WORKING) as status:
+        with st.status(case_labels.HOTLINE_WORKING) as status:
             report = run_service(
                 with_session(
                     partial(
                         hotline.import_hotline,
                         upload.name,
                         data=hotline_data,
-                        imported_by=str(clerk or labels.CASE_CLERK_DEFAULT),
+                        imported_by=str(clerk or case_labels.CASE_CLERK_DEFAULT),
                         gazetteer=gazetteer,
                     )
                 )
@@ -336,10 +342,10 @@ with st.expander(labels.HOTLINE_IMPORT):
             st.cache_data.clear()
             st.success(f"{plain(report.file_name)}：共 {report.total:,} 行。{report.summary()}")
             if report.rejected:
-                st.markdown(f"**{labels.HOTLINE_REJECTED}**")
+                st.markdown(f"**{case_labels.HOTLINE_REJECTED}**")
                 st.dataframe(display.frame(report.rejected_rows), hide_index=True, width="stretch")
                 st.download_button(
-                    labels.HOTLINE_DOWNLOAD,
+                    case_labels.HOTLINE_DOWNLOAD,
                     hotline.rejections_xlsx(report),
                     file_name=f"{upload.name}_退回行.xlsx",
                 )

@@ -11,7 +11,7 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from app_pages import labels
+from app_pages.labels import cases as labels
 from tests.e2e.conftest import offline_page
 from tests.e2e.test_plain_text_browser import _sign_in
 from tests.e2e.test_window_browser import _go

@@ -187,7 +187,7 @@ def test_attachments_that_are_not_images_pdf_or_office_are_refused(
 def test_the_uploader_says_the_real_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == 20
-    from app_pages import labels
+    from app_pages.labels import cases as labels
     from services.uploads import MAX_UPLOAD_BYTES
 
     assert MAX_UPLOAD_BYTES == 20 * MB

@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import labels
+from app_pages.labels import dashboard as labels
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.ui
