@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from app_pages import labels
+from app_pages.labels import households as labels
 from tests.e2e.conftest import offline_page, wait_settled
 from tests.e2e.logins import browser_login, temporary_account
 from tests.e2e.test_window_browser import _go
