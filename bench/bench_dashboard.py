@@ -36,10 +36,11 @@ import pandas as pd
 import shapely
 
 from bench.city import DEFAULT_URL
+from core.clock import UTC8
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Leader dashboard at city scale"
-AS_OF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+AS_OF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=UTC8)
 
 
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

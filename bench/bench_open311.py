@@ -32,10 +32,12 @@ from typing import Any
 
 import httpx
 
+from core.clock import UTC8
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN, END = "<!-- open311:begin -->", "<!-- open311:end -->"
-REF_END = dt.datetime(2026, 11, 30, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+REF_END = dt.datetime(2026, 11, 30, 23, 59, tzinfo=UTC8)
 
 
 def _free_port() -> int:
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['p95_ms']:.0f} ms | {r['errors']} | {goal}{verdict} |"
         )
 
-    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+    now = dt.datetime.now(UTC8)
     text = "\n".join(
         [
             BEGIN,

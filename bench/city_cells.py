@@ -11,7 +11,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-DISTRICT = "610902"
+from core.settings import DISTRICT_CODE
+
+DISTRICT = DISTRICT_CODE
 SRID = 4490
 X0, Y0 = 580_000.0, 3_600_000.0  # EPSG:4545, near Ankang (≈109°E, 32.5°N)
 SPACING_M = 300.0

@@ -10,10 +10,11 @@ import pandas as pd
 import shapely
 
 from bench.city_cells import DISTRICT, SPACING_M, City, _locate, _points_ewkb
+from core.clock import UTC8
 from core.vocab import CASE_KINDS, CHANNELS, SERVICE_CATEGORIES, SPECIAL_GROUPS
 
-START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-REF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+START = dt.datetime(2025, 1, 1, tzinfo=UTC8)
+REF = dt.datetime(2026, 11, 30, 18, 0, tzinfo=UTC8)
 OPEN_STATES = ["received", "dispatched", "in_progress", "escalated", "handled", "reopened"]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
-from core.settings import DISTRICT_CODE
+from core.settings import DISTRICT_CODE, SRID
 
 
 def _frame(result: Result[Any]) -> pd.DataFrame:
@@ -33,8 +33,8 @@ def cell_at(session: Session, *, lon: float, lat: float) -> tuple[str | None, st
     """
     row = session.execute(
         text(
-            """
-            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) AS g)
+            f"""
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g)
             SELECT
               (SELECT c.cell_code FROM grid_cells c
                  JOIN grid_plans pl ON pl.id = c.plan_id AND pl.state = 'published', p
@@ -71,8 +71,8 @@ def nearby_open_cases(
     """
     rows = session.execute(
         text(
-            """
-            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) AS g)
+            f"""
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g)
             SELECT c.case_no
             FROM cases c, p
             WHERE c.category = :cat
@@ -146,7 +146,7 @@ def insert_case(
     return int(
         session.execute(
             text(
-                """
+                f"""
                 INSERT INTO cases (district_code, case_no, kind, category, channel, state,
                     description, citizen_name, citizen_phone, household_id, address,
                     community_code, cell_code, geom, received_at, due_at, escalation_level,
@@ -155,7 +155,7 @@ def insert_case(
                     :community, :cell,
                     CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
                          ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8),
-                                                      CAST(:lat AS float8)), 4490) END,
+                                                      CAST(:lat AS float8)), {SRID}) END,
                     :rec, :due, 'grid', 0, false, 1, :by, :item, :ref)
                 RETURNING id
                 """

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.settings import SRID
+
 _EXPORT_SQL = """
 SELECT c.id, c.district_code, c.case_no, c.kind, c.category, c.service_item, c.channel,
        c.external_ref, c.state, c.description, c.citizen_name, c.citizen_phone,
@@ -66,7 +68,7 @@ def insert_case(session: Session, row: Mapping[str, Any]) -> int:
     return int(
         session.execute(
             text(
-                """
+                f"""
                 INSERT INTO cases (district_code, case_no, kind, category, channel, state,
                     description, citizen_name, citizen_phone, address, community_code,
                     cell_code, geom, received_at, due_at, closed_at, escalation_level,
@@ -77,7 +79,7 @@ def insert_case(session: Session, row: Mapping[str, Any]) -> int:
                     :cell_code,
                     CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
                          ELSE ST_SetSRID(ST_MakePoint(CAST(:lon AS float8),
-                                                      CAST(:lat AS float8)), 4490) END,
+                                                      CAST(:lat AS float8)), {SRID}) END,
                     :received_at, :due_at, :closed_at, :escalation_level, :department,
                     :rework_count, :satisfaction, :called_back, :check_note, 1, :received_by,
                     :service_item, :external_ref)

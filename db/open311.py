@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.settings import SRID
+
 
 def insert_request(
     session: Session, *, token: str, case_no: str, api_key_id: int | None, media_url: str | None
@@ -51,10 +53,10 @@ _COMMON = """(CAST(:nos AS text[]) IS NULL OR c.case_no = ANY (CAST(:nos AS text
       AND (CAST(:since AS timestamptz) IS NULL OR c.received_at >= :since)
       AND (CAST(:until AS timestamptz) IS NULL OR c.received_at <= :until)"""
 
-_PUBLIC_SQL = """
+_PUBLIC_SQL = f"""
 WITH env AS (
     SELECT CASE WHEN CAST(:xmin AS float8) IS NULL THEN NULL
-                ELSE ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490) END AS g
+                ELSE ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, {SRID}) END AS g
 ), in_box AS MATERIALIZED (
     -- cells whose public point is in the bbox (only when a bbox is given)
     SELECT g.cell_code FROM grid_cells g
@@ -68,14 +70,14 @@ WITH env AS (
 ), picked AS MATERIALIZED (
     -- three branches so each can use its index: no bbox (received_at), cells in the bbox
     -- (cell_code), unplaced cases of communities in the bbox (community_code)
-    (SELECT c.* FROM cases c WHERE {common} AND CAST(:xmin AS float8) IS NULL
+    (SELECT c.* FROM cases c WHERE {{common}} AND CAST(:xmin AS float8) IS NULL
      ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
     UNION ALL
-    (SELECT c.* FROM cases c WHERE {common}
+    (SELECT c.* FROM cases c WHERE {{common}}
        AND c.cell_code = ANY (ARRAY(SELECT cell_code FROM in_box))
      ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
     UNION ALL
-    (SELECT c.* FROM cases c WHERE {common} AND c.cell_code IS NULL
+    (SELECT c.* FROM cases c WHERE {{common}} AND c.cell_code IS NULL
        AND c.community_code = ANY (ARRAY(SELECT code FROM communities_in_box))
      ORDER BY c.received_at DESC, c.case_no DESC LIMIT :limit)
 ), cells AS MATERIALIZED (

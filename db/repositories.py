@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-SRID = 4490
+from core.settings import SRID
 
 
 def _gdf(session: Session, sql: str, params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:

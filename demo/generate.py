@@ -23,10 +23,12 @@ import openpyxl
 import shapely
 from openpyxl.styles import Alignment, Font
 
+from core.settings import DISTRICT_CODE
+
 from .casework import CaseWork
 from .people import PersonFactory, build_compounds, build_households, build_staff
 from .roster import MEMBER_HEADERS, MEMBER_SHEET, ROSTER_HEADERS, build_members, build_roster
-from .town import DISTRICT_CODE, SUBDISTRICT_CODE, SUBDISTRICT_NAME, build_plates, build_town
+from .town import SUBDISTRICT_CODE, SUBDISTRICT_NAME, build_plates, build_town
 
 DEFAULT_SEED = 20261130
 REFERENCE_DATE = dt.date(2026, 11, 30)

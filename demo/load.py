@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import InvalidInputError
-from core.settings import ROOT
+from core.settings import DISTRICT_CODE, ROOT
 from db import repositories
 from db.engine import session_scope
 
-DISTRICT_CODE = "610902"
 TABLES_IN_DELETE_ORDER = (
     "callbacks",
     "visits",

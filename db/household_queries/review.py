@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.settings import SRID
 from db.household_queries.frames import _df
 
 
@@ -69,12 +70,12 @@ def nearest_street(
     row = (
         session.execute(
             text(
-                """
+                f"""
                 SELECT s.id, s.name, s.kind,
                        ST_Distance(s.geom::geography,
-                                   ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)::geography) AS m
+                                   ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})::geography) AS m
                 FROM streets s
-                ORDER BY s.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)
+                ORDER BY s.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})
                 LIMIT 1
                 """
             ),
@@ -116,11 +117,11 @@ def insert_door_plate(
     """A new door plate at a point; True when inserted (False: the plate already existed)."""
     result = session.execute(
         text(
-            """
+            f"""
             INSERT INTO address_points (district_code, street_id, street_name, house_number,
                                         community_code, geom)
             VALUES (:d, (SELECT id FROM streets WHERE name = :s ORDER BY id LIMIT 1), :s, :n,
-                    :c, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))
+                    :c, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}))
             ON CONFLICT ON CONSTRAINT uq_door_plate DO NOTHING
             """
         ),
@@ -149,8 +150,8 @@ def place_household(
     """Put a household on the map in its cell: status active, manual match, score 1."""
     result = session.execute(
         text(
-            """
-            UPDATE households SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4490),
+            f"""
+            UPDATE households SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}),
                 cell_code = :cell, community_code = :comm, status = 'active',
                 review_reason = NULL, match_type = 'manual', geocode_score = 1.0,
                 matched_text = :matched, updated_at = now()

@@ -20,6 +20,7 @@ import pyproj
 import shapely
 
 from core.errors import InvalidInputError
+from core.settings import DISTRICT_CODE
 from gis.blocks import working_crs
 from gis.cells.codes import _part, cell_code, number_cells
 from gis.cells.partition import _partition
@@ -64,7 +65,7 @@ def propose_cells(
     community_field: str = "community_code",
     min_households: int = 300,
     max_households: int = 500,
-    district_code: str = "610902",
+    district_code: str = DISTRICT_CODE,
     subdistrict_code: str = "001",
     community_seqs: Mapping[str, int | str] | None = None,
     communities: gpd.GeoDataFrame | None = None,

@@ -22,9 +22,8 @@ SQL = re.compile(
 
 # Named exceptions as of the first landing of this test (2026-12): shrink, never grow.
 KNOWN: dict[str, int] = {
-    "services/audit.py": 1,
     "demo/load.py": 38,
-    "bench/city.py": 3,
+    "bench/city.py": 2,
 }
 
 
@@ -33,8 +32,17 @@ def sql_strings(path: Path) -> int:
     count = 0
     # the pieces of an f-string are judged as one string, not once more one by one
     in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    # a docstring is prose about the code ("no UPDATE/DELETE privilege"), not a statement
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
     for node in ast.walk(tree):
-        if id(node) in in_fstrings:
+        if id(node) in in_fstrings or id(node) in docstrings:
             continue
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "text":
             count += 1  # sqlalchemy.text(...) whatever its argument
@@ -77,7 +85,17 @@ def test_the_scanner_finds_sql_it_must_find(tmp_path):
         "q = text('SELECT 1')\n"
         "s = 'SELECT id FROM households WHERE x = 1'\n"
         "f = f'UPDATE cases SET state = {1}'\n"
-        "harmless = 'Select the cell from the list'\n",
+        "harmless = 'Select the cell from the list'\n"
+        'def f():\n    """No UPDATE cases SET here: a docstring is prose."""\n',
         "utf-8",
     )
     assert sql_strings(planted) == 3
+
+
+def test_the_named_exceptions_are_exact():
+    """An exception that shrank is written down smaller, so it cannot grow back unseen."""
+    counts = found()
+    stale = {k: (counts.get(k, 0), n) for k, n in KNOWN.items() if counts.get(k, 0) != n}
+    assert not stale, "update KNOWN (module: found, listed): " + ", ".join(
+        f"{k}: {v[0]} != {v[1]}" for k, v in sorted(stale.items())
+    )
