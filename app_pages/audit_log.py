@@ -29,7 +29,7 @@ target = cols[2].text_input("对象（如 household:123）", max_chars=50)
 period = cols[3].date_input("日期", value=(today - dt.timedelta(days=7), today), max_value=today)
 
 
-def _search(*, session, actor):  # type: ignore[no-untyped-def]
+def _search(*, session, actor):
     name = clean_search_text(username, field="用户")
     what = clean_search_text(target, field="对象")
     since, until = (period[0], period[-1]) if isinstance(period, tuple) and period else (None, None)

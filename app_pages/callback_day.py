@@ -31,7 +31,7 @@ FLASH = "callback_flash"
 
 # The login token is part of every cache key: row-level security makes results per-user.
 @st.cache_data(ttl=60, show_spinner="正在读取回访名单…")
-def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool, token: str):  # type: ignore[no-untyped-def]
+def _list(day: dt.date, staff_id: int | None, community: str | None, earlier: bool, token: str):
     return with_session(
         lambda *, session: visits.callback_list(
             session=session,
@@ -77,7 +77,7 @@ st.caption(case_labels.CALLBACK_INTRO)
 todo = run_service(
     lambda: _list(
         day,
-        int(staff_id) if staff_id is not None else None,  # type: ignore[arg-type]
+        int(staff_id) if staff_id is not None else None,
         str(me["community_code"]) if me["community_code"] else None,
         earlier,
         token,
@@ -147,7 +147,7 @@ for n, c in enumerate(rows(todo), start=1):
                             satisfaction=satisfaction if is_reached else None,
                             comment=comment or "",
                             reopen=bool(reopen and is_reached),
-                            staff_id=int(staff_id) if staff_id is not None else None,  # type: ignore[arg-type]
+                            staff_id=int(staff_id) if staff_id is not None else None,
                         )
                     )()
                 except ConflictError as exc:

@@ -32,7 +32,7 @@ OVERDUE_RED = "#b00020"
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _queue(actor: str | None, staff_id: int | None, community: str | None, overdue_only: bool):  # type: ignore[no-untyped-def]
+def _queue(actor: str | None, staff_id: int | None, community: str | None, overdue_only: bool):
     return with_session(
         lambda *, session: cases.queue(
             session=session,
@@ -44,8 +44,8 @@ def _queue(actor: str | None, staff_id: int | None, community: str | None, overd
     )()
 
 
-def _load(case_no: str):  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
+def _load(case_no: str):
+    def read(*, session):
         return (
             cases.get_case(case_no, session=session),
             cases.timeline(case_no, session=session),
@@ -124,7 +124,7 @@ typed = top[2].text_input(
 )
 mine = scope == case_labels.CASE_SCOPE_MINE
 actor = str(me["name"] or "") if mine else None
-staff_id = int(me["staff_id"]) if mine and me["staff_id"] is not None else None  # type: ignore[call-overload]
+staff_id = int(me["staff_id"]) if mine and me["staff_id"] is not None else None
 data = run_service(lambda: _queue(actor, staff_id, str(station) if station else None, overdue_only))
 if data is None:
     st.stop()

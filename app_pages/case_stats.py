@@ -19,12 +19,12 @@ RATE_CARDS = ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_ra
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _communities():  # type: ignore[no-untyped-def]
+def _communities():
     return with_session(lambda *, session: cases.community_options(session=session))()
 
 
 @st.cache_data(ttl=120, show_spinner="正在统计…")
-def _report(start: dt.date, end: dt.date, community: str | None):  # type: ignore[no-untyped-def]
+def _report(start: dt.date, end: dt.date, community: str | None):
     return with_session(
         lambda *, session: reports.build_report(
             session=session, start=start, end=end + dt.timedelta(days=1), community=community

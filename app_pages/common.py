@@ -190,7 +190,7 @@ def close_sidebar_after_navigation() -> None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def visiting_staff(token: str):  # type: ignore[no-untyped-def]
+def visiting_staff(token: str):
     """Grid leaders, workers and cadres who visit (token: the cache is per login)."""
     from services.households import visits
 

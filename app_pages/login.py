@@ -10,7 +10,7 @@ from app_pages.labels import access as access_labels
 from core.settings import settings
 
 
-def _authenticate(username: str, password: str):  # type: ignore[no-untyped-def]
+def _authenticate(username: str, password: str):
     from services import auth, sessions
 
     sessions.check_database()

@@ -33,12 +33,12 @@ FILE_KEY = "my_cell_file"
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _cells(token: str):  # type: ignore[no-untyped-def]
+def _cells(token: str):
     return acting(lambda *, session, actor: files.cells_for(session=session))()
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取网格住户…")
-def _cell(token: str, cell_code: str, role: str):  # type: ignore[no-untyped-def]
+def _cell(token: str, cell_code: str, role: str):
     """Personal (households, phones, ID numbers): cached per login token, never shared."""
     return acting(
         lambda *, session, actor: files.load_cell(cell_code, session=session, role=role)
@@ -52,7 +52,7 @@ def _streets(cell_code: str) -> dict[str, str]:
     )()
 
 
-def _household_file(household_id: int):  # type: ignore[no-untyped-def]
+def _household_file(household_id: int):
     """The file, fetched (and logged) once per household opened, not on every rerun."""
     held = st.session_state.get(FILE_KEY)
     if held is not None and held[0] == household_id:
@@ -69,7 +69,7 @@ def _household_file(household_id: int):  # type: ignore[no-untyped-def]
     return record
 
 
-def _table(frame, fields: dict[str, str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _table(frame, fields: dict[str, str], **kwargs) -> None:
     if frame is None or frame.empty:
         st.caption(household_labels.FILE_EMPTY)
         return

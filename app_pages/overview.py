@@ -21,7 +21,7 @@ from services.overview import load_overview
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取网格数据…")
-def _overview():  # type: ignore[no-untyped-def]
+def _overview():
     return with_session(load_overview)()
 
 

@@ -104,7 +104,7 @@ def _street_lines(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _import(inputs: dict[str, Any], *, confirm: bool) -> Any:
     """The service call; a result that needs the planner's word comes back as the exception."""
 
-    def call(*, session):  # type: ignore[no-untyped-def]
+    def call(*, session):
         return plans.import_streets_into_draft(
             None,
             inputs["streets"],

@@ -26,15 +26,15 @@ FLASH = "review_flash"
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _map_data(token: str):  # type: ignore[no-untyped-def]
+def _map_data(token: str):
     return acting(lambda *, session, actor: review.review_map(session=session))()
 
 
-def _queue():  # type: ignore[no-untyped-def]
+def _queue():
     return acting(lambda *, session, actor: review.review_queue(session=session))()
 
 
-def _suggestions(address: str):  # type: ignore[no-untyped-def]
+def _suggestions(address: str):
     return acting(lambda *, session, actor: review.suggestions(address, session=session))()
 
 

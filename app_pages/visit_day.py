@@ -30,7 +30,7 @@ FLASH = "visit_flash"
 # The login token is part of every cache key: what a query returns depends on who asks
 # (row-level security), so one user's list must never be served to another.
 @st.cache_data(ttl=60, show_spinner="正在生成走访名单…")
-def _list(staff_id: int, day: dt.date, token: str):  # type: ignore[no-untyped-def]
+def _list(staff_id: int, day: dt.date, token: str):
     return with_session(
         lambda *, session: visits.visit_list(session=session, staff_id=staff_id, day=day)
     )()
@@ -111,7 +111,7 @@ for n, h in enumerate(rows(households), start=1):
                     with_session(
                         partial(
                             visits.record_visit,
-                            staff_id=int(staff_id),  # type: ignore[arg-type]
+                            staff_id=int(staff_id),
                             household_id=int(h.household_id),
                             outcome=outcome,
                             note=note,

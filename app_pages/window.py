@@ -24,19 +24,19 @@ PIN = "window_pin"
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _communities():  # type: ignore[no-untyped-def]
+def _communities():
     return with_session(lambda *, session: cases.community_options(session=session))()
 
 
 @st.cache_resource(show_spinner="正在载入地址库…")
-def _gazetteer():  # type: ignore[no-untyped-def]
+def _gazetteer():
     from services.geocoding import gazetteer_from_session
 
     return with_session(gazetteer_from_session)()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _base_layers():  # type: ignore[no-untyped-def]
+def _base_layers():
     return with_session(cases.window_base_layers)()
 
 
@@ -217,7 +217,7 @@ if submitted or confirmed:
     received_by = str(clerk or case_labels.CASE_CLERK_DEFAULT)
     request = (address, pin, category, kind, on_the_spot)  # what the check was made for
 
-    def _check(*, session):  # type: ignore[no-untyped-def]
+    def _check(*, session):
         return cases.window_check(
             session=session,
             category=category,
@@ -233,7 +233,7 @@ if submitted or confirmed:
             gazetteer=gazetteer,
         )
 
-    def _intake(check, *, session):  # type: ignore[no-untyped-def]
+    def _intake(check, *, session):
         return cases.intake(
             session=session,
             category=category,

@@ -94,7 +94,7 @@ class TTLCache:
             if held is not None and held[0] > now:
                 self._data.move_to_end(key)
                 self.hits += 1
-                return held[1]  # type: ignore[no-any-return]
+                return held[1]
             self.misses += 1
         value = compute()
         with self._lock:

@@ -28,7 +28,7 @@ def _multiselect(label: str, vocab: dict[str, str], key: str) -> tuple[str, ...]
     return tuple(chosen)
 
 
-def received_chart(tr: pd.DataFrame, *, as_of: dt.date):  # type: ignore[no-untyped-def]
+def received_chart(tr: pd.DataFrame, *, as_of: dt.date):
     """Cases received per month, this year and a year earlier.
 
     Months with no data a year earlier draw nothing for 上年同期 (not 0); the current month,
@@ -127,7 +127,7 @@ def filters(communities: pd.DataFrame, first: dt.date, last: dt.date) -> dashboa
     )
 
 
-def rate_cards(rates) -> None:  # type: ignore[no-untyped-def]
+def rate_cards(rates) -> None:
     cols = st.columns(4)
     for col, key in zip(
         cols, ("completion_rate", "on_time_rate", "satisfaction_rate", "rework_rate"), strict=True
@@ -144,7 +144,7 @@ def rate_cards(rates) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+def cell_panel(cells, code: str, as_of: dt.datetime) -> None:
     row = cells[cells["cell_code"] == code]
     if row.empty:
         return
@@ -186,7 +186,7 @@ def cell_panel(cells, code: str, as_of: dt.datetime) -> None:  # type: ignore[no
     )
 
 
-def cell_at(cells, lat: float, lon: float) -> str | None:  # type: ignore[no-untyped-def]
+def cell_at(cells, lat: float, lon: float) -> str | None:
     import shapely
 
     hits = cells.sindex.query(shapely.Point(lon, lat), predicate="intersects")

@@ -16,13 +16,13 @@ from services.stats import dashboard, hotspots, workload
 
 # ------------------------------------------------------------------------------ cached reads
 @st.cache_data(ttl=600, show_spinner=False)
-def options():  # type: ignore[no-untyped-def]
+def options():
     return with_session(dashboard.filter_options)()
 
 
 @st.cache_data(ttl=600, show_spinner="正在读取网格…")
-def _shapes(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    def read(*, session):  # type: ignore[no-untyped-def]
+def _shapes(community_codes: tuple[str, ...]):
+    def read(*, session):
         shapes = dashboard.cell_shapes(session=session, community_codes=community_codes)
         # the map takes the left three fifths of a wide page
         simple, zoom = dashboard.display_shapes(shapes, width_px=640, height_px=600)
@@ -32,7 +32,7 @@ def _shapes(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def community_outlines(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def community_outlines(community_codes: tuple[str, ...]):
     return with_session(
         lambda *, session: dashboard.community_outlines(
             session=session, community_codes=community_codes
@@ -41,21 +41,21 @@ def community_outlines(community_codes: tuple[str, ...]):  # type: ignore[no-unt
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
-def weights(community_codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def weights(community_codes: tuple[str, ...]):
     shapes, _ = _shapes(community_codes)
     return hotspots.queen_weights(shapes)
 
 
 # Aggregates by filter: shared by every viewer of the same row-security scope (leaders share
 # one entry), never across scopes — services.shared_cache says why each is safe.
-def _scoped(what: str, key: tuple, compute):  # type: ignore[no-untyped-def]
+def _scoped(what: str, key: tuple, compute):
     return shared_cache.dashboard_aggregate(
         what, key, actor=st.session_state.get("actor"), compute=compute
     )
 
 
-def view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untyped-def]
-    def compute():  # type: ignore[no-untyped-def]
+def view(f: dashboard.CaseFilter, as_of: dt.datetime):
+    def compute():
         shapes, zoom = _shapes(f.community_codes)
         return with_session(
             lambda *, session: dashboard.dashboard_view(
@@ -67,7 +67,7 @@ def view(f: dashboard.CaseFilter, as_of: dt.datetime):  # type: ignore[no-untype
 
 
 @st.cache_data(ttl=60, show_spinner="正在准备动画…")
-def frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type: ignore[no-untyped-def]
+def frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):
     return with_session(
         lambda *, session: dashboard.heat_animation(
             f, session=session, zoom=zoom, lat=lat, step=step
@@ -75,7 +75,7 @@ def frames(f: dashboard.CaseFilter, zoom: int, lat: float, step: str):  # type: 
     )()
 
 
-def trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-def]
+def trend(f: dashboard.CaseFilter, as_of: dt.date):
     return _scoped(
         "trend",
         (f, as_of),
@@ -83,7 +83,7 @@ def trend(f: dashboard.CaseFilter, as_of: dt.date):  # type: ignore[no-untyped-d
     )
 
 
-def leader_workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):  # type: ignore[no-untyped-def]
+def leader_workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.date):
     return _scoped(
         "workload",
         (f, as_of, week_of),
@@ -100,7 +100,7 @@ def leader_workload(f: dashboard.CaseFilter, as_of: dt.datetime, week_of: dt.dat
     )
 
 
-def open_cases(cell_code: str, as_of: dt.datetime):  # type: ignore[no-untyped-def]
+def open_cases(cell_code: str, as_of: dt.datetime):
     return _scoped(
         "cell_open_cases",
         (cell_code, as_of),

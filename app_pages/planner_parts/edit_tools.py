@@ -25,7 +25,7 @@ def edit(fn: Any, **kwargs: Any) -> None:
     plan_id = kwargs["plan_id"]
     seen = st.session_state[SEEN][plan_id]
 
-    def call(*, session):  # type: ignore[no-untyped-def]
+    def call(*, session):
         return fn(session=session, expected_lock_version=seen, actor=reads.actor(), **kwargs)
 
     result = run_service(with_session(call))

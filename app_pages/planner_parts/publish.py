@@ -72,7 +72,7 @@ def publish_panel(plan: pd.Series, problems: gpd.GeoDataFrame, plan_list: pd.Dat
         if left.button(plan_labels.PLAN_CONFIRM, key="planner_publish_go", type="primary"):
             seen = st.session_state[SEEN][plan_id]
 
-            def call(*, session):  # type: ignore[no-untyped-def]
+            def call(*, session):
                 return plans.publish(
                     session=session,
                     plan_id=plan_id,

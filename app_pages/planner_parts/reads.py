@@ -21,7 +21,7 @@ FLASH = "planner_flash"
 
 # --- reads (cached per plan version: every edit bumps lock_version, so edits invalidate) ----
 @st.cache_data(ttl=600, show_spinner=False)
-def base():  # type: ignore[no-untyped-def]
+def base():
     return with_session(lambda *, session: plans.communities_and_streets(session=session))()
 
 

@@ -77,7 +77,7 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("api-keys", help="Open311 接口密钥（新增、列表、吊销）")
     sub = parser.add_subparsers(dest="api_keys_command", metavar="ACTION", required=True)
 

@@ -72,7 +72,7 @@ def _import_hotline(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     r = subparsers.add_parser(
         "report",
         help="统计与月报：办结率、按期办结率、满意率、返工率及分类计数（json 或 xlsx）",

@@ -124,7 +124,7 @@ def _rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "db", help="项目自带的 PostGIS 数据库：start|stop|status|reset|migrate|url|rotate-passwords"
     )

@@ -28,7 +28,7 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="老城示例数据：generate（生成文件）| load（载入数据库）")
     sub = p.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
     g = sub.add_parser("generate", help="确定性地生成 data/boundaries 与 data/demo 下的示例文件")

@@ -65,7 +65,7 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if result.rejected else 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("exchange", help="案件交换包（12345 热线、城市运管服平台）")
     sub = parser.add_subparsers(dest="exchange_command", metavar="ACTION", required=True)
     exp = sub.add_parser("export", help="导出某时刻以来受理或有进展的案件")

@@ -43,7 +43,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "import-roster", help="导入住户花名册（.xlsx/.xls/.csv），一次一个事务"
     )

@@ -34,7 +34,7 @@ def _notice_board(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "notice-board", help="生成网格公示牌 PDF（网格图、编码、社区、网格长及电话、户数）"
     )

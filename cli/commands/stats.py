@@ -9,7 +9,7 @@ import time
 from core.errors import DatabaseError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("stats", help="驾驶舱统计：后台刷新月度汇总")
     sub = p.add_subparsers(dest="stats_command", metavar="ACTION", required=True)
     r = sub.add_parser(

@@ -158,7 +158,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "users", help="账号：add | list | disable | reset-password | grant | unlock"
     )

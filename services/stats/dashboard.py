@@ -146,7 +146,7 @@ def display_shapes(
 ) -> tuple[gpd.GeoDataFrame, int]:
     """Shapes simplified to half a pixel at the zoom that fits them; returns (cells, zoom)."""
     bounds = tuple(shapes.to_crs(DISPLAY_CRS).total_bounds)
-    zoom = zoom_for_bounds(bounds, width_px=width_px, height_px=height_px)  # type: ignore[arg-type]
+    zoom = zoom_for_bounds(bounds, width_px=width_px, height_px=height_px)
     lat = (bounds[1] + bounds[3]) / 2
     simple = simplify_cells(shapes, tolerance_m=metres_per_pixel(zoom, lat=lat) / 2)
     # kept with the cached shapes: the heat-from-cells path needs them on every view

@@ -23,7 +23,7 @@ __all__ = ["CLASS_LABELS", "getis_ord_hotspots", "queen_weights"]
 CLASS_LABELS = {"hot": "热点（显著偏高）", "cold": "冷点（显著偏低）", "none": "不显著"}
 
 
-def queen_weights(cells: gpd.GeoDataFrame):  # type: ignore[no-untyped-def]
+def queen_weights(cells: gpd.GeoDataFrame):
     """Queen contiguity (cells sharing an edge or a corner) as a libpysal ``W``.
 
     Cells are assumed to form a coverage (neighbours share exact vertices, as a published plan
@@ -62,7 +62,7 @@ def getis_ord_hotspots(
     cells: gpd.GeoDataFrame,
     *,
     value_field: str,
-    weights=None,  # type: ignore[no-untyped-def]
+    weights=None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Gi* z-score, p-value and class (hot / cold / none) of every cell.
