@@ -16,36 +16,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from shapely import force_2d
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import InvalidInputError
 from core.settings import DISTRICT_CODE, ROOT
-from db import repositories
+from db import demo_rows, repositories
 from db.engine import session_scope
-
-TABLES_IN_DELETE_ORDER = (
-    "callbacks",
-    "visits",
-    "case_events",
-    "cases",
-    "household_changes",
-    "residents",
-    "households",
-    "import_batches",
-    "users",
-    "grid_cells",
-    "blocks",
-    "staff",
-    "grid_plans",
-    "compounds",
-    "address_points",
-    "streets",
-    "communities",
-    "subdistricts",
-    "districts",
-)
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:
@@ -94,11 +71,11 @@ def _truthy(value: str) -> bool:
 
 
 def is_loaded(session: Session) -> bool:
-    return bool(session.execute(text("SELECT EXISTS (SELECT 1 FROM households)")).scalar())
+    return bool(session.execute(demo_rows.ANY_HOUSEHOLD).scalar())
 
 
 def clear(session: Session) -> None:
-    session.execute(text(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE"))
+    demo_rows.clear(session)
 
 
 def load_demo(
@@ -122,15 +99,12 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
 
     district = _read(b / "hanbin_district.geojson")
     exec_many(
-        text("INSERT INTO districts (code, name, geom) VALUES (:code, :name, ST_GeomFromEWKT(:g))"),
+        demo_rows.INSERT_DISTRICTS,
         [{"code": DISTRICT_CODE, "name": "汉滨区", "g": _ewkt(district.union_all(), multi=True)}],
     )
     sub = _read(b / "laocheng_subdistrict.geojson").iloc[0]
     exec_many(
-        text(
-            "INSERT INTO subdistricts (code, district_code, name, geom) "
-            "VALUES (:code, :d, :name, ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_SUBDISTRICTS,
         [
             {
                 "code": sub["code"],
@@ -142,10 +116,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     )
     comms = _read(b / "laocheng_communities.geojson")
     exec_many(
-        text(
-            "INSERT INTO communities (code, district_code, subdistrict_code, name, has_station, geom)"
-            " VALUES (:code, :d, :sd, :name, :st, ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_COMMUNITIES,
         [
             {
                 "code": r.code,
@@ -162,10 +133,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
 
     streets = _read(d / "streets.geojson")
     exec_many(
-        text(
-            "INSERT INTO streets (district_code, subdistrict_code, name, kind, aliases, geom) "
-            "VALUES (:d, :sd, :name, :kind, :aliases, ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_STREETS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -180,11 +148,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     )
     plates = _read(d / "door_plates.geojson")
     exec_many(
-        text(
-            "INSERT INTO address_points (district_code, street_id, street_name, house_number, "
-            "community_code, geom) VALUES (:d, (SELECT min(id) FROM streets WHERE name = :s), "
-            ":s, :n, :c, ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_ADDRESS_POINTS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -200,10 +164,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     if compounds_path.exists():
         comp = _read(compounds_path)
         exec_many(
-            text(
-                "INSERT INTO compounds (district_code, name, street_name, house_number, "
-                "community_code, geom) VALUES (:d, :name, :s, :n, :c, ST_GeomFromEWKT(:g))"
-            ),
+            demo_rows.INSERT_COMPOUNDS,
             [
                 {
                     "d": DISTRICT_CODE,
@@ -220,10 +181,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
 
     staff = _csv(d / "staff.csv")
     exec_many(
-        text(
-            "INSERT INTO staff (district_code, staff_no, name, phone, role, community_code, "
-            "cell_code, streets) VALUES (:d, :no, :name, :phone, :role, :c, :cell, :streets)"
-        ),
+        demo_rows.INSERT_STAFF,
         [
             {
                 "d": DISTRICT_CODE,
@@ -238,14 +196,10 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
             for r in _rows(staff)
         ],
     )
-    staff_ids: dict[str, int] = dict(session.execute(text("SELECT staff_no, id FROM staff")).all())
+    staff_ids: dict[str, int] = dict(session.execute(demo_rows.STAFF_IDS).all())
 
     plan_id = session.execute(
-        text(
-            "INSERT INTO grid_plans (district_code, subdistrict_code, name, version_no, state, "
-            "valid_from, note, created_by) VALUES (:d, :sd, :name, 1, 'published', :vf, :note, "
-            "'demo') RETURNING id"
-        ),
+        demo_rows.INSERT_GRID_PLANS,
         {
             "d": DISTRICT_CODE,
             "sd": sub["code"],
@@ -256,11 +210,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     ).scalar_one()
     cells = _read(d / "grid_cells.geojson")
     exec_many(
-        text(
-            "INSERT INTO grid_cells (district_code, plan_id, community_code, cell_code, name, "
-            "leader_staff_id, geom) VALUES (:d, :p, :c, :code, :name, :leader, "
-            "ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_GRID_CELLS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -276,10 +226,7 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
     )
     blocks = _read(d / "blocks.geojson")
     exec_many(
-        text(
-            "INSERT INTO blocks (district_code, plan_id, block_key, community_code, cell_code, "
-            "geom) VALUES (:d, :p, :k, :c, :cell, ST_GeomFromEWKT(:g))"
-        ),
+        demo_rows.INSERT_BLOCKS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -308,24 +255,11 @@ def load_into(session: Session, *, root: Path = ROOT, progress: Any = print) -> 
 
 def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: int) -> None:
     row_to_household: dict[int, int] = dict(
-        session.execute(
-            text("SELECT source_row - 2, id FROM households WHERE source_row IS NOT NULL")
-        ).all()
+        session.execute(demo_rows.HOUSEHOLD_BY_SHEET_ROW).all()
     )  # excel row 3 holds 序号 1 (title row, header row)
     cases = _csv(d / "cases.csv")
     session.execute(
-        text(
-            """
-            INSERT INTO cases (district_code, case_no, kind, category, channel, state, description,
-                household_id, community_code, geom, received_at, due_at, closed_at,
-                handler_staff_id, department, escalation_level, rework_count, satisfaction,
-                called_back)
-            VALUES (:d, :no, :kind, :cat, :ch, :state, :desc, :hh, :c,
-                CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE
-                ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4490) END,
-                :rec, :due, :closed, :handler, :dept, :esc, :rework, :sat, :cb)
-            """
-        ),
+        demo_rows.INSERT_CASES,
         [
             {
                 "d": DISTRICT_CODE,
@@ -355,13 +289,10 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
         ],
     )
     repositories.assign_cells(session, plan_id=plan_id, table="cases")
-    case_ids: dict[str, int] = dict(session.execute(text("SELECT case_no, id FROM cases")).all())
+    case_ids: dict[str, int] = dict(session.execute(demo_rows.CASE_IDS).all())
     events = _csv(d / "case_events.csv")
     session.execute(
-        text(
-            "INSERT INTO case_events (district_code, case_id, seq, at, actor, action, from_state, "
-            "to_state, note) VALUES (:d, :case, :seq, :at, :actor, :action, :f, :t, :note)"
-        ),
+        demo_rows.INSERT_CASE_EVENTS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -379,10 +310,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
     )
     visits = _csv(d / "visits.csv")
     session.execute(
-        text(
-            "INSERT INTO visits (district_code, visit_date, staff_id, household_id, outcome, note,"
-            " case_id) VALUES (:d, :date, :staff, :hh, :outcome, :note, :case)"
-        ),
+        demo_rows.INSERT_VISITS,
         [
             {
                 "d": DISTRICT_CODE,
@@ -400,10 +328,7 @@ def _load_cases(session: Session, d: Path, staff_ids: dict[str, int], plan_id: i
     )
     callbacks = _csv(d / "callbacks.csv")
     session.execute(
-        text(
-            "INSERT INTO callbacks (district_code, case_id, called_at, staff_id, reached, "
-            "satisfaction, comment) VALUES (:d, :case, :at, :staff, :reached, :sat, :comment)"
-        ),
+        demo_rows.INSERT_CALLBACKS,
         [
             {
                 "d": DISTRICT_CODE,

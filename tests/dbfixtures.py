@@ -23,8 +23,12 @@ def _demo_hash() -> str:
             if path.is_file():
                 h.update(path.name.encode())
                 h.update(path.read_bytes())
-    for path in sorted((ROOT / "demo").glob("load.py")) + [
-        ROOT / "services" / "households" / "roster_import.py"
+    # the loader and everything the demo's roster goes through on its way in
+    for path in [
+        ROOT / "demo" / "load.py",
+        ROOT / "db" / "demo_rows.py",
+        ROOT / "db" / "roster_queries.py",
+        *sorted((ROOT / "services" / "households").glob("roster_*.py")),
     ]:
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
