@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t_w, table = best_of(ours, args.repeat)
             t_raw, table_raw = best_of(raw_sql, 1)
-            cols = ["closed_cases", "rated", "happy", "callbacks_done", "open_cases"]
+            cols = ["closed_cases", "rated", "satisfied_count", "callbacks_done", "open_cases"]
             same = table[cols].equals(table_raw[cols])
             rows.append(
                 (

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import InvalidInputError, NotFoundError
-from db.household_queries import cells as q
+from db.household_queries import cells as cell_queries
 from gis.crs import METRIC_CRS
 
 CJK_FONT = "STSong-Light"
@@ -67,11 +67,11 @@ def load_notice_board(
     code = (cell_code or "").strip()
     if not (len(code) == 15 and code.isdigit()):
         raise InvalidInputError(f"网格编码应为15位数字，得到 {cell_code!r}")
-    cell = q.cell(session, cell_code=code)
+    cell = cell_queries.cell(session, cell_code=code)
     if cell.empty:
         raise NotFoundError(f"已发布方案中没有网格 {code}")
     row = cell.iloc[0]
-    streets = q.streets_around_cell(session, cell_code=code)
+    streets = cell_queries.streets_around_cell(session, cell_code=code)
     return NoticeBoard(
         cell_code=code,
         cell_name=str(row["name"]),

@@ -3,18 +3,18 @@ count is above and which below the line.
 
 For a period ``[start, end)`` (end exclusive):
 
-=========== ==================================================================================
-count       cases counted
-=========== ==================================================================================
-due         应办结: ``due_at`` in the period
-done        办结: due, and now closed or rated with ``closed_at`` before ``end``
-on_time     按期办结: done, with ``closed_at <= due_at``
-closed_here 本期办结: now closed or rated with ``closed_at`` in the period
-rated       已评价: closed here with a satisfaction rating
-happy       满意 (+ 基本满意 unless ``count_basically_satisfied=False``): rated and satisfied
-reworked    经重办后办结: closed here with ``rework_count > 0``
-called      已回访: closed here and ``called_back``
-=========== ==================================================================================
+=============== ==============================================================================
+count           cases counted
+=============== ==============================================================================
+due             应办结: ``due_at`` in the period
+done            办结: due, and now closed or rated with ``closed_at`` before ``end``
+on_time         按期办结: done, with ``closed_at <= due_at``
+closed_here     本期办结: now closed or rated with ``closed_at`` in the period
+rated           已评价: closed here with a satisfaction rating
+satisfied_count 满意 (+ 基本满意 unless ``count_basically_satisfied=False``): rated and satisfied
+reworked        经重办后办结: closed here with ``rework_count > 0``
+called          已回访: closed here and ``called_back``
+=============== ==============================================================================
 
 Counted from the cases, the FILTER clauses of :func:`rate_counts`, of :func:`monthly_trend`
 with a community filter and of ``db.stats.workload.leader_workload`` without the summaries are
@@ -60,13 +60,13 @@ COUNTS: dict[str, str] = {
     "on_time": "due AND done AND closed_at <= due_at",
     "closed_here": "here",
     "rated": "here AND satisfaction = ANY(:rated)",
-    "happy": "here AND satisfaction = ANY(:good)",
+    "satisfied_count": "here AND satisfaction = ANY(:good)",
     "reworked": "here AND rework_count > 0",
     "called": "here AND called_back",
 }
 
 #: The counts of the monthly trend (it shows no callback rate).
-TREND_COUNTS = ("due", "done", "on_time", "closed_here", "rated", "happy", "reworked")
+TREND_COUNTS = ("due", "done", "on_time", "closed_here", "rated", "satisfied_count", "reworked")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ RATES: tuple[RateDefinition, ...] = (
     RateDefinition(
         "satisfaction_rate",
         "满意率",
-        "happy",
+        "satisfied_count",
         "rated",
         "满意及基本满意",
         "已评价（本期办结并经回访或现场评议）",
@@ -109,12 +109,12 @@ RATES: tuple[RateDefinition, ...] = (
 
 
 def satisfied_keys(count_basically_satisfied: bool) -> list[str]:
-    """The satisfaction keys counted as satisfied (the ``happy`` count)."""
+    """The satisfaction keys counted as satisfied (``satisfied_count``)."""
     return ["satisfied", "basically_satisfied"] if count_basically_satisfied else ["satisfied"]
 
 
 def summary_happy_column(count_basically_satisfied: bool) -> str:
-    """The month summaries' column sum that is the ``happy`` count."""
+    """The month summaries' column sum that is the ``satisfied_count`` count."""
     return "satisfied + basically" if count_basically_satisfied else "satisfied"
 
 
@@ -181,7 +181,7 @@ def rate_counts_from_summary(
         raise ValueError("the summaries have no community; use rate_counts")
     where, params = conditions(query, period=False, states=False)
     params.update(months(query))
-    happy = summary_happy_column(count_basically_satisfied)
+    satisfied_count = summary_happy_column(count_basically_satisfied)
     due = (
         session.execute(
             text(
@@ -204,7 +204,7 @@ def rate_counts_from_summary(
             text(
                 f"""
                 SELECT coalesce(sum(closed_here), 0) AS closed_here,
-                       coalesce(sum(rated), 0) AS rated, coalesce(sum({happy}), 0) AS happy,
+                       coalesce(sum(rated), 0) AS rated, coalesce(sum({satisfied_count}), 0) AS satisfied_count,
                        coalesce(sum(reworked), 0) AS reworked, coalesce(sum(called), 0) AS called
                 FROM case_month_summary
                 WHERE month >= :lo AND month < :hi AND {where}
@@ -228,7 +228,7 @@ def monthly_trend(
 ) -> pd.DataFrame:
     """Per month in ``[first_month, end_month)``: cases received and the rate counts.
 
-    Columns ``month, received, due, done, on_time, closed_here, rated, happy, reworked``.
+    Columns ``month, received, due, done, on_time, closed_here, rated, satisfied_count, reworked``.
     Each case counts in the month it was received, the month it was due and the month it was
     closed. Without a community filter the answer comes from ``case_month_summary``
     (refreshed by ``db.stats.cells.refresh_summaries``); with one, from the community's cases.
@@ -302,13 +302,13 @@ def _monthly_from_summary(
 ) -> pd.DataFrame:
     where, params = conditions(query, period=False, states=False)
     params.update(lo=first_month, hi=end_month)
-    happy = summary_happy_column(count_basically_satisfied)
+    satisfied_count = summary_happy_column(count_basically_satisfied)
     return read_frame(
         session,
         f"""
         WITH closed AS (
             SELECT month, sum(received) AS received, sum(closed_here) AS closed_here,
-                   sum(rated) AS rated, sum({happy}) AS happy, sum(reworked) AS reworked
+                   sum(rated) AS rated, sum({satisfied_count}) AS satisfied_count, sum(reworked) AS reworked
             FROM case_month_summary
             WHERE month >= :lo AND month < :hi AND {where} GROUP BY 1
         ), due AS (
@@ -322,7 +322,7 @@ def _monthly_from_summary(
                coalesce(c.received, 0)::int AS received, coalesce(d.due, 0)::int AS due,
                coalesce(d.done, 0)::int AS done, coalesce(d.on_time, 0)::int AS on_time,
                coalesce(c.closed_here, 0)::int AS closed_here, coalesce(c.rated, 0)::int AS rated,
-               coalesce(c.happy, 0)::int AS happy, coalesce(c.reworked, 0)::int AS reworked
+               coalesce(c.satisfied_count, 0)::int AS satisfied_count, coalesce(c.reworked, 0)::int AS reworked
         FROM closed c FULL JOIN due d ON d.month = c.month
         ORDER BY 1
         """,  # noqa: S608

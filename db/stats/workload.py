@@ -31,29 +31,29 @@ def leader_workload(
 
     Columns: ``staff_id, staff_no, leader_name, leader_phone, community_code, community_name,
     cell_code (first cell), cell_codes, households, special_households, open_cases,
-    overdue_cases, closed_cases (in the period), rated, happy (for 满意率), visits_done (in the
+    overdue_cases, closed_cases (in the period), rated, satisfied_count (for 满意率), visits_done (in the
     week from ``week_start``), callbacks_done, callbacks_reached (in the period)``.
-    ``closed_cases``, ``rated`` and ``happy`` are the ``closed_here``, ``rated`` and ``happy``
+    ``closed_cases``, ``rated`` and ``satisfied_count`` are the ``closed_here``, ``rated`` and ``satisfied_count``
     counts of :data:`db.stats.rates.COUNTS` per leader.
     """
     jit_off(session)
     cell_where = "AND g.community_code = ANY(:cc)" if community_codes else ""
     if use_summaries and is_month_aligned(start, end):
         # whole months: the per-cell and per-staff month summaries (migration 0003)
-        happy = summary_happy_column(count_basically_satisfied)
+        satisfied_count = summary_happy_column(count_basically_satisfied)
         closed_sql = f"""
             SELECT cell_code, sum(closed_here) AS closed_cases, sum(rated) AS rated,
-                   sum({happy}) AS happy
+                   sum({satisfied_count}) AS satisfied_count
             FROM case_cell_month WHERE month >= :lo AND month < :hi GROUP BY cell_code"""
         callbacks_sql = """
             SELECT staff_id, sum(done) AS callbacks_done, sum(reached) AS callbacks_reached
             FROM callback_staff_month WHERE month >= :lo AND month < :hi GROUP BY staff_id"""
     else:
-        # the closed_here, rated and happy counts of COUNTS, per cell
+        # the closed_here, rated and satisfied_count counts of COUNTS, per cell
         closed_sql = f"""
             SELECT cell_code, count(*) FILTER (WHERE {COUNTS["closed_here"]}) AS closed_cases,
                    count(*) FILTER (WHERE {COUNTS["rated"]}) AS rated,
-                   count(*) FILTER (WHERE {COUNTS["happy"]}) AS happy
+                   count(*) FILTER (WHERE {COUNTS["satisfied_count"]}) AS satisfied_count
             FROM (
                 SELECT cell_code, satisfaction, TRUE AS here FROM cases
                 WHERE closed_at >= :start AND closed_at < :end AND state = ANY(:done_states)
@@ -86,7 +86,7 @@ def leader_workload(
                    coalesce(o.open_cases, 0) AS open_cases,
                    coalesce(o.overdue_cases, 0) AS overdue_cases,
                    coalesce(d.closed_cases, 0) AS closed_cases,
-                   coalesce(d.rated, 0) AS rated, coalesce(d.happy, 0) AS happy
+                   coalesce(d.rated, 0) AS rated, coalesce(d.satisfied_count, 0) AS satisfied_count
             FROM cells c
             LEFT JOIN cell_household_summary h ON h.cell_code = c.cell_code
             LEFT JOIN open o ON o.cell_code = c.cell_code
@@ -99,7 +99,7 @@ def leader_workload(
                    sum(special_households)::int AS special_households,
                    sum(open_cases)::int AS open_cases, sum(overdue_cases)::int AS overdue_cases,
                    sum(closed_cases)::int AS closed_cases, sum(rated)::int AS rated,
-                   sum(happy)::int AS happy
+                   sum(satisfied_count)::int AS satisfied_count
             FROM per_cell GROUP BY leader_staff_id
         ), visits_done AS (
             SELECT v.staff_id, count(*) AS visits_done FROM visits v
@@ -111,7 +111,7 @@ def leader_workload(
         SELECT s.id AS staff_id, s.staff_no, s.name AS leader_name, s.phone AS leader_phone,
                l.community_code, m.name AS community_name, l.cell_code, l.cell_codes,
                l.households, l.special_households, l.open_cases, l.overdue_cases,
-               l.closed_cases, l.rated, l.happy,
+               l.closed_cases, l.rated, l.satisfied_count,
                coalesce(v.visits_done, 0)::int AS visits_done,
                coalesce(b.callbacks_done, 0)::int AS callbacks_done,
                coalesce(b.callbacks_reached, 0)::int AS callbacks_reached

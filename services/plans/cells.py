@@ -41,12 +41,12 @@ def insert_cell(session: Session, plan_id: int, district: str, community: str, c
     )
 
 
-def free_code(taken: Iterable[str], district: str, sd3: str, community: str) -> str:
-    prefix = f"{district}{sd3}{community[-3:]}"
+def free_code(taken: Iterable[str], district: str, subdistrict_seq: str, community: str) -> str:
+    prefix = f"{district}{subdistrict_seq}{community[-3:]}"
     used = {int(c[-3:]) for c in taken if c.startswith(prefix)}
     for n in range(1, 1000):
         if n not in used:
-            return make_cell_code(district, sd3, community[-3:], n)
+            return make_cell_code(district, subdistrict_seq, community[-3:], n)
     raise InvalidInputError(f"社区 {community} 的网格编号已用完（最多 999 个网格）")
 
 

@@ -295,10 +295,12 @@ def _largest_overlap(blocks: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) ->
     ]
 
 
-def _one_cell_per_block(blocks: gpd.GeoDataFrame, district: str, sd3: str) -> dict[str, str]:
+def _one_cell_per_block(
+    blocks: gpd.GeoDataFrame, district: str, subdistrict_seq: str
+) -> dict[str, str]:
     out: dict[str, str] = {}
     for comm, part in blocks.groupby("community_code"):
         seq = number_cells(np.asarray(part.geometry.array))
         for key, s in zip(part["block_key"], seq, strict=True):
-            out[str(key)] = cell_code(district, sd3, str(comm)[-3:], int(s))
+            out[str(key)] = cell_code(district, subdistrict_seq, str(comm)[-3:], int(s))
     return out

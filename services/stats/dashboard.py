@@ -417,7 +417,7 @@ def trend(f: CaseFilter, *, session: Session, as_of: dt.date, months: int = 12) 
     out["received"] = frame["received"]
     out["completion_rate"] = ratio(frame["done"], frame["due"])
     out["on_time_rate"] = ratio(frame["on_time"], frame["due"])
-    out["satisfaction_rate"] = ratio(frame["happy"], frame["rated"])
+    out["satisfaction_rate"] = ratio(frame["satisfied_count"], frame["rated"])
     out["rework_rate"] = ratio(frame["reworked"], frame["closed_here"])
     earliest, _latest = cell_queries.case_time_range(session=session)
     first_data = (

@@ -243,9 +243,9 @@ def compute_rates(
     if "satisfaction" in cases.columns:
         keys = _satisfaction_keys(cases["satisfaction"])
         rated = here & keys.isin(list(SATISFACTION))
-        happy = rated & keys.isin(satisfied_keys(count_basically_satisfied))
+        satisfied_count = rated & keys.isin(satisfied_keys(count_basically_satisfied))
     else:
-        rated = happy = none
+        rated = satisfied_count = none
     rework_col = next((c for c in ("rework_count", "reopened_count") if c in cases.columns), None)
     if rework_col is not None:
         reworked = here & (pd.to_numeric(cases[rework_col], errors="coerce").fillna(0) > 0)
@@ -259,7 +259,7 @@ def compute_rates(
         "on_time": due & done & (closed_at <= due_at).fillna(False).astype(bool),
         "closed_here": here,
         "rated": rated,
-        "happy": happy,
+        "satisfied_count": satisfied_count,
         "reworked": reworked,
         "called": called,
     }

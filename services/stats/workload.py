@@ -3,7 +3,7 @@
 One row per grid leader of a published cell: households and special-group households in their
 cells, open and overdue cases now, cases closed in the period, this week's visits done against
 the visits planned, callbacks done, and the satisfaction rate of their cells' closed cases
-(the ``happy`` ÷ ``rated`` counts of db/stats/rates.py: 满意 + 基本满意 ÷ rated, among cases
+(the ``satisfied_count`` ÷ ``rated`` counts of db/stats/rates.py: 满意 + 基本满意 ÷ rated, among cases
 closed in the period). Counted in PostGIS (db/stats/workload.py).
 
 Visits planned (local practice, configurable): the schema holds no visit plan, so the week's
@@ -136,9 +136,9 @@ def leader_workload(
     frame["visit_completion"] = (
         frame["visits_done"] / frame["visits_planned"].where(frame["visits_planned"] > 0)
     ).astype(float)
-    frame["satisfaction_rate"] = (frame["happy"] / frame["rated"].where(frame["rated"] > 0)).astype(
-        float
-    )
+    frame["satisfaction_rate"] = (
+        frame["satisfied_count"] / frame["rated"].where(frame["rated"] > 0)
+    ).astype(float)
     return frame
 
 

@@ -161,7 +161,16 @@ def test_trend_from_the_summaries_matches_counting_the_cases(s):
         first_month=dt.date(2025, 1, 1),
         end_month=dt.date(2026, 12, 1),
     )
-    cols = ["received", "due", "done", "on_time", "closed_here", "rated", "happy", "reworked"]
+    cols = [
+        "received",
+        "due",
+        "done",
+        "on_time",
+        "closed_here",
+        "rated",
+        "satisfied_count",
+        "reworked",
+    ]
     a = from_summary.set_index(pd.to_datetime(from_summary["month"]))[cols]
     b = live.set_index(pd.to_datetime(live["month"]))[cols]
     # cases outside every community (no cell) are only in the summary; the demo has none
@@ -217,7 +226,14 @@ def test_workload_has_one_row_per_leader_and_summaries_agree(s, first):
     ).scalar()
     assert len(table) == leaders
     assert table["staff_id"].is_unique
-    cols = ["households", "open_cases", "closed_cases", "rated", "happy", "callbacks_done"]
+    cols = [
+        "households",
+        "open_cases",
+        "closed_cases",
+        "rated",
+        "satisfied_count",
+        "callbacks_done",
+    ]
     pd.testing.assert_frame_equal(table[cols], raw[cols])
     households = s.execute(
         text("SELECT count(*) FROM households WHERE status = 'active' AND cell_code IS NOT NULL")
