@@ -95,7 +95,7 @@ class Backend:
         if self._gazetteer is None:
             from services.geocoding import gazetteer_from_session
 
-            self._gazetteer = gazetteer_from_session(session)
+            self._gazetteer = gazetteer_from_session(session=session)
         return self._gazetteer
 
     def call(
@@ -137,7 +137,7 @@ class Backend:
                     detail["ids"] = [r.get("service_request_id") for r in result[:20]]
                     detail["count"] = len(result)
                 audit.record(
-                    s,
+                    session=s,
                     username=identity["username"],
                     action=API_CALL,
                     target=target,
@@ -152,7 +152,7 @@ class Backend:
                     api_key if identity is not public else self.public_token(), url=self.url
                 ) as s:
                     audit.record(
-                        s,
+                        session=s,
                         username=identity["username"],
                         action=API_CALL,
                         target=target,

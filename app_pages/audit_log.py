@@ -34,7 +34,7 @@ def _search(*, session, actor):
     what = clean_search_text(target, field="对象")
     since, until = (period[0], period[-1]) if isinstance(period, tuple) and period else (None, None)
     return audit.search(
-        session,
+        session=session,
         username=name or None,
         actions=actions,
         target=what or None,

@@ -84,7 +84,7 @@ def create_user(
         password_hash=hash_password(password),
     )
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"user:{name}",
@@ -105,7 +105,7 @@ def disable_user(username: str, *, session: Session, by: str = "cli") -> None:
     access.update_user(session, int(user["id"]), active=False)
     access.end_sessions_of(session, int(user["id"]))
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"user:{username}",
@@ -129,7 +129,7 @@ def reset_password(
     access.clear_backoff(session, username)
     access.end_sessions_of(session, uid)
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"user:{username}",
@@ -160,7 +160,7 @@ def unlock(
         raise InvalidInputError("请给出用户名")
     lifted = access.clear_backoff(session, name, client_addr)
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.LOGIN_UNLOCK,
         target=f"user:{name}",
@@ -181,7 +181,7 @@ def change_password(
         raise InvalidInputError(problem)
     access.update_user(session, int(user["id"]), password_hash=hash_password(new))
     audit.record(
-        session,
+        session=session,
         username=username,
         action=audit.PERMISSION_CHANGE,
         target=f"user:{username}",
@@ -216,7 +216,7 @@ def grant(
     access.update_user(session, uid, **updates)
     access.end_sessions_of(session, uid)
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"user:{username}",

@@ -107,7 +107,7 @@ def add_key(
         created_by=by,
     )
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"api_key:{name}",
@@ -131,7 +131,7 @@ def revoke_key(name: str, *, session: Session, by: str = "cli") -> None:
     api_keys.revoke_key(session, int(row["id"]))
     access.update_user(session, int(row["user_id"]), active=False)
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.PERMISSION_CHANGE,
         target=f"api_key:{row['name']}",

@@ -55,8 +55,8 @@ ACTION_NAMES = {
 
 
 def record(
-    session: Session,
     *,
+    session: Session,
     username: str | None,
     action: str,
     target: str | None = None,
@@ -78,8 +78,8 @@ def record(
 
 
 def search(
-    session: Session,
     *,
+    session: Session,
     username: str | None = None,
     actions: list[str] | None = None,
     target: str | None = None,

@@ -197,7 +197,7 @@ def authenticate(
     if not name:
         verify_password(None, password)
         audit.record(
-            session,
+            session=session,
             username=None,
             action=audit.LOGIN_FAILURE,
             detail={"reason": "empty_username", "client_addr": addr},
@@ -211,7 +211,7 @@ def authenticate(
     if waiting is not None:
         verify_password(None, password)  # same cost as a real check; the password is not tried
         audit.record(
-            session,
+            session=session,
             username=name,
             action=audit.LOGIN_FAILURE,
             detail={
@@ -238,7 +238,7 @@ def authenticate(
         )
         access.forget_old_backoff(session, before=now - BACKOFF_FORGET)
         audit.record(
-            session,
+            session=session,
             username=name,
             action=audit.LOGIN_FAILURE,
             detail={
@@ -251,7 +251,7 @@ def authenticate(
         if delay is None:
             return LoginResult(False, WRONG_CREDENTIALS)
         audit.record(
-            session,
+            session=session,
             username=name,
             action=audit.LOGIN_BACKOFF,
             detail={
@@ -281,7 +281,7 @@ def authenticate(
         max_seconds=int(MAX_SESSION.total_seconds()),
         client=client,
     )
-    audit.record(session, username=name, action=audit.LOGIN_SUCCESS, client=client)
+    audit.record(session=session, username=name, action=audit.LOGIN_SUCCESS, client=client)
     actor = Actor(
         token=token,
         username=name,
@@ -348,7 +348,7 @@ def end_login(token: str | None, *, client: str | None = None, url: str | None =
         me = access.whoami(s)
         if me is None:
             return False
-        audit.record(s, username=me["username"], action=audit.LOGOUT, client=client)
+        audit.record(session=s, username=me["username"], action=audit.LOGOUT, client=client)
         return access.end_session(s)
 
 
@@ -385,7 +385,7 @@ def current_actor(
 def logout(actor: Actor, *, url: str | None = None) -> None:
     """End the login in the database and log it (on the app's connection)."""
     with access.acting_session(actor.token, url=url, touch=False) as s:
-        audit.record(s, username=actor.username, action=audit.LOGOUT, client=actor.client)
+        audit.record(session=s, username=actor.username, action=audit.LOGOUT, client=actor.client)
         access.end_session(s)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from db import repositories
 
 
-def gazetteer_from_session(session: Session) -> Any:
+def gazetteer_from_session(*, session: Session) -> Any:
     """Build a :class:`gis.gazetteer.geocoder.Gazetteer` from what the database holds."""
     from gis.gazetteer.geocoder import Gazetteer
 
@@ -29,4 +29,4 @@ def load_gazetteer() -> Any:
 
     check_database()
     with session_scope() as session:
-        return gazetteer_from_session(session)
+        return gazetteer_from_session(session=session)

@@ -170,7 +170,7 @@ def read_household_file(household_id: int, *, actor: Actor, session: Session) ->
     if record is None:
         raise NotFoundError(f"住户 {household_id} 不存在或不在您的权限范围内")
     audit.record(
-        session,
+        session=session,
         username=actor.username,
         action=audit.VIEW_HOUSEHOLD,
         target=f"household:{household_id}",
@@ -201,7 +201,7 @@ def unmask(
     present = [k for k in record if FIELD_KINDS.get(k) in hidden]
     wanted = [f for f in (fields or present) if f in present]
     audit.record(
-        session,
+        session=session,
         username=actor.username,
         action=audit.UNMASK,
         target=target,
@@ -247,7 +247,7 @@ def export_frame(
     Call it in the same transaction that reads the data, just before writing the file.
     """
     audit.record(
-        session,
+        session=session,
         username=actor.username,
         action=audit.EXPORT,
         target=what,

@@ -313,7 +313,7 @@ def export_notice_board(cell_code: str, *, session: Session, actor: Any) -> byte
 
     pdf = notice_board_pdf(cell_code, session=session)
     audit.record(
-        session,
+        session=session,
         username=actor.username,
         action=audit.EXPORT,
         target=f"notice_board:{cell_code}",

@@ -181,7 +181,7 @@ def _log_diff_export(version_no: int, rows: int, with_names: bool) -> None:
     run_service(
         with_session(
             lambda *, session: audit.record(
-                session,
+                session=session,
                 username=actor.username,
                 action=audit.EXPORT,
                 target=f"grid_plan_diff:v{version_no}",

@@ -152,7 +152,7 @@ def export_packet(
     }
     if with_personal:
         audit.record(
-            session,
+            session=session,
             username=by,
             action=audit.EXPORT,
             target="exchange_packet",
@@ -316,7 +316,7 @@ def import_packet(
             continue
         result.added.append(case_no)
     audit.record(
-        session,
+        session=session,
         username=by,
         action=audit.EXCHANGE_IMPORT,
         target=(source or "exchange_packet")[:100],

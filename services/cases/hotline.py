@@ -343,7 +343,7 @@ def import_hotline(
         if gazetteer is None:
             from services.geocoding import gazetteer_from_session
 
-            gazetteer = gazetteer_from_session(session)
+            gazetteer = gazetteer_from_session(session=session)
         addresses = [g["address"] or "" for g in good]
         geo = gazetteer.geocode_many(addresses)
         report.batch_id = queries.insert_hotline_batch(

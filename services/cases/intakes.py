@@ -78,7 +78,7 @@ def locate(
     if gazetteer is None:
         from services.geocoding import gazetteer_from_session
 
-        gazetteer = gazetteer_from_session(session)
+        gazetteer = gazetteer_from_session(session=session)
     hit = gazetteer.geocode(address)
     if math.isnan(hit.lon) or math.isnan(hit.lat):
         return Located(None, None, None, None, "unmatched", 0.0, None)

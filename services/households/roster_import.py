@@ -227,7 +227,7 @@ def import_roster(
     # The import itself is audited, in its own transaction: the rows and the record commit
     # together, or neither does (issue 10). Counts only: the names stay in the batch.
     audit.record(
-        session,
+        session=session,
         username=imported_by or scope.username,
         action=audit.IMPORT_ROSTER,
         target=f"import_batch:{int(batch_id)}",
@@ -254,7 +254,7 @@ def _geocoded(session: Session, good: pd.DataFrame, gazetteer: Any) -> pd.DataFr
     """
     from services.geocoding import gazetteer_from_session
 
-    gazetteer = gazetteer or gazetteer_from_session(session)
+    gazetteer = gazetteer or gazetteer_from_session(session=session)
     geo = gazetteer.geocode_many(good["address"].tolist(), conflicts=True)
     geo.index = good.index
     good = good.join(geo[["lon", "lat", "match_type", "score", "matched", "conflict"]])

@@ -80,7 +80,7 @@ def preview_for(
         str(c): f for c in preview.columns for f, names in HEADER_SYNONYMS.items() if c in names
     }
     audit.record(
-        session,
+        session=session,
         username=actor.username,
         action=audit.PREVIEW_IMPORT,
         target=f"roster_file:{file_name}"[:100],

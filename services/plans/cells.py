@@ -21,14 +21,18 @@ from gis.crs import STORAGE_CRS
 from gis.plan_edit import union_of_blocks
 
 
-def insert_blocks(session: Session, plan_id: int, district: str, blocks: gpd.GeoDataFrame) -> None:
+def insert_blocks(
+    plan_id: int, district: str, blocks: gpd.GeoDataFrame, *, session: Session
+) -> None:
     """Insert blocks (block_key, community_code, cell_code, geometry in any CRS)."""
     queries.insert_blocks(
-        session, plan_id=plan_id, district_code=district, blocks=blocks.to_crs(STORAGE_CRS)
+        session=session, plan_id=plan_id, district_code=district, blocks=blocks.to_crs(STORAGE_CRS)
     )
 
 
-def insert_cell(session: Session, plan_id: int, district: str, community: str, code: str) -> None:
+def insert_cell(
+    plan_id: int, district: str, community: str, code: str, *, session: Session
+) -> None:
     """A new, still empty cell ``code`` (named 第NNN网格); its blocks draw it later."""
     validate_cell_code(code)
     queries.insert_empty_cell(
@@ -50,7 +54,7 @@ def free_code(taken: Iterable[str], district: str, subdistrict_seq: str, communi
     raise InvalidInputError(f"社区 {community} 的网格编号已用完（最多 999 个网格）")
 
 
-def rebuild_cells(session: Session, plan_id: int, codes: Iterable[str]) -> list[str]:
+def rebuild_cells(plan_id: int, codes: Iterable[str], *, session: Session) -> list[str]:
     """Recompute the geometry of ``codes`` from their blocks; delete cells left empty.
 
     Returns the codes of the cells deleted.
@@ -72,7 +76,7 @@ def rebuild_cells(session: Session, plan_id: int, codes: Iterable[str]) -> list[
     return removed
 
 
-def cell(session: Session, plan_id: int, code: str) -> dict[str, Any]:
+def cell(plan_id: int, code: str, *, session: Session) -> dict[str, Any]:
     row = queries.cell_row(session, plan_id=plan_id, cell_code=code)
     if row is None:
         raise NotFoundError(f"方案中没有网格 {code}，请刷新页面")
@@ -87,15 +91,15 @@ def same_community(cell_a: dict[str, Any], cell_b: dict[str, Any]) -> None:
         )
 
 
-def new_cell_code(session: Session, plan_id: int, like: dict[str, Any]) -> str:
+def new_cell_code(plan_id: int, like: dict[str, Any], *, session: Session) -> str:
     taken = queries.cell_codes(session, plan_id=plan_id)
     parts = validate_cell_code(like["cell_code"])
     return free_code(taken, parts.district, parts.subdistrict, str(like["community_code"]))
 
 
-def claim_code(session: Session, plan_id: int, cell: dict[str, Any], wanted: str | None) -> str:
+def claim_code(plan_id: int, cell: dict[str, Any], wanted: str | None, *, session: Session) -> str:
     if wanted is None:
-        return new_cell_code(session, plan_id, cell)
+        return new_cell_code(plan_id, cell, session=session)
     parts = validate_cell_code(wanted)
     if parts.community != str(cell["community_code"])[-3:]:
         raise InvalidInputError(

@@ -41,14 +41,14 @@ def check_plan(
     data = geodata or plan_geodata(plan_id, session=session)
     cells = data.cells.copy()
     cells["leader"] = cells["leader_name"].astype("string")
-    boundary = subdistrict_outline(session, plan.subdistrict_code)
+    boundary = subdistrict_outline(plan.subdistrict_code, session=session)
     problems = check_coverage(
         cells[["cell_code", "community_code", "leader", "geometry"]],
         boundary=boundary if len(boundary) else None,
-        households=household_points(session),
+        households=household_points(session=session),
         id_field="cell_code",
         community_field="community_code",
-        communities=community_outlines(session, plan.subdistrict_code),
+        communities=community_outlines(plan.subdistrict_code, session=session),
         code_field="cell_code",
         leader_field="leader",
         min_households=min_households,

@@ -31,7 +31,7 @@ from services.plans.records import (
 
 
 def insert_plan(
-    session: Session, *, district: str, subdistrict: str, name: str | None, created_by: str | None
+    *, session: Session, district: str, subdistrict: str, name: str | None, created_by: str | None
 ) -> int:
     """A new draft with the sub-district's next version number; its id."""
     version = queries.next_version_no(session, subdistrict_code=subdistrict)
@@ -67,7 +67,7 @@ def create_draft_from_published(
         source_plan_id = int(pub["id"])
     src = get_plan(source_plan_id, session=session)
     plan_id = insert_plan(
-        session,
+        session=session,
         district=src.district_code,
         subdistrict=src.subdistrict_code,
         name=name,
@@ -148,7 +148,7 @@ def import_streets_into_draft(
         subdistrict, district = target.subdistrict_code, target.district_code
 
     if boundary_gdf is None or len(boundary_gdf) == 0:
-        boundary_gdf = subdistrict_outline(session, subdistrict)
+        boundary_gdf = subdistrict_outline(subdistrict, session=session)
         if not len(boundary_gdf):
             raise NotFoundError(f"找不到街道 {subdistrict} 的边界，请上传边界文件")
     if streets_gdf.crs is None:
@@ -176,7 +176,7 @@ def import_streets_into_draft(
             selection=selection,
         )
     blocks = blocks.assign(block_key=[f"B{n:04d}" for n in range(1, len(blocks) + 1)])
-    communities = community_outlines(session, subdistrict)
+    communities = community_outlines(subdistrict, session=session)
     blocks["community_code"] = pd.Series(
         _largest_overlap(blocks, communities), index=blocks.index, dtype=object
     )
@@ -196,7 +196,7 @@ def import_streets_into_draft(
     if propose:
         proposal = propose_cells(
             blocks,
-            household_points(session),
+            household_points(session=session),
             community_field="community_code",
             min_households=min_households,
             max_households=max_households,
@@ -229,18 +229,22 @@ def import_streets_into_draft(
 
     if plan_id is None:
         plan_id = insert_plan(
-            session, district=district, subdistrict=subdistrict, name=None, created_by=created_by
+            session=session,
+            district=district,
+            subdistrict=subdistrict,
+            name=None,
+            created_by=created_by,
         )
     else:
         assert expected_lock_version is not None
-        bump(session, plan_id, expected_lock_version, created_by)
+        bump(plan_id, expected_lock_version, created_by, session=session)
         queries.delete_plan_contents(session, plan_id=plan_id)
-    insert_blocks(session, plan_id, district, blocks)
+    insert_blocks(plan_id, district, blocks, session=session)
     codes = sorted(set(blocks["cell_code"]))
     for code in codes:
         comm = str(blocks.loc[blocks["cell_code"] == code, "community_code"].iloc[0])
-        insert_cell(session, plan_id, district, comm, code)
-    rebuild_cells(session, plan_id, codes)
+        insert_cell(plan_id, district, comm, code, session=session)
+    rebuild_cells(plan_id, codes, session=session)
     return ImportResult(
         plan=get_plan(plan_id, session=session),
         blocks=len(blocks),

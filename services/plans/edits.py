@@ -42,11 +42,11 @@ def move_block(
     actor: str | None,
 ) -> EditResult:
     """Move one block to another cell of the same community; both cells are re-drawn."""
-    lock = bump(session, plan_id, expected_lock_version, actor)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
     row = queries.block_row(session, plan_id=plan_id, block_key=block_key)
     if row is None:
         raise NotFoundError(f"方案中没有街区 {block_key}，请刷新页面")
-    target = cell(session, plan_id, to_cell_code)
+    target = cell(plan_id, to_cell_code, session=session)
     if row["cell_code"] == to_cell_code:
         raise InvalidInputError(f"街区 {block_key} 已经在网格 {to_cell_code} 中")
     if row["community_code"] != target["community_code"]:
@@ -55,7 +55,7 @@ def move_block(
             f"{target['community_code']}：网格不能跨社区"
         )
     queries.move_blocks(session, plan_id=plan_id, block_keys=[block_key], to_cell_code=to_cell_code)
-    removed = rebuild_cells(session, plan_id, [row["cell_code"], to_cell_code])
+    removed = rebuild_cells(plan_id, [row["cell_code"], to_cell_code], session=session)
     msg = f"已把街区 {block_key} 从网格 {row['cell_code']} 移到网格 {to_cell_code}"
     if removed:
         msg += f"；网格 {'、'.join(removed)} 已没有街区，已删除"
@@ -76,15 +76,15 @@ def merge_cells(
     absorbed cell is retired in this plan."""
     if keep_cell_code == absorb_cell_code:
         raise InvalidInputError("请选择两个不同的网格进行合并")
-    lock = bump(session, plan_id, expected_lock_version, actor)
-    keep = cell(session, plan_id, keep_cell_code)
-    gone = cell(session, plan_id, absorb_cell_code)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
+    keep = cell(plan_id, keep_cell_code, session=session)
+    gone = cell(plan_id, absorb_cell_code, session=session)
     same_community(keep, gone)
     n = queries.move_cell_blocks(
         session, plan_id=plan_id, from_cell_code=absorb_cell_code, to_cell_code=keep_cell_code
     )
     queries.delete_cell(session, plan_id=plan_id, cell_code=absorb_cell_code)
-    rebuild_cells(session, plan_id, [keep_cell_code])
+    rebuild_cells(plan_id, [keep_cell_code], session=session)
     return EditResult(
         plan_id,
         lock,
@@ -111,20 +111,20 @@ def split_cell_by_blocks(
     keys = sorted(set(block_keys))
     if not keys:
         raise InvalidInputError("请选择要分出去的街区")
-    lock = bump(session, plan_id, expected_lock_version, actor)
-    old = cell(session, plan_id, cell_code)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
+    old = cell(plan_id, cell_code, session=session)
     have = set(queries.cell_blocks(session, plan_id=plan_id, cell_code=cell_code)["block_key"])
     foreign = [k for k in keys if k not in have]
     if foreign:
         raise InvalidInputError(f"街区 {'、'.join(foreign)} 不在网格 {cell_code} 中")
     if set(keys) == have:
         raise InvalidInputError(f"不能把网格 {cell_code} 的全部街区都分出去：至少留下一个")
-    new = claim_code(session, plan_id, old, new_cell_code)
-    insert_cell(session, plan_id, old["district_code"], old["community_code"], new)
+    new = claim_code(plan_id, old, new_cell_code, session=session)
+    insert_cell(plan_id, old["district_code"], old["community_code"], new, session=session)
     queries.move_blocks(
         session, plan_id=plan_id, block_keys=keys, to_cell_code=new, from_cell_code=cell_code
     )
-    rebuild_cells(session, plan_id, [cell_code, new])
+    rebuild_cells(plan_id, [cell_code, new], session=session)
     return EditResult(
         plan_id, lock, f"已从网格 {cell_code} 分出 {len(keys)} 个街区，组成新网格 {new}"
     )
@@ -155,8 +155,8 @@ def split_cell_by_line(
         # EPSG:4326 and 4490 differ by centimetres; treat the drawn line as CGCS2000 lon/lat.
         if not pyproj.CRS.from_user_input(line_crs).is_geographic:
             line = gpd.GeoSeries([line], crs=line_crs).to_crs(STORAGE_CRS).iloc[0]
-    lock = bump(session, plan_id, expected_lock_version, actor)
-    old = cell(session, plan_id, cell_code)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
+    old = cell(plan_id, cell_code, session=session)
     whole = queries.cell_outline(session, plan_id=plan_id, cell_code=cell_code)
     if whole is None:
         raise GeometryError(f"网格 {cell_code} 没有几何图形，无法分割")
@@ -169,8 +169,8 @@ def split_cell_by_line(
         block_geoms=list(blocks.geometry),
         cell_code=cell_code,
     )
-    new = new_cell_code(session, plan_id, old)
-    insert_cell(session, plan_id, old["district_code"], old["community_code"], new)
+    new = new_cell_code(plan_id, old, session=session)
+    insert_cell(plan_id, old["district_code"], old["community_code"], new, session=session)
     if cut.cut_ids:
         queries.delete_blocks_by_id(session, block_ids=cut.cut_ids)
         frame = gpd.GeoDataFrame(
@@ -182,12 +182,12 @@ def split_cell_by_line(
             geometry=cut.cut_pieces,
             crs=STORAGE_CRS,
         )
-        insert_blocks(session, plan_id, old["district_code"], frame)
+        insert_blocks(plan_id, old["district_code"], frame, session=session)
     if cut.whole_to_new:
         queries.move_blocks(session, plan_id=plan_id, block_keys=cut.whole_to_new, to_cell_code=new)
     _snap_neighbours(session, plan_id, line, cut.vertices)
     touched = queries.cells_crossing(session, plan_id=plan_id, geometry=line)
-    rebuild_cells(session, plan_id, touched | {cell_code, new})
+    rebuild_cells(plan_id, touched | {cell_code, new}, session=session)
     return EditResult(
         plan_id,
         lock,
@@ -235,8 +235,8 @@ def replace_cell_geometry(
         )
     if shapely.get_type_id(polygon) == 6:
         polygon = max(shapely.get_parts(polygon), key=lambda g: g.area)
-    lock = bump(session, plan_id, expected_lock_version, actor)
-    old = cell(session, plan_id, cell_code)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
+    old = cell(plan_id, cell_code, session=session)
     n = queries.delete_cell_blocks(session, plan_id=plan_id, cell_code=cell_code)
     frame = gpd.GeoDataFrame(
         {
@@ -247,6 +247,6 @@ def replace_cell_geometry(
         geometry=[polygon],
         crs=STORAGE_CRS,
     )
-    insert_blocks(session, plan_id, old["district_code"], frame)
-    rebuild_cells(session, plan_id, [cell_code])
+    insert_blocks(plan_id, old["district_code"], frame, session=session)
+    rebuild_cells(plan_id, [cell_code], session=session)
     return EditResult(plan_id, lock, f"已用所画的面替换网格 {cell_code} 的范围（原有 {n} 个街区）")

@@ -28,8 +28,8 @@ def assign_leader(
     actor: str | None,
 ) -> EditResult:
     """Name (or, with None, remove) a cell's grid leader."""
-    lock = bump(session, plan_id, expected_lock_version, actor)
-    cell(session, plan_id, cell_code)
+    lock = bump(plan_id, expected_lock_version, actor, session=session)
+    cell(plan_id, cell_code, session=session)
     name = None
     if staff_id is not None:
         name = queries.active_staff_name(session, staff_id=staff_id)

@@ -22,11 +22,11 @@ def _fmt_time(moment: dt.datetime | None) -> str:
 
 
 def bump(
-    session: Session,
     plan_id: int,
     expected_lock_version: int,
     actor: str | None,
     *,
+    session: Session,
     states: Sequence[str] = EDITABLE_STATES,
 ) -> int:
     """Take the plan for this edit: bump ``lock_version`` iff it is still ``expected``.

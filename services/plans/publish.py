@@ -64,7 +64,7 @@ def publish(
     InvalidInputError
         Blocking problems remain (each one listed), or warnings remain and ``note`` is empty.
     """
-    lock = bump(session, plan_id, expected_lock_version, actor)  # also row-locks the plan
+    lock = bump(plan_id, expected_lock_version, actor, session=session)  # also row-locks the plan
     plan = get_plan(plan_id, session=session)
     problems = check_plan(
         plan_id, session=session, min_households=min_households, max_households=max_households

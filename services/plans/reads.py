@@ -47,17 +47,17 @@ def communities_and_streets(*, session: Session) -> tuple[gpd.GeoDataFrame, gpd.
     return repositories.communities(session), repositories.streets(session)
 
 
-def household_points(session: Session) -> gpd.GeoDataFrame:
+def household_points(*, session: Session) -> gpd.GeoDataFrame:
     """Active households with a location (ids and points only)."""
     return queries.active_household_points(session, source=queries.household_source(session))
 
 
-def subdistrict_outline(session: Session, code: str) -> gpd.GeoDataFrame:
+def subdistrict_outline(code: str, *, session: Session) -> gpd.GeoDataFrame:
     sd = repositories.subdistricts(session)
     return sd[sd["code"] == code]
 
 
-def community_outlines(session: Session, subdistrict_code: str) -> gpd.GeoDataFrame:
+def community_outlines(subdistrict_code: str, *, session: Session) -> gpd.GeoDataFrame:
     comm = repositories.communities(session)
     comm = comm[comm["subdistrict_code"] == subdistrict_code]
     return comm.rename(columns={"code": "community_code"}).reset_index(drop=True)

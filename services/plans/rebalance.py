@@ -202,14 +202,16 @@ def _create_draft(s: Session, proposal: RebalanceProposal, created_by: str | Non
             geometry=split.geometry.to_numpy(),
             crs=units.crs,
         )
-        insert_blocks(s, draft.id, draft.district_code, parts)
+        insert_blocks(draft.id, draft.district_code, parts, session=s)
     cells = proposal.result.cells
     for r in cells[cells["status"] == "new"].itertuples():
-        insert_cell(s, draft.id, draft.district_code, str(r.community_code), str(r.cell_code))
-    rebuild_cells(s, draft.id, cells["cell_code"].astype(str))
+        insert_cell(
+            draft.id, draft.district_code, str(r.community_code), str(r.cell_code), session=s
+        )
+    rebuild_cells(draft.id, cells["cell_code"].astype(str), session=s)
     summary = proposal.result.summary
     audit.record(
-        s,
+        session=s,
         username=created_by,
         action=audit.PLAN_REBALANCE_DRAFT,
         target=f"plan:{draft.id}",

@@ -34,11 +34,11 @@ pytestmark = pytest.mark.db
 
 def _audit_rows(session: Session, username: str, action: str) -> pd.DataFrame:
     as_owner(session)
-    return audit.search(session, username=username, actions=[action])
+    return audit.search(session=session, username=username, actions=[action])
 
 
 def test_the_app_cannot_change_or_delete_the_audit_log(session, world):
-    audit.record(session, username="t_admin", action=audit.EXPORT, target="seed")
+    audit.record(session=session, username="t_admin", action=audit.EXPORT, target="seed")
     as_app(session, world.tokens["admin"])
     assert count(session, "SELECT count(*) FROM audit_log WHERE target = 'seed'") == 1
     for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
@@ -47,7 +47,7 @@ def test_the_app_cannot_change_or_delete_the_audit_log(session, world):
 
 
 def test_not_even_the_owner_can_change_the_audit_log(session, world):
-    audit.record(session, username="t_admin", action=audit.EXPORT, target="seed")
+    audit.record(session=session, username="t_admin", action=audit.EXPORT, target="seed")
     for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
         with pytest.raises(DBAPIError, match="审计日志只能追加"), session.begin_nested():
             session.execute(text(sql))
@@ -55,9 +55,9 @@ def test_not_even_the_owner_can_change_the_audit_log(session, world):
 
 def test_the_app_appends_only_under_the_acting_users_name(session, world):
     as_app(session, world.tokens["grid_leader"])
-    audit.record(session, username="t_gl_a", action=audit.EXPORT, target="own name")
+    audit.record(session=session, username="t_gl_a", action=audit.EXPORT, target="own name")
     with pytest.raises(DBAPIError, match="row-level security"), session.begin_nested():
-        audit.record(session, username="t_admin", action=audit.EXPORT, target="forged name")
+        audit.record(session=session, username="t_admin", action=audit.EXPORT, target="forged name")
     assert count(session, "SELECT count(*) FROM audit_log") == 0  # only admins read it
     as_owner(session)
     as_app(session, world.tokens["admin"])
@@ -155,11 +155,14 @@ def test_login_success_and_failure_are_logged_and_failures_back_off(session, wor
     assert not slowed.ok and "再试" in slowed.message
     unknown = auth.authenticate("nobody_here", "x", session=session)
     assert unknown.message == auth.WRONG_CREDENTIALS
-    assert len(audit.search(session, username="t_gl_a", actions=[audit.LOGIN_SUCCESS])) == 1
-    failures = audit.search(session, username="t_gl_a", actions=[audit.LOGIN_FAILURE])
+    assert len(audit.search(session=session, username="t_gl_a", actions=[audit.LOGIN_SUCCESS])) == 1
+    failures = audit.search(session=session, username="t_gl_a", actions=[audit.LOGIN_FAILURE])
     assert len(failures) == tries + 1
     assert set(failures["client"].dropna()) == {"10.0.0.9"}
-    assert len(audit.search(session, username="nobody_here", actions=[audit.LOGIN_FAILURE])) == 1
+    assert (
+        len(audit.search(session=session, username="nobody_here", actions=[audit.LOGIN_FAILURE]))
+        == 1
+    )
     # The token the login returned works on the app's role.
     as_app(session, ok.actor.token)
     assert count(session, "SELECT count(*) FROM households") == 3
@@ -168,7 +171,7 @@ def test_login_success_and_failure_are_logged_and_failures_back_off(session, wor
 def test_permission_changes_are_logged_and_end_open_logins(session, world):
     by = f"pytest-{secrets.token_hex(4)}"
     accounts.grant("t_gl_a", session=session, role="planner", by=by)
-    rows = audit.search(session, username=by, actions=[audit.PERMISSION_CHANGE])
+    rows = audit.search(session=session, username=by, actions=[audit.PERMISSION_CHANGE])
     assert rows["target"].tolist() == ["user:t_gl_a"]
     assert rows["detail"][0]["change"] == "grant"
     as_app(session, world.tokens["grid_leader"])

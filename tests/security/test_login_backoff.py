@@ -120,10 +120,10 @@ def test_every_failure_and_back_off_is_in_the_audit_log(session):
     name = _account(session)
     for _ in range(auth.FREE_FAILURES + 2):
         _try(session, name, "guess", ATTACKER)
-    failures = audit.search(session, username=name, actions=[audit.LOGIN_FAILURE])
+    failures = audit.search(session=session, username=name, actions=[audit.LOGIN_FAILURE])
     assert len(failures) == auth.FREE_FAILURES + 2
     assert {d["client_addr"] for d in failures["detail"]} == {ATTACKER}
-    backoffs = audit.search(session, username=name, actions=[audit.LOGIN_BACKOFF])
+    backoffs = audit.search(session=session, username=name, actions=[audit.LOGIN_BACKOFF])
     assert len(backoffs) >= 1 and backoffs["detail"].iloc[0]["wait_seconds"] >= 2
 
 
@@ -135,7 +135,7 @@ def test_an_admin_lifts_the_back_off(session, capsys, monkeypatch):
     by = f"pytest-{secrets.token_hex(3)}"
     assert accounts.unlock(name, session=session, by=by) == 1
     assert _try(session, name, PASSWORD, ATTACKER).ok
-    rows = audit.search(session, username=by, actions=[audit.LOGIN_UNLOCK])
+    rows = audit.search(session=session, username=by, actions=[audit.LOGIN_UNLOCK])
     assert rows["target"].tolist() == [f"user:{name}"]
 
 
@@ -167,7 +167,7 @@ def test_lianxin_users_unlock_lifts_the_back_off(db_url, capsys):
         assert ATTACKER in out and "已解除" in out
         with session_scope(db_url) as s:
             assert _try(s, name, PASSWORD, ATTACKER).ok
-            lifted = audit.search(s, target=f"user:{name}", actions=[audit.LOGIN_UNLOCK])
+            lifted = audit.search(session=s, target=f"user:{name}", actions=[audit.LOGIN_UNLOCK])
             assert len(lifted) == 1 and lifted["username"].iloc[0].startswith("cli")
     finally:
         with session_scope(db_url) as s:

@@ -140,7 +140,7 @@ def test_the_audit_page_shows_a_dash_for_no_object(demo_db):
         from services import audit
 
         with session_scope(demo_db) as s:  # a row with no object, as a login has
-            audit.record(s, username=actor.username, action=audit.LOGOUT, target=None)
+            audit.record(session=s, username=actor.username, action=audit.LOGOUT, target=None)
         at = as_actor(
             AppTest.from_file(str(ROOT / "app_pages" / "audit_log.py"), default_timeout=60),
             actor,

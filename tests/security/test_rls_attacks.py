@@ -133,7 +133,7 @@ def test_the_app_cannot_forge_login_rows_even_under_its_own_name(demo_session, w
     for name in ("t_sec_grid_leader", "t_sec_admin", None):
         with pytest.raises(DBAPIError, match="登录记录只由登录过程本身写入|row-level security"):
             with s.begin_nested():
-                audit.record(s, username=name, action=action, client="1.2.3.4")
+                audit.record(session=s, username=name, action=action, client="1.2.3.4")
     with pytest.raises(DBAPIError, match="permission denied"), s.begin_nested():
         s.execute(
             text("SELECT lianxin_audit_trusted('t_sec_admin', :a, NULL, '{}', NULL, NULL)"),
@@ -147,19 +147,19 @@ def test_the_app_cannot_forge_login_rows_even_under_its_own_name(demo_session, w
 def test_an_audit_row_takes_who_from_the_session_and_needs_one(demo_session, world):
     s = demo_session
     as_app(s, world.users["clerk"].token)
-    audit.record(s, username=None, action=audit.EXPORT, target="who am i")
+    audit.record(session=s, username=None, action=audit.EXPORT, target="who am i")
     with pytest.raises(DBAPIError, match="row-level security"), s.begin_nested():
-        audit.record(s, username="t_sec_admin", action=audit.EXPORT, target="forged")
+        audit.record(session=s, username="t_sec_admin", action=audit.EXPORT, target="forged")
     as_app(s, None)
     with pytest.raises(DBAPIError, match="没有有效的登录会话"), s.begin_nested():
-        audit.record(s, username="t_sec_admin", action=audit.LOGOUT)
+        audit.record(session=s, username="t_sec_admin", action=audit.LOGOUT)
     as_owner(s)
     rows = s.execute(
         text("SELECT username, at FROM audit_log WHERE target IN ('who am i', 'forged')")
     ).all()
     assert [r.username for r in rows] == ["t_sec_clerk"]
     # A failed login has no session: the owner's connection names the user.
-    audit.record(s, username="t_sec_nobody", action=audit.LOGIN_FAILURE, client="1.2.3.4")
+    audit.record(session=s, username="t_sec_nobody", action=audit.LOGIN_FAILURE, client="1.2.3.4")
     assert _count(s, "SELECT count(*) FROM audit_log WHERE username = 't_sec_nobody'") == 1
 
 

@@ -219,7 +219,7 @@ def build(session: Session) -> World:
             ),
             {"d": D, "c": case, "s": staff},
         )
-    audit.record(session, username="t_sec_admin", action=audit.EXPORT, target="seed")
+    audit.record(session=session, username="t_sec_admin", action=audit.EXPORT, target="seed")
     return w
 
 
