@@ -7,6 +7,7 @@ plate missing its number, and a blank line. Through the mapping step (the unknow
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import openpyxl
@@ -62,6 +63,10 @@ def test_an_admin_imports_a_roster_with_a_title_row_and_an_unknown_column(
             done.first.wait_for(timeout=120_000)
             wait_settled(page)
             message = done.first.inner_text()
+            shot = os.environ.get("LIANXIN_SCREENSHOT_ROSTER")  # docs/screenshots, by hand
+            if shot:
+                done.first.scroll_into_view_if_needed()
+                page.screenshot(path=shot)
     finally:
         context.close()
     with session_scope(demo_db) as s:
