@@ -15,7 +15,7 @@ Run as ``python -m bench.bench_rebalance [--scale-blocks 10000]``.
      weighted by households, k = total / 400).
 
    Households moved count households whose cell code changes, codes matched to the old ones
-   by :func:`gis.rebalance.assign_codes` (a new region keeps an old code only when it holds
+   by :func:`gis.rebalance.codes.assign_codes` (a new region keeps an old code only when it holds
    most of that cell's households), the same rule for every method.
 2. **A synthetic city of ``--scale-blocks`` blocks** (100 m squares; 2×2 blocks a cell,
    10×10 a community; ~100 households a block, 6 % of blocks grown by 60–150 %, 2 % emptied),
@@ -37,7 +37,8 @@ import shapely
 
 from gis.cells.proposal import propose_cells
 from gis.compounds import split_oversized_blocks
-from gis.rebalance import assign_codes, households_moved, rebalance
+from gis.rebalance import rebalance
+from gis.rebalance.codes import assign_codes, households_moved
 
 ROOT = Path(__file__).resolve().parents[1]
 METRIC = "EPSG:4545"

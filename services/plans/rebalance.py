@@ -21,7 +21,8 @@ from core.errors import ConflictError
 from db import rebalance_queries as queries
 from gis.addresses import parse_address
 from gis.crs import STORAGE_CRS
-from gis.rebalance import RebalanceResult, rebalance
+from gis.rebalance import rebalance
+from gis.rebalance.result import RebalanceResult
 from services import audit
 from services.plans.cells import insert_blocks, insert_cell, rebuild_cells
 from services.plans.drafts import create_draft_from_published

@@ -12,7 +12,8 @@ import shapely
 from core.errors import InvalidInputError
 from gis.cells.proposal import propose_cells
 from gis.compounds import split_block
-from gis.rebalance import assign_codes, households_moved, rebalance
+from gis.rebalance import rebalance
+from gis.rebalance.codes import assign_codes, households_moved
 
 X0, Y0 = 500_000.0, 3_617_000.0
 METRIC = "EPSG:4545"

@@ -11,6 +11,9 @@ ends, polygonize, then merge faces too thin to be a block (the median of a divid
 islands) into their neighbour with the longest shared edge. GEOS does the noding and
 polygonizing (``unary_union`` / ``polygonize_full``), which is robust and vectorised; only the
 small fix-ups run in Python.
+
+The package: :func:`blocks_from_streets` (here) runs the steps; :mod:`~gis.blocks.linework`
+nodes the linework and closes the breaks, :mod:`~gis.blocks.faces` turns the faces into blocks.
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ import pyproj
 import shapely
 
 from core.errors import GeometryError, InvalidInputError
+from gis.blocks.faces import _blocks_frame, _merge_thin, _split_roads
+from gis.blocks.linework import (
+    _GRID_M,
+    _LINE_TYPES,
+    _POLY_TYPES,
+    _close_breaks,
+    _lost_linework,
+    _node,
+)
 from gis.crs import metric_crs_for, union_in
 
 __all__ = ["BlocksResult", "blocks_from_streets", "working_crs"]
-
-_LINE_TYPES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
-_POLY_TYPES = (3, 6)  # Polygon, MultiPolygon
-_EPS_M = 1e-6
-_GRID_M = 1e-4
 
 
 @dataclass(frozen=True)
@@ -258,246 +265,3 @@ def _boundary_in(
     if not polys or shapely.area(shapely.union_all(polys)) <= 0:
         raise GeometryError("边界必须是有面积的多边形")
     return shapely.union_all(polys)
-
-
-def _node(lines: np.ndarray) -> np.ndarray:
-    """Node linework: split at every crossing and drop duplicated segments."""
-    if len(lines) == 0:
-        return np.empty(0, dtype=object)
-    # Snap-rounding to a 0.1 mm grid nodes lines that miss each other by a rounding error
-    # (typical after a reprojection: a T-junction end lands 1e-9 m beside the crossing street),
-    # which a floating-point noder would leave as a dangle.
-    merged = shapely.unary_union(lines, grid_size=_GRID_M)
-    edges = shapely.get_parts(merged)
-    edges = edges[np.isin(shapely.get_type_id(edges), _LINE_TYPES)]
-    return np.asarray(edges[shapely.length(edges) > 0])
-
-
-def _close_breaks(edges: np.ndarray, *, snap_m: float) -> np.ndarray:
-    """Short links that join dangling street ends to the linework they nearly meet.
-
-    An end is extended along its last segment when that hits another line within ``snap_m``
-    (a lane drawn a little short of the road); otherwise it is joined to the nearest point of
-    another line within ``snap_m``. Lines touching the dangling edge itself are never targets,
-    so an overshoot past a crossing is not turned into a tiny triangle.
-    """
-    starts = shapely.get_point(edges, 0)
-    ends = shapely.get_point(edges, -1)
-    pts = np.concatenate([starts, ends])
-    owner = np.concatenate([np.arange(len(edges)), np.arange(len(edges))])
-    xy = shapely.get_coordinates(pts)
-    _, inverse, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
-    dangling = counts[inverse.ravel()] == 1
-    if not dangling.any():
-        return np.empty(0, dtype=object)
-    p = pts[dangling]
-    own = owner[dangling]
-    is_start = np.arange(len(pts))[dangling] < len(edges)
-    tree = shapely.STRtree(edges)
-
-    # 1. Extension along the last segment.
-    nxt = shapely.get_point(edges[own], np.where(is_start, 1, -2))
-    d = shapely.get_coordinates(p) - shapely.get_coordinates(nxt)
-    norm = np.hypot(d[:, 0], d[:, 1])
-    norm[norm == 0] = 1.0
-    tip = shapely.get_coordinates(p) + d / norm[:, None] * snap_m
-    rays = shapely.linestrings(
-        np.stack([shapely.get_coordinates(p), tip], axis=1).reshape(-1, 2),
-        indices=np.repeat(np.arange(len(p)), 2),
-    )
-    link = np.full(len(p), None, dtype=object)
-    k, j = tree.query(rays, predicate="intersects")
-    k, j = _drop_own(k, j, own, edges)
-    if len(k):
-        hit = shapely.intersection(rays[k], edges[j])
-        dist = shapely.distance(p[k], hit)
-        ok = dist > _EPS_M
-        k, j, hit, dist = k[ok], j[ok], hit[ok], dist[ok]
-        best = _argmin_by(k, dist)
-        kk = k[best]
-        near = shapely.get_point(shapely.shortest_line(p[kk], hit[best]), 1)
-        link[kk] = shapely.linestrings(
-            np.stack(
-                [shapely.get_coordinates(p[kk]), shapely.get_coordinates(near)], axis=1
-            ).reshape(-1, 2),
-            indices=np.repeat(np.arange(len(kk)), 2),
-        )
-
-    # 2. Otherwise the shortest link to any other line within snap_m.
-    rest = np.flatnonzero(pd.isna(link))
-    if len(rest):
-        k, j = tree.query(p[rest], predicate="dwithin", distance=snap_m)
-        k = rest[k]
-        k, j = _drop_own(k, j, own, edges)
-        if len(k):
-            dist = shapely.distance(p[k], edges[j])
-            best = _argmin_by(k, dist)
-            link[k[best]] = shapely.shortest_line(p[k[best]], edges[j[best]])
-    out = link[~pd.isna(link)]
-    return np.asarray(out[shapely.length(out) > 0])
-
-
-def _drop_own(
-    k: np.ndarray, j: np.ndarray, own: np.ndarray, edges: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    keep = j != own[k]
-    k, j = k[keep], j[keep]
-    if len(k):
-        touching = shapely.intersects(edges[own[k]], edges[j])
-        k, j = k[~touching], j[~touching]
-    return k, j
-
-
-def _argmin_by(group: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Positions of the smallest value within each group."""
-    order = np.lexsort((value, group))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = group[order][1:] != group[order][:-1]
-    return order[first]
-
-
-def _merge_thin(faces: np.ndarray, *, min_width_m: float) -> np.ndarray:
-    """Merge faces narrower than ``min_width_m`` into the neighbour with the longest shared edge."""
-    area = shapely.area(faces)
-    perimeter = shapely.length(faces)
-    # Every point of a polygon lies within its inscribed radius r of the boundary, so
-    # area <= 2 r perimeter + pi r^2: faces failing this bound cannot be thin and skip the
-    # (much slower) maximum-inscribed-circle computation.
-    r = min_width_m / 2.0
-    candidate = np.flatnonzero(area < 2 * r * perimeter + np.pi * r * r)
-    if len(candidate) == 0:
-        return faces
-    radius = shapely.length(
-        shapely.maximum_inscribed_circle(faces[candidate], tolerance=min_width_m / 50.0)
-    )
-    thin = candidate[radius * 2 < min_width_m]
-    if len(thin) == 0:
-        return faces
-    is_thin = np.zeros(len(faces), dtype=bool)
-    is_thin[thin] = True
-    tree = shapely.STRtree(faces)
-    k, j = tree.query(faces[thin], predicate="intersects")
-    i = thin[k]
-    keep = i != j
-    i, j = i[keep], j[keep]
-    shared = shapely.length(
-        shapely.intersection(shapely.boundary(faces[i]), shapely.boundary(faces[j]))
-    )
-    keep = shared > _EPS_M
-    i, j, shared = i[keep], j[keep], shared[keep]
-    # Prefer a real block over another thin face, then the longest shared edge.
-    score = shared + np.where(is_thin[j], 0.0, 1e12)
-    best = _argmin_by(i, -score)
-    parent = np.arange(len(faces))
-    for a, b in zip(i[best], j[best], strict=True):
-        parent[_find(parent, int(a))] = _find(parent, int(b))
-    roots = np.array([_find(parent, n) for n in range(len(faces))])
-    out = []
-    for root in np.unique(roots):
-        members = faces[roots == root]
-        out.append(members[0] if len(members) == 1 else shapely.coverage_union_all(members))
-    return np.asarray(out, dtype=object)
-
-
-def _find(parent: np.ndarray, n: int) -> int:
-    while parent[n] != n:
-        parent[n] = parent[parent[n]]
-        n = int(parent[n])
-    return n
-
-
-def _split_roads(
-    faces: np.ndarray, roads: shapely.Geometry, area: shapely.Geometry, *, step_m: float
-) -> np.ndarray:
-    """Give each block the half of the road surface nearest to it.
-
-    The Voronoi diagram of points sampled along the block outlines splits the road area along
-    its medial axis (its centreline) — the discrete form of "split the road down the middle".
-    """
-    rings = shapely.segmentize(shapely.boundary(faces), step_m)
-    xy, idx = shapely.get_coordinates(rings, return_index=True)
-    xy, first = np.unique(xy, axis=0, return_index=True)
-    idx = idx[first]
-    sites = shapely.points(xy)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=area))
-    c, s = shapely.STRtree(sites).query(cells, predicate="intersects")
-    # A Voronoi cell contains exactly its own site; keep the first match per cell.
-    c, first = np.unique(c, return_index=True)
-    owner = np.full(len(cells), -1)
-    owner[c] = idx[s[first]]
-    keep = owner >= 0
-    cells, owner = cells[keep], owner[keep]
-    order = np.argsort(owner, kind="stable")
-    owner, cells = owner[order], cells[order]
-    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
-    # Voronoi cells form a valid coverage, so the fast coverage union dissolves them exactly;
-    # then one overlay per block with the road surface instead of one per sample point.
-    zones = np.asarray(
-        [
-            shapely.coverage_union_all(cells[a:b])
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ],
-        dtype=object,
-    )
-    shares = shapely.intersection(zones, roads)
-    out = faces.copy()
-    n = owner[bounds[:-1]]
-    out[n] = shapely.union(faces[n], shares)
-    out = shapely.make_valid(out)
-    out = np.asarray([_polygonal(g) for g in out], dtype=object)
-    return np.asarray(shapely.coverage_clean(out))
-
-
-def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
-    if shapely.get_type_id(g) in _POLY_TYPES:
-        return g
-    parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in _POLY_TYPES]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
-
-
-def _blocks_frame(faces: np.ndarray, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    faces = faces[~shapely.is_empty(faces)] if len(faces) else faces
-    if len(faces):
-        c = shapely.get_coordinates(shapely.centroid(faces))
-        order = np.lexsort((c[:, 0], -np.round(c[:, 1], 3)))
-        faces = faces[order]
-    width = max(4, len(str(len(faces))))
-    return gpd.GeoDataFrame(
-        {
-            "block_id": [f"B{n + 1:0{width}d}" for n in range(len(faces))],
-            "area_m2": np.round(shapely.area(faces), 2) if len(faces) else np.array([]),
-        },
-        geometry=gpd.GeoSeries(faces, crs=crs),
-    )
-
-
-def _lost_linework(
-    cuts: shapely.Geometry,
-    dangles: shapely.Geometry,
-    edges: np.ndarray,
-    region: shapely.Geometry | None,
-) -> gpd.GeoDataFrame:
-    cut_parts = shapely.get_parts(cuts)
-    dangle_parts = shapely.get_parts(dangles)
-    geoms = np.concatenate([dangle_parts, cut_parts])
-    kinds = np.array(["dangle"] * len(dangle_parts) + ["cut_edge"] * len(cut_parts), dtype=object)
-    if region is not None:
-        shapely.prepare(region)
-        if len(geoms):
-            mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-            inside = shapely.covers(region, mid)
-            geoms, kinds = geoms[inside], kinds[inside]
-        if len(edges):
-            mid = shapely.line_interpolate_point(edges, 0.5, normalized=True)
-            out_edges = edges[~shapely.covers(region, mid)]
-            if len(out_edges):
-                merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(out_edges)))
-                geoms = np.concatenate([geoms, merged])
-                kinds = np.concatenate([kinds, np.array(["outside"] * len(merged), dtype=object)])
-    return gpd.GeoDataFrame(
-        {
-            "kind": pd.Series(kinds, dtype=object),
-            "length_m": np.round(shapely.length(geoms), 2) if len(geoms) else np.array([]),
-        },
-        geometry=gpd.GeoSeries(geoms, crs=None),
-    )
