@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInputError, NotFoundError
+from services import addresses
 
-GEOCODE_COLUMNS = ["lon", "lat", "match_type", "score", "matched"]
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 _HEADER_SEARCH_ROWS = 10  # rosters often have a title row above the header row
 
@@ -127,15 +127,13 @@ def _lines(path: Path) -> Iterable[str]:
 
 
 def handle_parse_address(args: argparse.Namespace) -> int:
-    from gis.addresses import parse_addresses
-
     texts = list(args.address)
     if args.file:
         texts.extend(_lines(Path(args.file)))
     if not texts:
         raise InvalidInputError("请给出地址文本，或用 --file 指定地址文件（每行一个）")
     out = sys.stdout
-    for text, comps in zip(texts, parse_addresses(texts), strict=True):
+    for text, comps in zip(texts, addresses.parse_address_texts(texts=texts), strict=True):
         out.write(json.dumps({"input": text, "components": comps}, ensure_ascii=False) + "\n")
     return 0
 
@@ -144,16 +142,14 @@ def _gazetteer(args: argparse.Namespace) -> Any:
     if args.streets or args.door_plates:
         if not (args.streets and args.door_plates):
             raise InvalidInputError("--streets 与 --door-plates 需要同时给出")
-        from gis.gazetteer.geocoder import Gazetteer
-
-        return Gazetteer.from_files(
-            args.streets,
-            args.door_plates,
+        return addresses.gazetteer_from_files(
+            streets=args.streets,
+            door_plates=args.door_plates,
             street_name_field=args.street_name_field,
             door_plate_street_field=args.door_plate_street_field,
             door_plate_number_field=args.door_plate_number_field,
-            communities_path=args.communities,
-            compounds_path=args.compounds,
+            communities=args.communities,
+            compounds=args.compounds,
         )
     try:
         from services.geocoding import load_gazetteer
@@ -168,16 +164,10 @@ def handle_geocode(args: argparse.Namespace) -> int:
     src = Path(args.input)
     table = read_table(src, column=args.address_column)
     gazetteer = _gazetteer(args)
-    result = gazetteer.geocode_many(table[args.address_column])
-    clash = [c for c in GEOCODE_COLUMNS if c in table.columns]
-    table = table.drop(columns=clash)
-    out = table.join(result[GEOCODE_COLUMNS])
     dst = Path(args.output)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    from services.exports import write_table
-
-    write_table(out, dst, sheet="地址匹配")
-    counts = result["match_type"].value_counts()
-    summary = "，".join(f"{k} {int(v)}" for k, v in counts.items())
-    print(f"已写出 {dst}：{len(out)} 行（{summary}）", file=sys.stderr)
+    written = addresses.geocode_table(
+        table=table, address_column=args.address_column, gazetteer=gazetteer, output=dst
+    )
+    summary = "，".join(f"{k} {int(v)}" for k, v in written.match_counts.items())
+    print(f"已写出 {dst}：{written.rows} 行（{summary}）", file=sys.stderr)
     return 0

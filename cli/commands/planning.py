@@ -1,8 +1,9 @@
 """Grid-planning sub-commands: ``lianxin blocks``, ``check``, ``propose``, ``rebalance``.
 
-File in, file out; no database. The handlers only read files, call the pure functions in
-``gis/`` and print; unusable input raises :class:`~core.errors.InvalidInputError`, which
-``cli.main`` turns into one line on stderr and exit code 2.
+File in, file out; no database. The handlers pass their options to
+:mod:`services.offline_plans` (which reads the files, calls ``gis/`` and writes the layers)
+and print what it returns; unusable input raises :class:`~core.errors.InvalidInputError`,
+which ``cli.main`` turns into one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -11,30 +12,20 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import shapely
 
 from core.errors import InvalidInputError
-from gis.blocks import blocks_from_streets
-from gis.cells.proposal import propose_cells
-from gis.compounds import split_oversized_blocks
-from gis.coverage.check import check_coverage
-from gis.coverage.problems import KIND_LABELS
-from gis.crs import DISPLAY_CRS
-from gis.io import read_vector, write_layers
-from gis.rebalance import rebalance
-from gis.streets import DEFAULT_HIGHWAYS, HIGHWAY_LABELS, check_extent, select_streets
+from services import offline_plans
+from services.offline_plans import DEFAULT_HIGHWAYS, HIGHWAY_LABELS, KIND_LABELS
 
 _MAX_LINES_PER_KIND = 20
-_ID_CANDIDATES = ("cell_id", "cell_code", "code", "name", "id", "网格编号", "网格编码", "网格名称")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``blocks``, ``check`` and ``propose`` sub-commands."""
     p = subparsers.add_parser(
         "blocks",
@@ -166,39 +157,21 @@ def _warnings_to_stderr() -> Iterator[None]:
                     print(f"lianxin: 警告：{text}", file=sys.stderr)
 
 
-def _optional(
-    path: str | None, reader: Callable[..., gpd.GeoDataFrame], **kwargs: Any
-) -> gpd.GeoDataFrame | None:
-    return None if path is None else reader(path, **kwargs)
-
-
 def run_blocks(args: argparse.Namespace) -> int:
     with _warnings_to_stderr():
-        streets = read_vector(
-            args.streets,
+        run = offline_plans.make_blocks(
+            streets=args.streets,
+            output=args.output,
+            boundary=args.boundary,
             layer=args.layer,
             gcj02=args.gcj02,
-            expected=("line", "polygon"),
-            what="街巷",
-        )
-        boundary = _optional(
-            args.boundary, read_vector, gcj02=args.gcj02, expected="polygon", what="边界"
-        )
-        selection = select_streets(streets, highways=_highways(args.highways))
-        if boundary is not None:
-            check_extent(selection.lines, boundary)
-        result = blocks_from_streets(
-            selection.lines,
-            boundary=boundary,
             snap_m=args.snap_m,
             min_block_width_m=args.min_block_width_m,
+            highways=args.highways,
         )
-        layers = {"blocks": result.blocks, "dangles": result.dangles}
-        if len(result.unenclosed):
-            layers["unenclosed"] = result.unenclosed
-        write_layers(args.output, layers)
+    result = run.result
     kinds = result.dangles["kind"].value_counts().to_dict()
-    print(selection.summary())
+    print(run.selection.summary())
     print(
         f"已生成 {len(result.blocks):,} 个街区，总面积 {result.blocks['area_m2'].sum():,.1f} 平方米；"
         f"断头线 {kinds.get('dangle', 0):,} 条，街区内连线 {kinds.get('cut_edge', 0):,} 条，"
@@ -214,96 +187,36 @@ def run_blocks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _highways(value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return DEFAULT_HIGHWAYS
-    items = {v.strip() for v in value.split(",") if v.strip()}
-    if items == {"all"}:
-        return None
-    if not items:
-        raise InvalidInputError("--highways 不能为空：请列出 highway 值，或写 all")
-    return frozenset(items)
-
-
-def _pick_id_field(cells: gpd.GeoDataFrame, wanted: str | None) -> str:
-    if wanted is not None:
-        if wanted not in cells.columns:
-            raise InvalidInputError(
-                f"网格文件没有字段 {wanted}，可用字段：{', '.join(map(str, cells.columns))}"
-            )
-        return wanted
-    for name in _ID_CANDIDATES:
-        if name in cells.columns:
-            return name
-    cells["_row"] = [f"第{n + 1}个" for n in range(len(cells))]
-    return "_row"
-
-
 def run_check(args: argparse.Namespace) -> int:
     with _warnings_to_stderr():
-        cells = read_vector(
-            args.cells, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="网格"
-        )
-        boundary = _optional(
-            args.boundary, read_vector, gcj02=args.gcj02, expected="polygon", what="边界"
-        )
-        households = _optional(
-            args.households, read_vector, gcj02=args.gcj02, expected="point", what="住户"
-        )
-        communities = _optional(
-            args.communities, read_vector, gcj02=args.gcj02, expected="polygon", what="社区"
-        )
-        for field in (args.code_field, args.leader_field):
-            if field is not None and field not in cells.columns:
-                raise InvalidInputError(
-                    f"{args.cells}：网格文件没有字段 {field}，可用字段：{', '.join(map(str, cells.columns))}"
-                )
-        id_field = _pick_id_field(cells, args.id_field)
-        problems = check_coverage(
-            cells,
-            boundary=boundary,
-            households=households,
-            id_field=id_field,
+        run = offline_plans.check_cells_file(
+            cells=args.cells,
+            boundary=args.boundary,
+            households=args.households,
+            communities=args.communities,
             community_field=args.community_field,
-            communities=communities,
             code_field=args.code_field,
             leader_field=args.leader_field,
             min_households=args.min_households,
             max_households=args.max_households,
             gap_width_m=args.gap_width_m,
             sliver_width_m=args.sliver_width_m,
+            id_field=args.id_field,
+            layer=args.layer,
+            gcj02=args.gcj02,
         )
+    problems = run.problems
     summary = {k: int(v) for k, v in problems["kind"].value_counts().sort_index().items()}
     if args.json:
-        shown = problems.to_crs(DISPLAY_CRS) if len(problems) else problems
-        geo = [
-            None if g is None or shapely.is_empty(g) else json.loads(shapely.to_geojson(g))
-            for g in shown.geometry
-        ]
         payload = {
-            "cells": len(cells),
-            "problems": [
-                {
-                    "kind": row.kind,
-                    "severity": row.severity,
-                    "cell_ids": list(row.cell_ids),
-                    "area_m2": _json_num(row.area_m2),
-                    "width_m": _json_num(row.width_m),
-                    "message": row.message,
-                    "geometry": g,
-                }
-                for row, g in zip(problems.itertuples(index=False), geo, strict=True)
-            ],
+            "cells": run.cells,
+            "problems": offline_plans.problems_as_json(problems),
             "summary": summary,
         }
         print(json.dumps(payload, ensure_ascii=False))
     else:
-        print(_report(len(cells), problems))
+        print(_report(run.cells, problems))
     return 1 if len(problems) else 0
-
-
-def _json_num(x: object) -> float | None:
-    return None if x is None or not np.isfinite(float(x)) else float(x)  # type: ignore[arg-type]
 
 
 def _report(n_cells: int, problems: gpd.GeoDataFrame) -> str:
@@ -331,49 +244,23 @@ def _report(n_cells: int, problems: gpd.GeoDataFrame) -> str:
 
 def run_propose(args: argparse.Namespace) -> int:
     with _warnings_to_stderr():
-        blocks = read_vector(
-            args.blocks, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="街区"
-        )
-        households = read_vector(args.households, gcj02=args.gcj02, expected="point", what="住户")
-        if args.boundary is not None:
-            boundary = read_vector(args.boundary, gcj02=args.gcj02, expected="polygon", what="边界")
-            region = shapely.union_all(np.asarray(boundary.geometry.array))
-            inside = shapely.within(
-                shapely.point_on_surface(np.asarray(blocks.geometry.array)), region
-            )
-            if not inside.any():
-                raise InvalidInputError(f"{args.blocks}：没有任何街区在边界 {args.boundary} 之内")
-            blocks = blocks.loc[inside].reset_index(drop=True)
-        communities = _optional(
-            args.communities, read_vector, gcj02=args.gcj02, expected="polygon", what="社区"
-        )
-        split_notes: list[str] = []
-        count_field = None
-        if args.building_field is not None:
-            if args.min_households > args.max_households:
-                raise InvalidInputError(
-                    f"户数下限 {args.min_households} 大于上限 {args.max_households}"
-                )
-            blocks, households, split_notes = split_oversized_blocks(
-                blocks,
-                households,
-                building_field=args.building_field,
-                max_households=args.max_households,
-            )
-            count_field = "households"
-        result = propose_cells(
-            blocks,
-            households,
+        run = offline_plans.propose_from_files(
+            blocks=args.blocks,
+            households=args.households,
+            output=args.output,
+            boundary=args.boundary,
+            communities=args.communities,
             community_field=args.community_field,
             min_households=args.min_households,
             max_households=args.max_households,
+            building_field=args.building_field,
             district_code=args.district_code,
             subdistrict_code=args.subdistrict_code,
-            communities=communities,
-            count_field=count_field,
+            layer=args.layer,
+            gcj02=args.gcj02,
         )
-        write_layers(args.output, {"cells": result.cells})
-    for note in split_notes:
+    result = run.result
+    for note in run.split_notes:
         print(f"拆分：{note}")
     print(
         f"已生成 {len(result.cells)} 个网格（每格 {args.min_households}–{args.max_households} 户），"
@@ -392,25 +279,20 @@ def run_rebalance(args: argparse.Namespace) -> int:
             f"{args.max_households}"
         )
     with _warnings_to_stderr():
-        blocks = read_vector(
-            args.blocks, layer=args.layer, gcj02=args.gcj02, expected="polygon", what="街区"
+        result = offline_plans.rebalance_files(
+            blocks=args.blocks,
+            households=args.households,
+            cell_field=args.cell_field,
+            output=args.output,
+            community_field=args.community_field,
+            building_field=args.building_field,
+            weight_field=args.weight_field,
+            min_households=args.min_households,
+            max_households=args.max_households,
+            max_weight_excess=args.max_weight_excess,
+            layer=args.layer,
+            gcj02=args.gcj02,
         )
-        households = read_vector(args.households, gcj02=args.gcj02, expected="point", what="住户")
-        try:
-            result = rebalance(
-                blocks,
-                households,
-                cell_field=args.cell_field,
-                community_field=args.community_field,
-                building_field=args.building_field,
-                weight_field=args.weight_field,
-                min_households=args.min_households,
-                max_households=args.max_households,
-                max_weight_excess=args.max_weight_excess,
-            )
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"{args.blocks}：{exc}") from exc
-        write_layers(args.output, {"blocks": result.blocks, "moves": result.moves})
     s: dict[str, Any] = result.summary  # counts and lists of codes, by name
     if args.json:
         payload = {**s, "problems": result.problems["message"].tolist()}
