@@ -96,7 +96,7 @@ class Account:
 def make_accounts(db_url: str, *, users: int) -> list[Account]:
     """``users`` accounts: grid leaders each with their own cell, clerks, leaders, a planner."""
     from db.engine import session_scope
-    from services import accounts
+    from services import accounts as account_service
     from services.demo_accounts import staff_roster
 
     with session_scope(db_url) as s:
@@ -114,7 +114,7 @@ def make_accounts(db_url: str, *, users: int) -> list[Account]:
         accounts: list[Account] = []
         for role, person in plan[:users]:
             name = f"load_{role}_{secrets.token_hex(3)}"
-            pw = accounts.create_user(
+            pw = account_service.create_user(
                 name,
                 session=s,
                 role=role,
