@@ -17,6 +17,18 @@ from core.vocab import DONE_STATES
 DONE = "(" + ",".join(f"'{s}'" for s in DONE_STATES) + ")"
 
 
+# The cells a grid leader or worker answers for (parameters :cell, their staff row's cell, and
+# :staff, the cells they lead on the published plan): the visit list and the callback list.
+_MY_CELLS = """
+        WITH my_cells AS (
+            SELECT CAST(:cell AS text) AS cell_code WHERE :cell IS NOT NULL
+            UNION
+            SELECT g.cell_code FROM grid_cells g
+            JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
+            WHERE g.leader_staff_id = :staff
+        )"""
+
+
 def _frame(session: Session, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     result = session.execute(text(sql), params)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -35,13 +47,7 @@ def staff_row(session: Session, *, staff_id: int) -> Any:
 
 # Parameters: staff, role, cell, community, streets (text[]), start, end (dates), limit.
 _VISIT_LIST = f"""
-        WITH my_cells AS (
-            SELECT CAST(:cell AS text) AS cell_code WHERE :cell IS NOT NULL
-            UNION
-            SELECT g.cell_code FROM grid_cells g
-            JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
-            WHERE g.leader_staff_id = :staff
-        ), hh AS (
+{_MY_CELLS}, hh AS (
             SELECT h.* FROM households h
             WHERE h.status = 'active' AND (
                 (:role IN ('grid_leader','grid_worker')
@@ -105,14 +111,8 @@ def insert_visit(session: Session, *, values: dict[str, Any]) -> int:
 
 
 # Parameters: start, end (aware datetimes), earlier, community, staff, name, cell.
-_CALLBACK_LIST = """
-        WITH my_cells AS (
-            SELECT CAST(:cell AS text) AS cell_code WHERE :cell IS NOT NULL
-            UNION
-            SELECT g.cell_code FROM grid_cells g
-            JOIN grid_plans p ON p.id = g.plan_id AND p.state = 'published'
-            WHERE g.leader_staff_id = :staff
-        )
+_CALLBACK_LIST = f"""
+{_MY_CELLS}
         SELECT c.case_no, c.version, c.citizen_name, c.citizen_phone, c.address,
                c.description, c.category, c.closed_at, c.check_note,
                count(b.id) AS attempts, max(b.called_at) AS last_attempt
