@@ -90,7 +90,7 @@ def _old_problems_layer(problems: gpd.GeoDataFrame) -> folium.FeatureGroup:
     return group
 
 
-def open_draft(cells, households, problems, *, new: bool) -> int:  # type: ignore[no-untyped-def]
+def open_draft(cells, households, problems, *, new: bool) -> int:
     """Build the page's map and render it; returns the HTML's size in bytes."""
     shown = cells.to_crs(4490).assign(households=0)
     m = base_map(shown)

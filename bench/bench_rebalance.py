@@ -29,6 +29,7 @@ import math
 import time
 import warnings
 from pathlib import Path
+from typing import TypedDict, cast
 
 import geopandas as gpd
 import numpy as np
@@ -143,7 +144,17 @@ def _score(
     return households_moved(old, codes, hh), int(((totals < LO) | (totals > HI)).sum())
 
 
-def from_scratch(blocks: gpd.GeoDataFrame, hh: gpd.GeoDataFrame) -> dict[str, float]:
+class Scratch(TypedDict):
+    """What proposing from scratch did to the same town: households moved, per block too."""
+
+    moved: int
+    moved_by_block: pd.Series
+    out_of_range: int
+    unplaced: int
+    seconds: float
+
+
+def from_scratch(blocks: gpd.GeoDataFrame, hh: gpd.GeoDataFrame) -> Scratch:
     t = time.perf_counter()
     parts, points, _ = split_oversized_blocks(
         blocks, hh, building_field="building", max_households=HI
@@ -289,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"rebalance: moved {s['households_moved']:,}, out of range {s['out_of_range_before']} → "
         f"{s['out_of_range_after']}, cells {s['cells_before']} → {s['cells_after']}, new "
-        f"{len(s['new_codes'])}, retired {len(s['retired_codes'])}, worst special-group share "
+        f"{len(cast(list, s['new_codes']))}, retired {len(cast(list, s['retired_codes']))}, worst special-group share "
         f"{s['max_weight_share_before']:.2f} → {s['max_weight_share']:.2f}, {rb_s:.2f} s"
     )
     for m in r.problems["message"]:
@@ -302,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"propose from scratch: moved {fs['moved']:,} (of which unplaced {fs['unplaced']:,}), "
         f"out of range {fs['out_of_range']}, {fs['seconds']:.2f} s; rebalance/scratch = "
-        f"{s['households_moved'] / max(fs['moved'], 1):.1%}"
+        f"{cast(int, s['households_moved']) / max(fs['moved'], 1):.1%}"
     )
     print(
         f"  outside the new compound: rebalance moved {rb_old:,}, from scratch {fs_old:,} "

@@ -83,7 +83,7 @@ async def sweep(url: str, account: Account, *, repeat: int) -> list[dict[str, An
                             "page": page,
                             "open": kind,
                             "s": r.seconds,
-                            "error": (r.exceptions or [None])[0],
+                            "error": r.exceptions[0] if r.exceptions else None,
                         }
                     )
         finally:
