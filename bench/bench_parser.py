@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python -m bench.bench_parser [DEV_TXT]
 
 DEV_TXT defaults to ``../shared/data/address-parsing-ncap/dev.txt`` next to the repository.
-NCAP labels map to our keys (road, roadno→road_number, poi, houseno→building, cellno→unit,
+NCAP labels map to our keys (road→street, roadno→house_number, poi, houseno→building, cellno→unit,
 floorno→floor, roomno→room, community, town→subdistrict, district, city, prov→province); the
 first span of each label is the gold value, normalised by the same value rules as the parser
 (``206号`` → ``"206"``), and a field counts as right only when the whole value is equal.

@@ -2,7 +2,7 @@
 
 :func:`parse_address` turns ``"陕西省安康市汉滨区老城街道大北街社区纱帽石53号"`` into
 ``{"province": "陕西省", "city": "安康市", "district": "汉滨区", "subdistrict": "老城街道",
-"community": "大北街社区", "road": "纱帽石", "road_number": "53"}``.
+"community": "大北街社区", "street": "纱帽石", "house_number": "53"}``.
 
 How it works, in three steps:
 
@@ -16,7 +16,7 @@ How it works, in three steps:
    Why a CRF and not rules alone: many real street names here carry no suffix (纱帽石, 鼓楼),
    a community can be named after a street (大北街社区 vs 大北街), and free-form addresses put
    places, roads, POIs and numbers in every order. On the NCAP dev set the rule forms below
-   cover only ~20 % of addresses; with the CRF for the rest, road and road_number reach
+   cover only ~20 % of addresses; with the CRF for the rest, street and house_number (NCAP's road and roadno) reach
    ≈ 0.93 F1 (bench/RESULTS.md). A CRF is one 1.4 MB file, needs no GPU/torch, and tags a few
    thousand addresses a second from Python; a neural tagger would gain a few points at 100×
    the cost and a heavy dependency.
@@ -47,8 +47,8 @@ COMPONENT_KEYS: tuple[str, ...] = (
     "district",
     "subdistrict",
     "community",
-    "road",
-    "road_number",
+    "street",
+    "house_number",
     "poi",
     "building",
     "unit",
@@ -58,15 +58,16 @@ COMPONENT_KEYS: tuple[str, ...] = (
 
 MODEL_PATH = Path(__file__).resolve().parent / "address_model" / "address_crf.crfsuite"
 
-# NCAP label → component key. Labels not listed (assist, redundant, person, subpoi, …) are dropped.
+# NCAP label → component key, in the glossary's words (NCAP's road / roadno are our street /
+# house_number). Labels not listed (assist, redundant, person, subpoi, …) are dropped.
 NCAP_LABELS: dict[str, str] = {
     "prov": "province",
     "city": "city",
     "district": "district",
     "town": "subdistrict",
     "community": "community",
-    "road": "road",
-    "roadno": "road_number",
+    "road": "street",
+    "roadno": "house_number",
     "poi": "poi",
     "houseno": "building",
     "cellno": "unit",
@@ -253,13 +254,13 @@ _LEADING_JUNK = re.compile(r"^[-#]+|[-#]+$")
 def normalize_value(key: str, value: str) -> str:
     """Normalise one component value: house numbers to ``"53"`` / ``"53附1"``, suffixes off.
 
-    >>> normalize_value("road_number", "53-1号"), normalize_value("building", "3号楼")
+    >>> normalize_value("house_number", "53-1号"), normalize_value("building", "3号楼")
     ('53附1', '3')
     """
     if value.isdigit():
         return value
     value = _LEADING_JUNK.sub("", value)
-    if key == "road_number":
+    if key == "house_number":
         m = _ROAD_NUMBER_VALUE_RE.match(value)
         if m:
             return m.group(1) + ("附" + m.group(2) if m.group(2) else "")
@@ -284,8 +285,8 @@ _SUBDISTRICT_RE = re.compile(r"^([\u4e00-\u9fff]{2,5}?(?:街道办事处|街道�
 _COMMUNITY_RE = re.compile(r"^([\u4e00-\u9fff0-9]{1,8}?(?:社区|村))(?![委民])")
 # road + number + building/unit/floor/room, the common tail of a household roster address.
 _TAIL_RE = re.compile(
-    r"^(?P<road>[\u4e00-\u9fff][\u4e00-\u9fffA-Za-z]{0,11}?)"
-    r"(?P<road_number>[0-9]+(?:号?[附之\-][0-9]+)?)(?:号院|号|$)"
+    r"^(?P<street>[\u4e00-\u9fff][\u4e00-\u9fffA-Za-z]{0,11}?)"
+    r"(?P<house_number>[0-9]+(?:号?[附之\-][0-9]+)?)(?:号院|号|$)"
     r"(?:(?P<building_d>[0-9]+)-(?P<unit_d>[0-9]+)-(?P<room_d>[0-9]+)$|"  # 3-2-202
     r"(?:(?P<building>[0-9A-Za-z]+)(?:号楼|栋|幢|座))?"
     r"(?:(?P<unit>[0-9]+)单元)?"
@@ -303,21 +304,21 @@ _COMPOUND_TAIL_RE = re.compile(
 _ROAD_CHAR_RE = re.compile(r"[路街巷道弄]")
 
 
-def _is_simple_road(road: str) -> bool:
+def _is_simple_street(name: str) -> bool:
     """A short street name the fast path may trust (纱帽石, 兴安路, 西关正街).
 
     Longer strings before a number are often a place plus a road (临平朝阳东路, 开发区云峰路)
     or a POI; the CRF separates those better than any rule (see bench/RESULTS.md).
     """
-    if _NOT_A_ROAD_RE.search(road):
+    if _NOT_A_ROAD_RE.search(name):
         return False
-    if len(road) <= 4:
+    if len(name) <= 4:
         return True
-    return len(road) <= 5 and road[-1] in "路街巷道" and not _ROAD_CHAR_RE.search(road[:-1])
+    return len(name) <= 5 and name[-1] in "路街巷道" and not _ROAD_CHAR_RE.search(name[:-1])
 
 
 _SUBDISTRICT_WORDS = ("街道办事处", "街道办")
-# A fast-path "road" that looks like a place or a compound (幸福家园, 综合楼) goes to the model.
+# A fast-path street that looks like a place or a compound (幸福家园, 综合楼) goes to the model.
 _NOT_A_ROAD_RE = re.compile(
     r"[省镇乡]|社区|小区|街道|"
     r"(?:市|县|区|村|苑|园|庭|府|厦|城|场|寓|庄|居|院|楼|都|邸|阁|轩|郡|墅|中心|公司|厂|局)$"
@@ -377,7 +378,7 @@ def _components_from_tags(tokens: list[str], tags: list[str]) -> dict[str, str]:
     return spans
 
 
-_NUMBER_KEYS = frozenset({"road_number", "building", "unit", "floor", "room"})
+_NUMBER_KEYS = frozenset({"house_number", "building", "unit", "floor", "room"})
 _HAS_NUMBER_RE = re.compile(r"[0-9A-Za-z甲乙丙丁]")
 
 
@@ -404,17 +405,17 @@ def parse_address(text: object) -> dict[str, str]:
     Returns
     -------
     dict
-        Components among ``province, city, district, subdistrict, community, road,
-        road_number, poi, building, unit, floor, room``; absent ones are omitted, so empty or
+        Components among ``province, city, district, subdistrict, community, street,
+        house_number, poi, building, unit, floor, room``; absent ones are omitted, so empty or
         garbage input gives ``{}``. Numbers are ASCII digits; a sub-number is written
         ``"53附1"``.
 
     Examples
     --------
     >>> parse_address("大北街社区兴安路12号3号楼2单元501室")
-    {'community': '大北街社区', 'road': '兴安路', 'road_number': '12', 'building': '3', 'unit': '2', 'room': '501'}
+    {'community': '大北街社区', 'street': '兴安路', 'house_number': '12', 'building': '3', 'unit': '2', 'room': '501'}
     >>> parse_address("纱帽石五十三号")
-    {'road': '纱帽石', 'road_number': '53'}
+    {'street': '纱帽石', 'house_number': '53'}
     """
     return parse_normalized(normalize_address(text))
 
@@ -427,7 +428,7 @@ def parse_normalized(s: str) -> dict[str, str]:
     # Fast path: the rest is exactly road + number [+ building/unit/floor/room], the form of
     # nearly every roster address. The road must not itself look like a place (市/区/镇/村…).
     m = _TAIL_RE.match(rest)
-    if m and _is_simple_road(m.group("road")):
+    if m and _is_simple_street(m.group("street")):
         comps = dict(admin)
         comps.update({k.removesuffix("_d"): v for k, v in m.groupdict().items() if v})
         return _finish(comps)
@@ -444,9 +445,9 @@ def parse_normalized(s: str) -> dict[str, str]:
         comps[key] = value
     if "community" in admin:
         # The model sometimes reads 大北街|社区 as road + community; the rule knows better.
-        road = comps.get("road")
-        if road and admin["community"].startswith(road):
-            del comps["road"]
+        street = comps.get("street")
+        if street and admin["community"].startswith(street):
+            del comps["street"]
     return _finish(comps)
 
 
@@ -454,7 +455,7 @@ def parse_addresses(texts: Iterable[object]) -> list[dict[str, str]]:
     """:func:`parse_address` over many addresses; repeated texts are parsed once.
 
     >>> parse_addresses(["纱帽石53号", "", "纱帽石53号"])[0]
-    {'road': '纱帽石', 'road_number': '53'}
+    {'street': '纱帽石', 'house_number': '53'}
     """
     cache: dict[object, dict[str, str]] = {}
     out: list[dict[str, str]] = []
@@ -468,13 +469,13 @@ def parse_addresses(texts: Iterable[object]) -> list[dict[str, str]]:
     return out
 
 
-def road_number_parts(road_number: str) -> tuple[int, int] | None:
+def house_number_parts(house_number: str) -> tuple[int, int] | None:
     """``"53附1"`` → ``(53, 1)``, ``"53"`` → ``(53, 0)``; None when not a number.
 
-    >>> road_number_parts("53附1"), road_number_parts("甲")
+    >>> house_number_parts("53附1"), house_number_parts("甲")
     ((53, 1), None)
     """
-    m = _NUMBER_RE.fullmatch(road_number)
+    m = _NUMBER_RE.fullmatch(house_number)
     if not m:
         return None
     return int(m.group(1)), int(m.group(3) or 0)

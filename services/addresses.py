@@ -20,7 +20,7 @@ GEOCODE_COLUMNS = ["lon", "lat", "match_type", "score", "matched"]
 
 
 def parse_address_texts(*, texts: Iterable[str]) -> list[dict[str, str]]:
-    """The components (province, city, district, sub-district, community, road, number …) of
+    """The components (province, city, district, sub-district, community, street, house number …) of
     each address, in order; see :func:`gis.addresses.parse_addresses`."""
     from gis.addresses import parse_addresses
 

@@ -53,16 +53,17 @@ DUE_LABEL = "应办结（时限在本期内）"
 CLOSED_IN_PERIOD = "本期办结"
 
 #: count → its condition over one case row of :func:`rate_counts` (``due``, ``done`` and
-#: ``here`` are that query's per-case flags: due in, done by the end of, closed in the period).
+#: ``closed_in_period`` are that query's per-case flags: due in, done by the end of, closed in
+#: the period).
 COUNTS: dict[str, str] = {
     "due": "due",
     "done": "due AND done",
     "on_time": "due AND done AND closed_at <= due_at",
-    "closed_here": "here",
-    "rated": "here AND satisfaction = ANY(:rated)",
-    "satisfied_count": "here AND satisfaction = ANY(:good)",
-    "reworked": "here AND rework_count > 0",
-    "called": "here AND called_back",
+    "closed_here": "closed_in_period",
+    "rated": "closed_in_period AND satisfaction = ANY(:rated)",
+    "satisfied_count": "closed_in_period AND satisfaction = ANY(:good)",
+    "reworked": "closed_in_period AND rework_count > 0",
+    "called": "closed_in_period AND called_back",
 }
 
 #: The counts of the monthly trend (it shows no callback rate).
@@ -153,7 +154,7 @@ def rate_counts(
                            (due_at >= :start AND due_at < :end) AS due,
                            (state = ANY(:done_states) AND closed_at < :end) AS done,
                            (state = ANY(:done_states) AND closed_at >= :start
-                               AND closed_at < :end) AS here
+                               AND closed_at < :end) AS closed_in_period
                     FROM cases
                     WHERE ((due_at >= :start AND due_at < :end)
                            OR (closed_at >= :start AND closed_at < :end))
@@ -252,8 +253,8 @@ def monthly_trend(
         good=satisfied_keys(count_basically_satisfied),
     )
     # Each case is seen from up to three months: received in one, due in one (``due``, with
-    # ``done`` = closed before that month's end) and closed in one (``here``); the counts are
-    # then the FILTER clauses of COUNTS, as in rate_counts.
+    # ``done`` = closed before that month's end) and closed in one (``closed_in_period``); the
+    # counts are then the FILTER clauses of COUNTS, as in rate_counts.
     counted = ",\n".join(
         f"count(*) FILTER (WHERE {COUNTS[name]})::int AS {name}" for name in TREND_COUNTS
     )
@@ -270,7 +271,7 @@ def monthly_trend(
               AND {where}
         ), u AS (
             SELECT date_trunc('month', received_at AT TIME ZONE :tz) AS month,
-                   TRUE AS received, FALSE AS due, FALSE AS done, FALSE AS here,
+                   TRUE AS received, FALSE AS due, FALSE AS done, FALSE AS closed_in_period,
                    due_at, closed_at, satisfaction, rework_count, called_back
             FROM c WHERE received_at >= :lo AND received_at < :hi
             UNION ALL

@@ -55,7 +55,7 @@ def leader_workload(
                    count(*) FILTER (WHERE {COUNTS["rated"]}) AS rated,
                    count(*) FILTER (WHERE {COUNTS["satisfied_count"]}) AS satisfied_count
             FROM (
-                SELECT cell_code, satisfaction, TRUE AS here FROM cases
+                SELECT cell_code, satisfaction, TRUE AS closed_in_period FROM cases
                 WHERE closed_at >= :start AND closed_at < :end AND state = ANY(:done_states)
             ) c
             GROUP BY cell_code"""  # noqa: S608 - fixed fragments only

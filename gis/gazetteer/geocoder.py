@@ -17,10 +17,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from gis.addresses import (
+    house_number_parts,
     normalize_address,
     normalize_value,
     parse_normalized,
-    road_number_parts,
 )
 from gis.gazetteer.index import GazetteerIndex
 from gis.gazetteer.records import (
@@ -72,18 +72,18 @@ class Gazetteer(GazetteerIndex):
         self, comps: dict[str, str], text: str, community: str | None
     ) -> tuple[str, float, str, str | None] | None:
         """(street, factor, name as written, number written after it) for the address."""
-        road = comps.get("road")
-        if road:
-            hit = self._name_index.get(road)
+        street = comps.get("street")
+        if street:
+            hit = self._name_index.get(street)
             if hit is None:
-                hit = self._fuzzy_street(road, community)
+                hit = self._fuzzy_street(street, community)
             if hit is not None:
-                number = comps.get("road_number")
+                number = comps.get("house_number")
                 if number is None:  # 杏园巷6号院: the model may call 6号院 a POI
-                    at = text.find(road)
-                    found = _NUMBER_AFTER_RE.match(text[at + len(road) :]) if at >= 0 else None
+                    at = text.find(street)
+                    found = _NUMBER_AFTER_RE.match(text[at + len(street) :]) if at >= 0 else None
                     number = found.group(1) if found else None
-                return hit[0], hit[1], road, number
+                return hit[0], hit[1], street, number
         # The street may be inside another component (a POI, a badly split road): scan the text,
         # without the community name, for the longest known name.
         if self._scan_re is None:
@@ -98,14 +98,14 @@ class Gazetteer(GazetteerIndex):
         num = _NUMBER_AFTER_RE.match(scan_text[m.end() :])
         return street, factor * SCAN_FACTOR, m.group(0), num.group(1) if num else None
 
-    def _fuzzy_street(self, road: str, community: str | None) -> tuple[str, float] | None:
-        """The one street within a small edit distance of ``road``; None when none or several.
+    def _fuzzy_street(self, written: str, community: str | None) -> tuple[str, float] | None:
+        """The one street within a small edit distance of ``written``; None when none or several.
 
         First on the name without its kind suffix (纱帽石巷 = 纱帽石; one wrong character in
         three or more), then on the whole name when it has a kind suffix (上安路 ≈ 兴安路:
         one wrong character, same 路), which covers two-character names.
         """
-        core = _core(road)
+        core = _core(written)
         if len(core) < 2:
             return None
         max_dist = 0 if len(core) < 3 else (1 if len(core) < 6 else 2)
@@ -119,14 +119,14 @@ class Gazetteer(GazetteerIndex):
             )
             if street is not None:
                 return street, FUZZY_FACTOR if best else ALIAS_FACTOR
-        if core != road and len(road) >= 3:
+        if core != written and len(written) >= 3:
             hits = process.extract(
-                road, self._names, scorer=Levenshtein.distance, score_cutoff=1, limit=8
+                written, self._names, scorer=Levenshtein.distance, score_cutoff=1, limit=8
             )
             same_kind = {
                 self._name_index[self._names[h[2]]][0]
                 for h in hits
-                if self._names[h[2]][-1] == road[-1]
+                if self._names[h[2]][-1] == written[-1]
             }
             street = self._unique(same_kind, community)
             if street is not None:
@@ -291,13 +291,13 @@ class Gazetteer(GazetteerIndex):
         street, factor, _written, number = found
         st = self._streets[street]
         if number:
-            number = normalize_value("road_number", number)
+            number = normalize_value("house_number", number)
             label = f"{street}{number}号"
             pt = self._plate(street, number, community)
             if pt is not None:
                 score = round(SCORE_DOOR_PLATE * factor, 3)
                 return GeocodeResult(pt[0], pt[1], "door_plate", score, label, comps)
-            parts = road_number_parts(number)
+            parts = house_number_parts(number)
             if parts is not None:
                 main, sub = parts
                 if sub:

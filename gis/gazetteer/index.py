@@ -18,7 +18,7 @@ import pyproj
 import shapely
 
 from core.errors import GeometryError, InvalidInputError
-from gis.addresses import normalize_address, normalize_value, road_number_parts
+from gis.addresses import house_number_parts, normalize_address, normalize_value
 from gis.crs import METRIC_CRS, STORAGE_CRS
 from gis.gazetteer.records import (
     ALIAS_FACTOR,
@@ -197,7 +197,7 @@ class GazetteerIndex:
             zip(plates["street_name"], plates["house_number"], comm_col, strict=True)
         ):
             name = normalize_address(street)
-            num = normalize_value("road_number", normalize_address(number))
+            num = normalize_value("house_number", normalize_address(number))
             if not name or not num or not np.isfinite(lon[i]):
                 continue
             code = (
@@ -209,7 +209,7 @@ class GazetteerIndex:
             if code:
                 st.community_codes.add(code)
             self._plates.setdefault((name, num), []).append((float(lon[i]), float(lat[i]), code))
-            parts = road_number_parts(num)
+            parts = house_number_parts(num)
             if parts is not None and parts[1] == 0:
                 per_street[name].append((parts[0], float(x[i]), float(y[i])))
         for name, rows in per_street.items():
@@ -261,7 +261,7 @@ class GazetteerIndex:
             if isinstance(street, str) and street and number is not None:
                 key = (
                     normalize_address(street),
-                    normalize_value("road_number", normalize_address(number)),
+                    normalize_value("house_number", normalize_address(number)),
                 )
                 if key in self._plates:
                     plate = key

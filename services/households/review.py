@@ -30,7 +30,7 @@ from core.errors import GeometryError, InvalidInputError, NotFoundError, Permiss
 from db.household_queries import cells as cell_queries
 from db.household_queries import household_file as file_queries
 from db.household_queries import review as review_queries
-from gis.addresses import normalize_address, normalize_value, parse_address, road_number_parts
+from gis.addresses import house_number_parts, normalize_address, normalize_value, parse_address
 
 # A household placed with a score below this is listed too, though it is on the map.
 LOW_SCORE = 0.6
@@ -91,11 +91,11 @@ def written_street_and_number(address: str) -> tuple[str | None, str | None]:
     ('纱帽石', '53')
     """
     comps = parse_address(address)
-    road = comps.get("road") or None
-    number = comps.get("road_number") or None
+    street = comps.get("street") or None
+    number = comps.get("house_number") or None
     if number:
-        number = normalize_value("road_number", normalize_address(number))
-    return road, number
+        number = normalize_value("house_number", normalize_address(number))
+    return street, number
 
 
 def _core(name: str) -> str:
@@ -119,7 +119,7 @@ def suggestions(
     the names without their 街/路/巷 suffix); for the closest streets the door plate with the
     written number is offered when it exists, else the known plates with the nearest numbers.
     """
-    road, number = written_street_and_number(address)
+    written_street, number = written_street_and_number(address)
     streets = review_queries.streets_table(session)
     if streets.empty:
         return []
@@ -129,7 +129,7 @@ def suggestions(
         for written in [name, *(aliases or [])]:
             choices.append(_core(normalize_address(written)))
             owners.append(name)
-    query = _core(normalize_address(road)) if road else ""
+    query = _core(normalize_address(written_street)) if written_street else ""
     if not query:
         # No street in the text: look for any street name inside the address itself.
         text = normalize_address(address)
@@ -141,7 +141,7 @@ def suggestions(
     for street, score in hits:
         best[street] = max(score, best.get(street, 0.0))
     out: list[Suggestion] = []
-    parts = road_number_parts(number) if number else None
+    parts = house_number_parts(number) if number else None
     main = parts[0] if parts else None
     top = max(best.values(), default=0.0)
     ranked = [kv for kv in sorted(best.items(), key=lambda kv: -kv[1]) if kv[1] >= top - 15]
@@ -166,7 +166,7 @@ def suggestions(
                     )
                 )
         if main is not None and not exact_found:
-            nums = [road_number_parts(str(n)) for n in plates["house_number"]]
+            nums = [house_number_parts(str(n)) for n in plates["house_number"]]
             plates = plates.assign(_n=[p[0] if p and p[1] == 0 else math.nan for p in nums]).dropna(
                 subset=["_n"]
             )
@@ -239,7 +239,7 @@ def accept(
         raise GeometryError(
             f"所选位置（{lon:.6f}, {lat:.6f}）不在已发布方案的任何网格内，请在网格范围内点选"
         )
-    written_road, written_number = written_street_and_number(str(household["address"]))
+    written_street, written_number = written_street_and_number(str(household["address"]))
     if allowed_cells is not None and hit["cell_code"] not in allowed_cells:
         # Not ours: hand the household over to that cell's queue (its leader confirms it and
         # the decision is remembered then), instead of refusing. The database function checks
@@ -268,12 +268,12 @@ def accept(
         # A click on the map: the nearest street is remembered only when it is plausibly the
         # street the address names — a wrong alias would misplace every later import.
         near = review_queries.nearest_street(session, lon=lon, lat=lat, within_m=STREET_SNAP_M)
-        if near is not None and written_road and _plausible(written_road, near["name"]):
+        if near is not None and written_street and _plausible(written_street, near["name"]):
             street_name = near["name"]
     number = house_number or written_number
     remembered: list[str] = []
-    if street_name and written_road and normalize_address(written_road) != street_name:
-        alias = normalize_address(written_road)[:50]
+    if street_name and written_street and normalize_address(written_street) != street_name:
+        alias = normalize_address(written_street)[:50]
         if review_queries.add_street_alias(session, street_name=street_name, alias=alias):
             remembered.append(f"「{alias}」是{street_name}的别名")
     if street_name and number:

@@ -65,7 +65,7 @@ def building_of(door: object) -> str | None:
     number = parts.get("building")
     if not number:
         return None
-    place = parts.get("poi") or parts.get("road", "") + parts.get("road_number", "")
+    place = parts.get("poi") or parts.get("street", "") + parts.get("house_number", "")
     return f"{place}{number}栋"
 
 

@@ -238,26 +238,32 @@ def compute_rates(
     # one mask per count of db.stats.rates.COUNTS, each the same condition as its SQL
     due = _between(due_at, lo, hi, "due_at").fillna(False).astype(bool)
     done = _done(cases, closed_at, hi)
-    here = done & _between(closed_at, lo, hi, "closed_at").fillna(False).astype(bool)
+    closed_in_period = done & _between(closed_at, lo, hi, "closed_at").fillna(False).astype(bool)
     none = pd.Series(False, index=cases.index)
     if "satisfaction" in cases.columns:
         keys = _satisfaction_keys(cases["satisfaction"])
-        rated = here & keys.isin(list(SATISFACTION))
+        rated = closed_in_period & keys.isin(list(SATISFACTION))
         satisfied_count = rated & keys.isin(satisfied_keys(count_basically_satisfied))
     else:
         rated = satisfied_count = none
     rework_col = next((c for c in ("rework_count", "reopened_count") if c in cases.columns), None)
     if rework_col is not None:
-        reworked = here & (pd.to_numeric(cases[rework_col], errors="coerce").fillna(0) > 0)
+        reworked = closed_in_period & (
+            pd.to_numeric(cases[rework_col], errors="coerce").fillna(0) > 0
+        )
     else:
         reworked = none
     has_callbacks = "called_back" in cases.columns
-    called = here & cases["called_back"].fillna(False).astype(bool) if has_callbacks else none
+    called = (
+        closed_in_period & cases["called_back"].fillna(False).astype(bool)
+        if has_callbacks
+        else none
+    )
     masks = {
         "due": due,
         "done": due & done,
         "on_time": due & done & (closed_at <= due_at).fillna(False).astype(bool),
-        "closed_here": here,
+        "closed_here": closed_in_period,
         "rated": rated,
         "satisfied_count": satisfied_count,
         "reworked": reworked,

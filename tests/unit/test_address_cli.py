@@ -30,11 +30,11 @@ def test_parse_address_prints_json_lines(capsys: pytest.CaptureFixture[str]) -> 
         "district": "汉滨区",
         "subdistrict": "老城街道",
         "community": "大北街社区",
-        "road": "纱帽石",
-        "road_number": "53",
+        "street": "纱帽石",
+        "house_number": "53",
     }
     assert "纱帽石" in lines[0]  # ensure_ascii=False: readable Chinese
-    assert json.loads(lines[1])["components"] == {"road": "纱帽石", "road_number": "53"}
+    assert json.loads(lines[1])["components"] == {"street": "纱帽石", "house_number": "53"}
 
 
 def test_parse_address_from_gbk_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from gis.addresses import (
     COMPONENT_KEYS,
     chinese_numeral_to_int,
+    house_number_parts,
     normalize_address,
     parse_address,
     parse_addresses,
-    road_number_parts,
 )
 
 FULL = {
@@ -21,8 +21,8 @@ FULL = {
     "district": "汉滨区",
     "subdistrict": "老城街道",
     "community": "大北街社区",
-    "road": "纱帽石",
-    "road_number": "53",
+    "street": "纱帽石",
+    "house_number": "53",
 }
 
 
@@ -46,7 +46,7 @@ def test_full_address() -> None:
     ],
 )
 def test_written_forms_of_one_plate(text: str) -> None:
-    assert parse_address(text) == {"road": "纱帽石", "road_number": "53"}
+    assert parse_address(text) == {"street": "纱帽石", "house_number": "53"}
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_written_forms_of_one_plate(text: str) -> None:
 )
 def test_chinese_numerals(numeral: str, value: int) -> None:
     assert chinese_numeral_to_int(numeral) == value
-    assert parse_address(f"兴安路{numeral}号")["road_number"] == str(value)
+    assert parse_address(f"兴安路{numeral}号")["house_number"] == str(value)
 
 
 @pytest.mark.parametrize(
@@ -81,22 +81,22 @@ def test_chinese_numerals(numeral: str, value: int) -> None:
     ],
 )
 def test_sub_numbers_normalise_to_fu(text: str) -> None:
-    assert parse_address(text) == {"road": "纱帽石", "road_number": "53附1"}
+    assert parse_address(text) == {"street": "纱帽石", "house_number": "53附1"}
 
 
 def test_building_unit_floor_room() -> None:
     assert parse_address("大北街社区兴安路12号3号楼2单元501室") == {
         "community": "大北街社区",
-        "road": "兴安路",
-        "road_number": "12",
+        "street": "兴安路",
+        "house_number": "12",
         "building": "3",
         "unit": "2",
         "room": "501",
     }
     got = parse_address("兴安路12号院2栋3单元5层502")
     assert got == {
-        "road": "兴安路",
-        "road_number": "12",
+        "street": "兴安路",
+        "house_number": "12",
         "building": "2",
         "unit": "3",
         "floor": "5",
@@ -116,17 +116,21 @@ def test_building_unit_floor_room() -> None:
     ],
 )
 def test_community_office_words(text: str) -> None:
-    assert parse_address(text) == {"community": "大北街社区", "road": "纱帽石", "road_number": "53"}
+    assert parse_address(text) == {
+        "community": "大北街社区",
+        "street": "纱帽石",
+        "house_number": "53",
+    }
 
 
 def test_community_named_after_a_street() -> None:
     # 大北街社区 is a community; 大北街 after it is the road.
     assert parse_address("大北街社区大北街12号") == {
         "community": "大北街社区",
-        "road": "大北街",
-        "road_number": "12",
+        "street": "大北街",
+        "house_number": "12",
     }
-    assert parse_address("大北街12号") == {"road": "大北街", "road_number": "12"}
+    assert parse_address("大北街12号") == {"street": "大北街", "house_number": "12"}
     got = parse_address("汉滨区老城街道大北街社区")
     assert got == {"district": "汉滨区", "subdistrict": "老城街道", "community": "大北街社区"}
 
@@ -139,14 +143,14 @@ def test_subdistrict_office_words() -> None:
 def test_poi_without_number() -> None:
     got = parse_address("安康市汉滨区兴安公园旁边")
     assert got["city"] == "安康市" and got["district"] == "汉滨区"
-    assert "兴安公园" in got.get("poi", "") + got.get("road", "")
+    assert "兴安公园" in got.get("poi", "") + got.get("street", "")
 
 
 def test_model_path_for_free_forms() -> None:
     # Not the roster form: the CRF segments it.
     got = parse_address("浙江省杭州市拱墅区莫干山路1744号美都广场C座1391")
-    assert got["road"] == "莫干山路"
-    assert got["road_number"] == "1744"
+    assert got["street"] == "莫干山路"
+    assert got["house_number"] == "1744"
     assert got["province"] == "浙江省"
 
 
@@ -175,8 +179,8 @@ def test_batch_matches_single_and_copies() -> None:
     texts = ["纱帽石53号", "大北街社区兴安路12号3号楼2单元501室", "", "纱帽石53号"]
     got = parse_addresses(texts)
     assert got == [parse_address(t) for t in texts]
-    got[0]["road"] = "changed"
-    assert got[3]["road"] == "纱帽石"  # repeated inputs are not shared objects
+    got[0]["street"] = "changed"
+    assert got[3]["street"] == "纱帽石"  # repeated inputs are not shared objects
     assert parse_addresses(iter([])) == []
 
 
@@ -186,10 +190,10 @@ def test_normalize_address() -> None:
     assert normalize_address(None) == ""
 
 
-def test_road_number_parts() -> None:
-    assert road_number_parts("53") == (53, 0)
-    assert road_number_parts("53附1") == (53, 1)
-    assert road_number_parts("甲3") is None
+def test_house_number_parts() -> None:
+    assert house_number_parts("53") == (53, 0)
+    assert house_number_parts("53附1") == (53, 1)
+    assert house_number_parts("甲3") is None
 
 
 def test_compound_forms() -> None:
@@ -202,8 +206,8 @@ def test_compound_forms() -> None:
     }
     got = parse_address("杏园巷6号院3栋2单元301")
     assert got == {
-        "road": "杏园巷",
-        "road_number": "6",
+        "street": "杏园巷",
+        "house_number": "6",
         "building": "3",
         "unit": "2",
         "room": "301",
@@ -213,7 +217,7 @@ def test_compound_forms() -> None:
 def test_number_fields_always_hold_a_number() -> None:
     for text in ["兴安路3号楼2单元", "兴安路楼", "纱帽石号", "兴安路12号楼上"]:
         got = parse_address(text)
-        for key in ("road_number", "building", "unit", "floor", "room"):
+        for key in ("house_number", "building", "unit", "floor", "room"):
             if key in got:
                 assert any(ch.isdigit() or ch.isascii() for ch in got[key]), (text, got)
 

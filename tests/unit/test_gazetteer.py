@@ -92,7 +92,7 @@ def test_exact_door_plate(gaz: Gazetteer) -> None:
     assert r.score == 1.0
     assert r.matched == "纱帽石53号"
     assert metres((r.lon, r.lat), plate_lonlat(53)) < 0.5
-    assert r.components["road_number"] == "53"
+    assert r.components["house_number"] == "53"
 
 
 @pytest.mark.parametrize(
