@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import SRID
-from db.repositories import _df, _gdf
+from db.frames import read_frame, read_geoframe
 
 # A geometry parameter :g (hex WKB) in the storage CRS.
 _GEOM = f"ST_SetSRID(ST_GeomFromWKB(decode(:g, 'hex')), {SRID})"
@@ -78,7 +78,7 @@ def blocks_of_cells(
     session: Session, *, plan_id: int, cell_codes: Sequence[str]
 ) -> gpd.GeoDataFrame:
     """cell_code, geometry of the blocks of ``cell_codes``."""
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT cell_code, geom FROM blocks WHERE plan_id = :p AND cell_code = ANY(:codes)",
         {"p": plan_id, "codes": list(cell_codes)},
@@ -119,7 +119,7 @@ def cell_row(session: Session, *, plan_id: int, cell_code: str) -> dict[str, Any
 
 def cell_blocks(session: Session, *, plan_id: int, cell_code: str) -> gpd.GeoDataFrame:
     """id, block_key, community_code, cell_code, geometry of one cell's blocks."""
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT id, block_key, community_code, cell_code, geom FROM blocks "
         "WHERE plan_id = :p AND cell_code = :c ORDER BY block_key",
@@ -218,7 +218,7 @@ def blocks_crossing(
     session: Session, *, plan_id: int, geometry: shapely.Geometry
 ) -> gpd.GeoDataFrame:
     """id, geometry of the plan's blocks that ``geometry`` intersects."""
-    return _gdf(
+    return read_geoframe(
         session,
         f"SELECT id, geom FROM blocks WHERE plan_id = :p AND ST_Intersects(geom, {_GEOM})",
         {"p": plan_id, "g": _hex(geometry)},
@@ -250,7 +250,7 @@ def set_block_geometry(session: Session, *, block_id: int, geometry: shapely.Geo
 
 def grid_leaders(session: Session) -> pd.DataFrame:
     """Active grid leaders: id, name, community_code, staff_no."""
-    return _df(
+    return read_frame(
         session,
         "SELECT id, name, community_code, staff_no FROM staff "
         "WHERE role = 'grid_leader' AND active ORDER BY community_code, name",

@@ -22,7 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.vocab import DONE_STATES
-from db.repositories import _df, _gdf, assign_cells
+from db.frames import read_frame, read_geoframe
+from db.repositories import assign_cells
 
 # The one lookup of the published plan, shared with other domains (explicit re-export).
 from db.repositories import published_plan as published_plan  # noqa: E402
@@ -61,7 +62,7 @@ def plan_row(session: Session, *, plan_id: int) -> dict[str, Any] | None:
 
 def plan_rows(session: Session) -> pd.DataFrame:
     """Every plan, newest version first, with ``cells`` and ``block_count``."""
-    return _df(
+    return read_frame(
         session,
         f"""
         SELECT {_PLAN_COLUMNS},
@@ -184,7 +185,7 @@ def cells_with_counts(
 ) -> gpd.GeoDataFrame:
     """A plan's cells with community and leader names, households (point in polygon against
     this plan's cells; a point on a shared edge counts once, for the lowest code) and blocks."""
-    return _gdf(
+    return read_geoframe(
         session,
         f"""
         WITH hits AS (
@@ -216,7 +217,7 @@ def cells_with_counts(
 
 def plan_blocks(session: Session, *, plan_id: int) -> gpd.GeoDataFrame:
     """block_key, community_code, cell_code, geometry of a plan's blocks."""
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT block_key, community_code, cell_code, geom FROM blocks "
         "WHERE plan_id = :plan_id ORDER BY block_key",
@@ -226,7 +227,7 @@ def plan_blocks(session: Session, *, plan_id: int) -> gpd.GeoDataFrame:
 
 def active_household_points(session: Session, *, source: HouseholdSource) -> gpd.GeoDataFrame:
     """household_id, geometry of every active household with a location."""
-    return _gdf(
+    return read_geoframe(
         session,
         f"SELECT id AS household_id, geom FROM {_source(source)} "  # noqa: S608 - checked
         "WHERE status = 'active' AND geom IS NOT NULL ORDER BY id",

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import SRID
-from db.repositories import _gdf
+from db.frames import read_geoframe
 
 __all__ = [
     "codes_ever_used",
@@ -45,7 +45,7 @@ def household_points_for_rebalance(session: Session) -> gpd.GeoDataFrame:
             "SELECT id AS household_id, door, weight, geom FROM household_rebalance_points"
             " WHERE status = 'active' AND geom IS NOT NULL ORDER BY id"
         )
-    return _gdf(session, sql)
+    return read_geoframe(session, sql)
 
 
 def set_block_cells(session: Session, *, plan_id: int, cells: Iterable[tuple[str, str]]) -> None:

@@ -5,26 +5,11 @@ Geometries come back as GeoDataFrames in EPSG:4490 (the storage CRS).
 
 from __future__ import annotations
 
-from typing import Any
-
 import geopandas as gpd
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.settings import SRID
-
-
-def _gdf(session: Session, sql: str, params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
-    gdf = gpd.read_postgis(
-        text(sql), session.connection(), geom_col="geom", params=params or {}, crs=SRID
-    )
-    return gdf.rename_geometry("geometry")  # geopandas' convention, so layers and gis agree
-
-
-def _df(session: Session, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    result = session.execute(text(sql), params or {})
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+from db.frames import read_geoframe
 
 
 def published_plan(session: Session, *, subdistrict_code: str | None = None) -> dict | None:
@@ -44,29 +29,31 @@ def published_plan(session: Session, *, subdistrict_code: str | None = None) -> 
 
 
 def communities(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT code, name, subdistrict_code, has_station, geom FROM communities ORDER BY code",
     )
 
 
 def subdistricts(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(session, "SELECT code, name, district_code, geom FROM subdistricts ORDER BY code")
+    return read_geoframe(
+        session, "SELECT code, name, district_code, geom FROM subdistricts ORDER BY code"
+    )
 
 
 def streets(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(session, "SELECT id, name, kind, aliases, geom FROM streets ORDER BY id")
+    return read_geoframe(session, "SELECT id, name, kind, aliases, geom FROM streets ORDER BY id")
 
 
 def door_plates(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT street_name, house_number, community_code, geom FROM address_points ORDER BY id",
     )
 
 
 def compounds(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(
+    return read_geoframe(
         session,
         "SELECT name, street_name, house_number, community_code, geom FROM compounds ORDER BY id",
     )
@@ -80,7 +67,7 @@ def cells_with_counts(session: Session, *, plan_id: int) -> gpd.GeoDataFrame:
     migration 0002, which every logged-in role may read: a leader sees the counts without
     being able to read a single household row.
     """
-    return _gdf(
+    return read_geoframe(
         session,
         """
         WITH hh AS (

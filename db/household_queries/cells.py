@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import SRID
-from db.household_queries.frames import _df, _gdf
+from db.frames import read_frame, read_geoframe
 
 # Context around a cell on its map: streets within ~150 m of the cell's bounding box (degrees
 # at 32.7°N: 0.0015° ≈ 140 m east–west, 165 m north–south).
@@ -20,7 +20,7 @@ CONTEXT_DEG = 0.0015
 
 def published_cells(session: Session) -> pd.DataFrame:
     """cell_code, name, community_code, community_name of the published plan (no geometry)."""
-    return _df(
+    return read_frame(
         session,
         """
         SELECT c.cell_code, c.name, c.community_code, m.name AS community_name
@@ -34,7 +34,7 @@ def published_cells(session: Session) -> pd.DataFrame:
 
 def published_cell_outlines(session: Session) -> gpd.GeoDataFrame:
     """cell_code, name, community_name and geometry of every published cell (for maps)."""
-    return _gdf(
+    return read_geoframe(
         session,
         """
         SELECT c.cell_code, c.name, m.name AS community_name, c.geom
@@ -47,7 +47,7 @@ def published_cell_outlines(session: Session) -> gpd.GeoDataFrame:
 
 
 def all_streets(session: Session) -> gpd.GeoDataFrame:
-    return _gdf(session, "SELECT id, name, kind, geom FROM streets ORDER BY id")
+    return read_geoframe(session, "SELECT id, name, kind, geom FROM streets ORDER BY id")
 
 
 def cell(session: Session, *, cell_code: str) -> gpd.GeoDataFrame:
@@ -55,7 +55,7 @@ def cell(session: Session, *, cell_code: str) -> gpd.GeoDataFrame:
 
     The count is of the households the session may see (RLS); the CLI runs as the owner.
     """
-    return _gdf(
+    return read_geoframe(
         session,
         """
         SELECT c.cell_code, c.name, c.kind, c.community_code, m.name AS community_name,
@@ -81,7 +81,7 @@ def streets_around_cell(session: Session, *, cell_code: str) -> gpd.GeoDataFrame
 
     ``ST_ClipByBox2D`` is a fast rectangle clip (no topology), enough for drawing.
     """
-    return _gdf(
+    return read_geoframe(
         session,
         """
         WITH box AS (
@@ -101,7 +101,7 @@ def streets_around_cell(session: Session, *, cell_code: str) -> gpd.GeoDataFrame
 
 def cell_households(session: Session, *, cell_code: str) -> pd.DataFrame:
     """The cell's households (any status) with lon/lat and the categories of their cases."""
-    return _df(
+    return read_frame(
         session,
         """
         SELECT h.id, h.head_name, h.sex, h.id_number, h.phone, h.size, h.address,

@@ -7,11 +7,11 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db.household_queries.frames import _df
+from db.frames import read_frame
 
 
 def household_visits(session: Session, *, household_id: int) -> pd.DataFrame:
-    return _df(
+    return read_frame(
         session,
         """
         SELECT v.visit_date, s.name AS staff_name, v.outcome, v.note, c.case_no
@@ -26,7 +26,7 @@ def household_visits(session: Session, *, household_id: int) -> pd.DataFrame:
 
 
 def household_cases(session: Session, *, household_id: int) -> pd.DataFrame:
-    return _df(
+    return read_frame(
         session,
         """
         SELECT c.id, c.case_no, c.kind, c.category, c.state, c.received_at, c.due_at,
@@ -40,7 +40,7 @@ def household_cases(session: Session, *, household_id: int) -> pd.DataFrame:
 
 
 def household_callbacks(session: Session, *, household_id: int) -> pd.DataFrame:
-    return _df(
+    return read_frame(
         session,
         """
         SELECT b.called_at, c.case_no, s.name AS staff_name, b.reached, b.satisfaction,
@@ -56,7 +56,7 @@ def household_callbacks(session: Session, *, household_id: int) -> pd.DataFrame:
 
 
 def household_history(session: Session, *, household_id: int) -> pd.DataFrame:
-    return _df(
+    return read_frame(
         session,
         """
         SELECT at, actor, change, detail FROM household_changes

@@ -11,13 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import SRID
-from db.household_queries.frames import _df
+from db.frames import read_frame
 
 
 def review_households(session: Session, *, min_score: float) -> pd.DataFrame:
     """Households waiting for a person: status 'review', or placed with a score below
     ``min_score``. Lowest score first."""
-    return _df(
+    return read_frame(
         session,
         """
         SELECT h.id, h.head_name, h.phone, h.address, h.status, h.review_reason, h.match_type,
@@ -48,12 +48,12 @@ def household_for_review(session: Session, *, household_id: int) -> dict[str, An
 
 def streets_table(session: Session) -> pd.DataFrame:
     """id, name, kind, aliases of every street (no geometry): the fuzzy-suggestion list."""
-    return _df(session, "SELECT id, name, kind, aliases FROM streets ORDER BY id")
+    return read_frame(session, "SELECT id, name, kind, aliases FROM streets ORDER BY id")
 
 
 def door_plates_on(session: Session, *, street_name: str) -> pd.DataFrame:
     """house_number, lon, lat, community_code of a street's door plates."""
-    return _df(
+    return read_frame(
         session,
         """
         SELECT house_number, ST_X(geom) AS lon, ST_Y(geom) AS lat, community_code
@@ -190,7 +190,7 @@ def hand_over_household(
 def open_handovers(session: Session) -> pd.DataFrame:
     """Unresolved handovers the acting session sees (RLS: to or from its cells), newest first:
     id, household_id, head_name, address, from_cell, to_cell, by_username, at."""
-    return _df(
+    return read_frame(
         session,
         """
         SELECT x.id, x.household_id, h.head_name, h.address, x.from_cell, x.to_cell,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import TZ_NAME
 from core.settings import SRID
 from core.vocab import OPEN_STATES
+from db.frames import read_frame
 from db.stats.filters import (
     OPEN_STATES_SQL,
     PUBLISHED_CELLS,
@@ -23,7 +24,6 @@ from db.stats.filters import (
     conditions,
     jit_off,
     months,
-    read_frame,
 )
 
 __all__ = [

@@ -23,7 +23,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -60,17 +59,6 @@ PUBLISHED_CELLS = """
 def jit_off(session: Session) -> None:
     """``jit = off`` for this transaction (see the module docstring)."""
     session.execute(text("SET LOCAL jit = off"))
-
-
-def read_frame(session: Session, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run ``sql`` and return its rows as a DataFrame, built column by column."""
-    result = session.execute(text(sql), params)
-    names = list(result.keys())
-    rows = result.fetchall()
-    # Column by column: building a frame from tens of thousands of Row objects costs pandas
-    # about a second (type inference per cell); from columns it is milliseconds.
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pd.DataFrame({n: list(c) for n, c in zip(names, columns, strict=True)}, columns=names)
 
 
 def conditions(

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import TZ_NAME, UTC8
 from core.vocab import DONE_STATES, SATISFACTION
-from db.stats.filters import CaseFilter, conditions, jit_off, months, read_frame
+from db.frames import read_frame
+from db.stats.filters import CaseFilter, conditions, jit_off, months
 
 __all__ = [
     "COUNTS",

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import UTC8
 from core.vocab import DONE_STATES, SATISFACTION
-from db.stats.filters import OPEN_STATES_SQL, PUBLISHED_CELLS, is_month_aligned, jit_off, read_frame
+from db.frames import read_frame
+from db.stats.filters import OPEN_STATES_SQL, PUBLISHED_CELLS, is_month_aligned, jit_off
 from db.stats.rates import COUNTS, satisfied_keys, summary_happy_column
 
 __all__ = ["leader_workload"]
