@@ -41,6 +41,7 @@ from pathlib import Path
 import chinese_calendar
 
 from core.errors import InvalidInputError
+from core.text_files import decode_office_text
 
 __all__ = ["DEFAULT_OVERRIDES_PATH", "OVERRIDE_COLUMNS", "WorkCalendar"]
 
@@ -83,11 +84,7 @@ def _package_workday(day: dt.date) -> bool | None:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gbk")  # Excel on a Chinese Windows saves CSV as GBK
+    return decode_office_text(path.read_bytes(), where=path.name)
 
 
 class WorkCalendar:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 
 from core.errors import InvalidInputError
+from core.text_files import OFFICE_ENCODINGS
 
 MB = 1024 * 1024
 MAX_UPLOAD_BYTES = 20 * MB
@@ -123,7 +124,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
         if b"\x00" in head:
             return False
         text = None
-        for encoding in ("utf-8-sig", "gb18030"):
+        for encoding in OFFICE_ENCODINGS:
             try:
                 text = head.decode(encoding)
                 break

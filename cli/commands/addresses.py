@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInputError, NotFoundError
+from core.text_files import decode_office_text
 from services import addresses
 
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -59,16 +60,6 @@ def register(subparsers: Any) -> None:
 # ------------------------------------------------------------------------- reading
 
 
-def decode_text(data: bytes, *, where: str) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK/GB2312)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInputError(f"{where} 既不是 UTF-8 也不是 GBK 编码，请另存为 UTF-8 后重试")
-
-
 def read_table(path: Path, *, column: str) -> Any:
     """Read a CSV/Excel table whose header row holds ``column`` (within the first rows)."""
     import pandas as pd
@@ -82,7 +73,7 @@ def read_table(path: Path, *, column: str) -> Any:
         if path.suffix.lower() in _EXCEL_SUFFIXES:
             raw = pd.read_excel(io.BytesIO(data), header=None, dtype=str)
         else:
-            text = decode_text(data, where=str(path))
+            text = decode_office_text(data, where=str(path))
             raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, skip_blank_lines=True)
     except (InvalidInputError, NotFoundError):
         raise
@@ -118,7 +109,7 @@ def read_table(path: Path, *, column: str) -> Any:
 def _lines(path: Path) -> Iterable[str]:
     if not path.exists():
         raise NotFoundError(f"地址文件不存在：{path}")
-    for line in decode_text(path.read_bytes(), where=str(path)).splitlines():
+    for line in decode_office_text(path.read_bytes(), where=str(path)).splitlines():
         if line.strip():
             yield line.strip()
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import InvalidInputError
+from core.text_files import decode_office_text
 from core.vocab import CASE_KINDS, SERVICE_CATEGORIES, SERVICE_ITEMS, label_to_key
 from db import cases as queries
 from services import exports
@@ -155,16 +156,11 @@ def _read_raw(path: Path, data: bytes | None) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             return pd.read_excel(io.BytesIO(raw), header=None, dtype=object)
         if suffix == ".csv":
-            for encoding in ("utf-8-sig", "gbk"):
-                try:
-                    decoded = raw.decode(encoding)
-                except UnicodeDecodeError:
-                    continue
-                # csv module, not pandas: exports often have ragged rows (a stray comma)
-                rows = list(csv.reader(io.StringIO(decoded)))
-                width = max((len(r) for r in rows), default=0)
-                return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-            raise InvalidInputError(f"{path.name}：无法识别文件编码（应为 UTF-8 或 GBK）")
+            decoded = decode_office_text(raw, where=path.name)
+            # csv module, not pandas: exports often have ragged rows (a stray comma)
+            rows = list(csv.reader(io.StringIO(decoded)))
+            width = max((len(r) for r in rows), default=0)
+            return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     except InvalidInputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader error becomes one clear line

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InvalidInputError
+from core.text_files import decode_office_text
 from services.uploads import table_bytes
 
 
@@ -103,14 +104,7 @@ def read_file(path: str | Path, data: bytes | None = None) -> RosterFile:
             table = pd.read_excel(source, header=None, dtype=str, engine="xlrd")
             return RosterFile(file_name=path.name, suffix=suffix, table=table)
         if suffix == ".csv":
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    text = data.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise InvalidInputError(f"{path.name}：无法识别文件编码（支持 UTF-8 与 GBK）")
+            text = decode_office_text(data, where=path.name)
             table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
             return RosterFile(file_name=path.name, suffix=suffix, table=table)
     except InvalidInputError:
