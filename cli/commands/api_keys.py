@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.commands.users import _by
+from cli.commands.users import operator_name
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def _add(args: argparse.Namespace) -> int:
             channel=args.channel,
             rate_per_minute=args.rate,
             display_name=args.display_name,
-            by=_by(),
+            by=operator_name(),
         )
     print(
         f"已创建接口密钥 {new.name}（账号 {new.username}，角色 {new.role}，渠道 {new.channel}，"
@@ -72,7 +72,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
     check_database()
     with owner() as s:
-        revoke_key(args.name, session=s, by=_by())
+        revoke_key(args.name, session=s, by=operator_name())
     print(f"已吊销接口密钥 {args.name}：立即失效")
     return 0
 

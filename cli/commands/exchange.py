@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from cli.commands.users import _by
+from cli.commands.users import operator_name
 from core.errors import InvalidInputError
 
 
@@ -36,7 +36,11 @@ def _export(args: argparse.Namespace) -> int:
     check_database()
     with owner() as s:
         packet = exchange.export_packet(
-            session=s, since=since, until=until, with_personal=args.with_personal, by=_by()
+            session=s,
+            since=since,
+            until=until,
+            with_personal=args.with_personal,
+            by=operator_name(),
         )
     path = exchange.write_packet(packet, args.to)
     personal = (
@@ -53,7 +57,9 @@ def _import(args: argparse.Namespace) -> int:
     packet = exchange.read_packet(args.file)
     check_database()
     with owner() as s:
-        result = exchange.import_packet(session=s, packet=packet, by=_by(), source=args.file)
+        result = exchange.import_packet(
+            session=s, packet=packet, by=operator_name(), source=args.file
+        )
     print(
         f"导入 {args.file}：新增 {len(result.added):,} 件，已存在跳过 {len(result.skipped):,} 件，"
         f"退回 {len(result.rejected):,} 件"

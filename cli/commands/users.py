@@ -16,7 +16,8 @@ from core.settings import settings
 ROLES = ("planner", "leader", "grid_leader", "grid_worker", "clerk", "admin")
 
 
-def _by() -> str:
+def operator_name() -> str:
+    """Who ran the command, for the audit log and the 'by' columns: ``cli:<OS user>``."""
     try:
         return f"cli:{getpass.getuser()}"[:50]
     except (KeyError, OSError):
@@ -47,7 +48,7 @@ def _add(args: argparse.Namespace) -> int:
             password=given,
             staff_no=args.staff_no,
             community_code=args.community,
-            by=_by(),
+            by=operator_name(),
         )
     print(f"已创建账号 {args.username}（{auth.ROLE_NAMES[args.role]}）")
     if not given:
@@ -86,7 +87,7 @@ def _disable(args: argparse.Namespace) -> int:
 
     check_database()
     with owner() as s:
-        accounts.disable_user(args.username, session=s, by=_by())
+        accounts.disable_user(args.username, session=s, by=operator_name())
     print(f"已停用账号 {args.username}，其登录已全部失效")
     return 0
 
@@ -98,7 +99,9 @@ def _reset(args: argparse.Namespace) -> int:
     check_database()
     given = _password(args)
     with owner() as s:
-        password = accounts.reset_password(args.username, session=s, password=given, by=_by())
+        password = accounts.reset_password(
+            args.username, session=s, password=given, by=operator_name()
+        )
     print(f"已重置 {args.username} 的密码并解除登录限速；其登录已全部失效")
     if not given:
         print(f"新密码：{password}（只显示这一次）")
@@ -112,7 +115,9 @@ def _unlock(args: argparse.Namespace) -> int:
     check_database()
     with owner() as s:
         waiting = accounts.login_backoff(args.username, session=s)
-        lifted = accounts.unlock(args.username, session=s, client_addr=args.client, by=_by())
+        lifted = accounts.unlock(
+            args.username, session=s, client_addr=args.client, by=operator_name()
+        )
     if not lifted:
         print(f"{args.username} 没有登录限速，无需解除")
         return 0
@@ -135,7 +140,7 @@ def _grant(args: argparse.Namespace) -> int:
             role=args.role,
             community_code=args.community,
             staff_no=args.staff_no,
-            by=_by(),
+            by=operator_name(),
         )
     print(f"已把 {args.username} 的角色设为 {auth.ROLE_NAMES[args.role]}；其登录已全部失效")
     return 0
@@ -149,7 +154,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
         raise InvalidInputError("LIANXIN_DEMO=0：不是示例环境，拒绝创建示例账号（请用 users add）")
     check_database()
     with owner() as s:
-        rows = demo_accounts.seed(session=s, by=_by())
+        rows = demo_accounts.seed(session=s, by=operator_name())
     print("示例账号（示例数据专用，密码每次运行 make run 重新生成）：")
     for r in rows:
         print(

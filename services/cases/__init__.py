@@ -34,15 +34,14 @@ from services.cases.intakes import (
     window_check,
 )
 from services.cases.receipts import ServicePoint, materials_for, service_point
-from services.cases.records import Attachment, CaseRecord, Located
-from services.cases.records import aware as _aware  # noqa: F401  services.visits still uses it
+from services.cases.records import Attachment, CaseRecord, Located, aware
 from services.cases.steps import (
-    _conflict,  # noqa: F401  services.visits still uses it
     act,
     allowed_actions_for,
     attachments_of,
     get_case,
     queue,
+    stale_version_error,
     timeline,
 )
 
@@ -56,6 +55,7 @@ __all__ = [
     "act",
     "allowed_actions_for",
     "attachments_of",
+    "aware",
     "cell_at",
     "check_request",
     "community_options",
@@ -66,6 +66,7 @@ __all__ = [
     "materials_for",
     "queue",
     "service_point",
+    "stale_version_error",
     "timeline",
     "window_base_layers",
     "window_check",

@@ -77,7 +77,9 @@ def _last_change(session: Session, case_id: int) -> tuple[str, dt.datetime | Non
     return who, row.at, int(row.version)
 
 
-def _conflict(session: Session, record: CaseRecord, expected: int) -> ConflictError:
+def stale_version_error(record: CaseRecord, *, session: Session, expected: int) -> ConflictError:
+    """The refusal of a step taken on an old version: who changed the case, when, which versions."""
+    """The refusal for a step taken on an old version: who changed the case, when, which versions."""
     who, at, actual = _last_change(session, record.id)
     when = f"于 {aware(at):%Y-%m-%d %H:%M} " if at is not None else ""
     return ConflictError(
@@ -137,7 +139,7 @@ def act(
     """
     record = get_case(case_no, session=session)
     if record.version != expected_version:
-        raise _conflict(session, record, expected_version)
+        raise stale_version_error(record, session=session, expected=expected_version)
     moment = aware(at)
     new, event = flow.transition(
         record.snapshot,
@@ -174,7 +176,7 @@ def act(
         handler_staff_id=handler,
     )
     if changed == 0:  # someone committed a change between our read and this write
-        raise _conflict(session, record, expected_version)
+        raise stale_version_error(record, session=session, expected=expected_version)
     queries.insert_event(
         session,
         case_id=record.id,

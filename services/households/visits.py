@@ -265,7 +265,7 @@ def record_callback(
     case; with ``reopen`` an unsatisfied case goes back for rework (重办) with ``comment`` as the
     reason. Not reached: the attempt is kept and the case stays on the list.
     """
-    moment = cases._aware(at)
+    moment = cases.aware(at)
     record = cases.get_case(case_no, session=session)
     key = None
     if reached:
@@ -307,7 +307,7 @@ def record_callback(
             reopened = True
         state, version = rec.state, rec.version
     elif record.version != expected_version:
-        raise cases._conflict(session, record, expected_version)
+        raise cases.stale_version_error(record, session=session, expected=expected_version)
     callback_id = visit_queries.insert_callback(
         session,
         values={
