@@ -79,9 +79,9 @@ def main(rows: int = 20_000) -> int:
 
     from core.errors import InvalidInputError
     from services.cases.hotline import read_hotline
-    from tests.security.test_uploads_every_path import _bomb_xlsx
+    from tests.security.hostile_files import zip_bomb_xlsx
 
-    bomb = _bomb_xlsx()
+    bomb = zip_bomb_xlsx()
     tracemalloc.start()
     t = time.perf_counter()
     try:

@@ -15,7 +15,7 @@ from app_pages.labels import cases as labels
 from tests.e2e.conftest import offline_page
 from tests.e2e.test_plain_text_browser import _sign_in
 from tests.e2e.test_window_browser import _go
-from tests.security.test_uploads_every_path import _bomb_xlsx
+from tests.security.hostile_files import zip_bomb_xlsx
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def test_the_hotline_upload_refuses_a_zip_bomb(app_url, browser, clerk, demo_db,
     from db.engine import session_scope
 
     bomb = tmp_path / "12345工单导出.xlsx"
-    bomb.write_bytes(_bomb_xlsx())
+    bomb.write_bytes(zip_bomb_xlsx())
     with session_scope(demo_db) as s:
         before = s.execute(text("SELECT count(*) FROM import_batches")).scalar_one()
     context, page, outside = offline_page(browser, app_url)

@@ -22,36 +22,12 @@ from sqlalchemy import text
 from cli.main import main
 from core.errors import InvalidInputError
 from tests.conftest import ROOT
-
-MB = 1024 * 1024
-
-
-def _bomb_xlsx(expanded: int = 400 * MB) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            "<workbook><sheets><sheet name='工单' r:id='rId1'/></sheets></workbook>",
-        )
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            # One cell of 400 million "A"s: a run deflate packs about 1,000-fold.
-            sheet.write(b'<worksheet><sheetData><row><c t="inlineStr"><is><t>')
-            chunk = b"A" * MB
-            for _ in range(expanded // MB):
-                sheet.write(chunk)
-            sheet.write(b"</t></is></c></row></sheetData></worksheet>")
-    return buf.getvalue()
+from tests.security.hostile_files import MB, zip_bomb_xlsx
 
 
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory) -> tuple[bytes, object]:
-    data = _bomb_xlsx()
+    data = zip_bomb_xlsx()
     path = tmp_path_factory.mktemp("bomb") / "12345工单.xlsx"
     path.write_bytes(data)
     return data, path
@@ -204,4 +180,4 @@ def test_the_planners_layer_uploads_go_through_the_same_check(tmp_path):
     with pytest.raises(InvalidInputError, match="Windows 可执行文件"):
         check_upload("街巷.geojson", b"MZ\x90\x00" * 10, allowed=GIS_LAYERS)
     with pytest.raises(InvalidInputError, match="压缩炸弹"):
-        check_upload("街巷.zip", _bomb_xlsx(40 * MB), allowed=GIS_LAYERS)
+        check_upload("街巷.zip", zip_bomb_xlsx(40 * MB), allowed=GIS_LAYERS)
